@@ -1,0 +1,11 @@
+# Every dependency comes from a Debian package (scripts/setup installs them).
+find_package(PkgConfig REQUIRED)
+find_package(LibXml2 REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(TBB REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+pkg_check_modules(DEFLATE REQUIRED IMPORTED_TARGET libdeflate)
+find_path(TL_EXPECTED_INCLUDE_DIR tl/expected.hpp REQUIRED)

@@ -1,0 +1,16 @@
+# Interface targets that every ovfkit target links: warnings and settings.
+add_library(ovfkit_warnings INTERFACE)
+target_compile_options(ovfkit_warnings INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
+    -Wnull-dereference)
+if(OVFKIT_DEV_MODE)
+    target_compile_options(ovfkit_warnings INTERFACE -Werror)
+endif()
+
+add_library(ovfkit_settings INTERFACE)
+target_compile_definitions(ovfkit_settings INTERFACE $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>)
+if(OVFKIT_SANITIZE)
+    target_compile_options(ovfkit_settings INTERFACE
+        -fsanitize=${OVFKIT_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(ovfkit_settings INTERFACE -fsanitize=${OVFKIT_SANITIZE})
+endif()

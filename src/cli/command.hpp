@@ -1,0 +1,24 @@
+// How subcommands plug into the command line.
+//
+// Each subcommand lives in its own file and exposes one add_*() function that
+// declares its options on a CLI11 subcommand and, when that subcommand is
+// chosen, stores the action to run. main.cpp lists them in one table.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace ovfkit::cli {
+
+// The action of the chosen subcommand; returns the process exit code.
+using Action = std::function<int()>;
+
+// Options every command takes.
+struct CommonOptions {
+    bool json = false;   // machine-readable output on stdout
+    bool quiet = false;  // no progress, no warnings on stderr
+};
+
+void add_common_options(CLI::App& sub, CommonOptions& options);
+
+} // namespace ovfkit::cli

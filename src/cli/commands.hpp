@@ -1,0 +1,23 @@
+// The table of subcommands. Adding a command: one file with an add_*()
+// function, one declaration and one table entry here, one line in CMake.
+#pragma once
+
+#include <cli/command.hpp>
+
+#include <array>
+#include <string>
+
+namespace ovfkit::cli {
+
+void add_version_command(CLI::App& app, Action& action);
+
+using AddCommand = void (*)(CLI::App&, Action&);
+
+inline constexpr std::array<AddCommand, 1> k_commands{
+    add_version_command,
+};
+
+// The text of `ovfkit --version`: version and compiled-in formats.
+std::string version_text();
+
+} // namespace ovfkit::cli

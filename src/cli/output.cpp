@@ -1,0 +1,77 @@
+#include <cli/output.hpp>
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <iostream>
+
+namespace ovfkit::cli {
+
+int report_error(const Error& error, bool json) {
+    int code = static_cast<int>(error.code);
+    if (json) {
+        print_json({{"error",
+                     {{"code", errc_name(error.code)},
+                      {"exit_code", code},
+                      {"message", error.message}}}});
+    } else {
+        std::fflush(stdout);
+        fmt::print(stderr, "ovfkit: error: {}\n", terminal_safe(error.message));
+    }
+    return code;
+}
+
+void print_json(const nlohmann::json& doc) {
+    // Replace invalid UTF-8 instead of throwing: input text is untrusted.
+    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+std::string terminal_safe(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) {
+                out += fmt::format("\\x{:02x}", c);
+            } else {
+                out += static_cast<char>(c);
+            }
+            ++i;
+            continue;
+        }
+        // Validate one UTF-8 sequence; escape the lead byte if it is broken.
+        size_t len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        bool ok = len != 0 && i + len <= text.size();
+        for (size_t k = 1; ok && k < len; ++k) {
+            ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+        }
+        if (ok) {
+            out.append(text.substr(i, len));
+            i += len;
+        } else {
+            out += fmt::format("\\x{:02x}", c);
+            ++i;
+        }
+    }
+    return out;
+}
+
+nlohmann::json finding_json(const Finding& f) {
+    return {{"severity", severity_name(f.severity)},
+            {"code", f.code},
+            {"message", f.message},
+            {"file", f.file},
+            {"line", f.line}};
+}
+
+std::string finding_text(const Finding& f) {
+    std::string where;
+    if (!f.file.empty()) {
+        where = f.line > 0 ? fmt::format("{}:{}: ", f.file, f.line) : fmt::format("{}: ", f.file);
+    }
+    return terminal_safe(
+        fmt::format("{}{}: {} [{}]", where, severity_name(f.severity), f.message, f.code));
+}
+
+} // namespace ovfkit::cli

@@ -1,0 +1,31 @@
+// Rendering results for people (text) and programs (--json).
+#pragma once
+
+#include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/base/error.hpp>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace ovfkit::cli {
+
+// Prints a failure and returns its exit code. With --json the error goes to
+// stdout as {"error": {"code", "exit_code", "message"}}; otherwise one line on
+// stderr: "ovfkit: error: <message>".
+int report_error(const Error& error, bool json);
+
+// Prints a JSON document on stdout, indented, followed by a newline.
+void print_json(const nlohmann::json& doc);
+
+// Makes untrusted text safe for a terminal: control characters and invalid
+// UTF-8 become \xNN escapes (SECURITY.md R22).
+std::string terminal_safe(std::string_view text);
+
+// The JSON form of a finding: {severity, code, message, file, line}.
+nlohmann::json finding_json(const Finding& finding);
+
+// "file:line: severity: message [code]", terminal-safe.
+std::string finding_text(const Finding& finding);
+
+} // namespace ovfkit::cli

@@ -1,0 +1,66 @@
+// A disk format driver: one table entry per format (qemu's BlockDriver,
+// libarchive's bidders). formats/registry.cpp is the only list of drivers.
+#pragma once
+
+#include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/reader.hpp>
+#include <ovfkit/disk/writer.hpp>
+#include <ovfkit/io/atomic_output.hpp>
+#include <ovfkit/io/file.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ovfkit::disk {
+
+// The first and last bytes of a file, for content detection. A fixed VHD is
+// only recognisable by its footer, hence the tail.
+struct ProbeInput {
+    std::span<const std::byte> head; // up to k_probe_head bytes from offset 0
+    std::span<const std::byte> tail; // up to k_probe_tail bytes ending at file_size
+    uint64_t file_size = 0;
+};
+inline constexpr size_t k_probe_head = 64 * 1024;
+inline constexpr size_t k_probe_tail = 64 * 1024;
+
+// Policy for what an image may refer to (SECURITY.md R1, R4).
+struct OpenPolicy {
+    bool allow_parent = false;        // differencing/backing chains inside the directory
+    uint32_t max_chain_depth = 16;
+    uint64_t max_virtual_size = uint64_t{64} << 40; // 64 TiB, VHDX's maximum
+};
+
+struct OpenContext {
+    std::unique_ptr<io::File> file;   // the image (for VMDK: the descriptor or sparse file)
+    const io::Directory* directory;   // where referenced files (extents, parents) may live;
+                                      // null when the image may refer to nothing
+    OpenPolicy policy;
+    uint32_t depth = 0;               // position in a parent chain
+};
+
+struct CreateContext {
+    io::File* file;                   // the main output (already created, empty)
+    std::string path;                 // its final path, for naming sibling files
+    io::OutputSet* outputs;           // creates sibling outputs (VMDK flat extent)
+    CreateOptions options;
+};
+
+struct FormatDriver {
+    std::string_view name;            // command-line name: "vmdk-stream"
+    std::string_view description;     // one line for --help and --version
+    std::string_view family;          // qemu-img format name: "vmdk", "vpc", "qcow2", ...
+    // Score 0..100 of how surely `input` is this format; nullptr for raw,
+    // which is never detected.
+    int (*probe)(const ProbeInput& input);
+    // Opens a reader; nullptr when the format is write-only.
+    Result<std::unique_ptr<DiskReader>> (*open)(OpenContext& ctx);
+    // Creates a writer; nullptr when the format is read-only.
+    Result<std::unique_ptr<DiskWriter>> (*create)(CreateContext& ctx);
+    uint64_t max_virtual_size = 0;    // 0: no limit beyond the policy
+    bool supports_compression = false;
+};
+
+} // namespace ovfkit::disk

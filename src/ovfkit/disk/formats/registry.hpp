@@ -1,0 +1,17 @@
+// The list of disk formats compiled into ovfkit.
+#pragma once
+
+#include <ovfkit/disk/format.hpp>
+
+#include <span>
+#include <string_view>
+
+namespace ovfkit::disk::formats {
+
+// Every driver, in the order detection reports ties.
+std::span<const FormatDriver* const> all();
+
+// The driver with this command-line name, or nullptr.
+const FormatDriver* find(std::string_view name);
+
+} // namespace ovfkit::disk::formats

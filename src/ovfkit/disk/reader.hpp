@@ -1,0 +1,57 @@
+// What every disk format reader offers.
+//
+// A reader exposes the guest-visible disk: its virtual size, an allocation
+// map and positional reads. Reads of unallocated or zero extents return
+// zeros; reads never write the input (SECURITY.md R18). Readers are not
+// thread-safe: the converter reads from one thread, in order.
+#pragma once
+
+#include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/extent.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ovfkit::disk {
+
+struct DiskInfo {
+    std::string format;             // a driver name from the registry, e.g. "vmdk-stream"
+    uint64_t virtual_size = 0;      // bytes the guest sees
+    uint64_t allocated_size = 0;    // bytes of guest data the image stores
+    uint64_t cluster_size = 0;      // grain / block / cluster in bytes (0: not applicable)
+    bool dirty = false;             // VHDX log to replay, qcow2 dirty bit, ...
+    std::optional<std::string> parent; // backing / parent file name, as stored
+    std::vector<std::string> files; // every file the image consists of (descriptor, extents)
+};
+
+class DiskReader {
+public:
+    virtual ~DiskReader() = default;
+
+    virtual const DiskInfo& info() const = 0;
+    uint64_t virtual_size() const { return info().virtual_size; }
+
+    // The allocation map of [offset, offset+length), clipped to the virtual
+    // size, as contiguous non-overlapping extents in ascending order that
+    // cover the whole range.
+    virtual Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) = 0;
+
+    // Reads guest bytes at `offset`; the range must lie within the virtual
+    // size. Fails with an error naming the structure and offset on corrupt
+    // metadata.
+    virtual Result<void> read_at(uint64_t offset, std::span<std::byte> out) = 0;
+
+    // Structural consistency checks beyond what opening does (tables inside
+    // the file, no overlaps, refcounts, checksums). Adds findings; returns an
+    // error only when checking itself could not proceed.
+    virtual Result<void> check(Diagnostics& diag) {
+        (void)diag;
+        return {};
+    }
+};
+
+} // namespace ovfkit::disk

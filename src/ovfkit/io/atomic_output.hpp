@@ -1,0 +1,48 @@
+// Outputs that appear whole or not at all (SECURITY.md R23, R24).
+//
+// Each output is created as ".<name>.ovfkit-tmp-<random>" beside its target
+// with O_EXCL|O_NOFOLLOW, written, fsync'ed, then renamed into place when the
+// whole operation commits. Anything not committed is unlinked by the
+// destructor, so an error, an exception or a refusal in the middle of a
+// multi-file conversion leaves nothing behind that looks complete.
+#pragma once
+
+#include <ovfkit/io/file.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ovfkit::io {
+
+class OutputSet {
+public:
+    // `force` allows replacing existing targets; otherwise an existing target
+    // is an error, both at create() and (race-free) at commit().
+    explicit OutputSet(bool force = false) : m_force(force) {}
+    OutputSet(const OutputSet&) = delete;
+    OutputSet& operator=(const OutputSet&) = delete;
+    ~OutputSet();
+
+    // Creates a temporary file that becomes `path` on commit(). The returned
+    // File stays owned by the set and valid until commit() or destruction.
+    Result<File*> create(const std::string& path);
+
+    // Syncs and renames every output into place, then syncs the directories.
+    Result<void> commit();
+
+    // Unlinks every temporary file (also done by the destructor).
+    void abandon();
+
+private:
+    struct Entry {
+        std::string target;
+        std::string temp;
+        std::unique_ptr<File> file;
+    };
+    bool m_force;
+    bool m_committed = false;
+    std::vector<Entry> m_entries;
+};
+
+} // namespace ovfkit::io
