@@ -14,6 +14,7 @@ nlohmann::json version_json() {
     for (const auto* d : disk::formats::all()) {
         formats.push_back({{"name", d->name},
                            {"description", d->description},
+                           {"family", d->family},
                            {"read", d->open != nullptr},
                            {"write", d->create != nullptr}});
     }

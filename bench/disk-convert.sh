@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# bench/disk-convert.sh [WORKDIR]
+# Times `ovfkit disk convert` against `qemu-img convert` side by side, on the
+# same machine in the same run, and prints ratios (qemu-img time / ovfkit time,
+# so > 1 means ovfkit is faster) and output sizes.
+#
+# The image is 8 GiB virtual with about 2 GiB of data, in runs of: zeros that
+# are stored (the converter must detect them), text-like compressible data and
+# random data, with unallocated holes between. A second run converts a 64 GiB
+# sparse disk and reports ovfkit's peak RSS.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+ovfkit=${OVFKIT:-$root/build/release/src/cli/ovfkit}
+work=${1:-$(mktemp -d "${TMPDIR:-/var/tmp}/ovfkit-bench-XXXXXX")}
+mkdir -p "$work"
+[[ -x $ovfkit ]] || { echo "build ovfkit first (scripts/setup builds $ovfkit)" >&2; exit 2; }
+command -v qemu-img >/dev/null || { echo "qemu-img is needed (apt-get install qemu-utils)" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "/usr/bin/time is needed (apt-get install time)" >&2; exit 2; }
+
+src="$work/source.raw"
+if [[ ! -f $src ]]; then
+  echo "building $src (8 GiB virtual, ~2 GiB data)..." >&2
+  python3 - "$src" <<'PY'
+import os, random, sys
+path = sys.argv[1]
+MiB = 1 << 20
+rng = random.Random(1234)
+words = open("/usr/share/common-licenses/GPL-3", "rb").read()
+with open(path, "wb") as f:
+    f.truncate(8 << 30)
+    offset = 0
+    written = 0
+    while written < (2 << 30):
+        offset += rng.choice([0, 0, 1, 4, 16]) * MiB            # a hole
+        run = rng.choice([1, 2, 4, 8]) * MiB
+        kind = rng.choice(["zero", "text", "text", "random"])
+        if kind == "zero":
+            data = bytes(run)
+        elif kind == "text":
+            start = rng.randrange(0, len(words) - 4096)
+            chunk = words[start:start + 4096]
+            data = (chunk * (run // len(chunk) + 1))[:run]
+        else:
+            data = os.urandom(run)
+        f.seek(offset)
+        f.write(data)
+        offset += run
+        written += run
+PY
+fi
+
+# name:ovfkit-format:qemu-format:qemu-create-options
+declare -A qfmt=([raw]=raw [qcow2]=qcow2 [vhdx]=vhdx [vmdk-stream]=vmdk [vhd-fixed]=vpc)
+declare -A qopt=([raw]="" [qcow2]="" [vhdx]="" [vmdk-stream]="-o subformat=streamOptimized"
+                 [vhd-fixed]="-o subformat=fixed,force_size=on")
+cases=("raw vmdk-stream" "qcow2 vhdx" "vmdk-stream qcow2" "raw vhd-fixed" "vhdx raw")
+
+have_format() { "$ovfkit" version --json | python3 -c "
+import json,sys; sys.exit(0 if any(f['name']=='$1' and f['write'] for f in json.load(sys.stdin)['disk_formats']) else 1)"; }
+
+# Inputs in each source format, made by qemu-img (not timed).
+for f in qcow2 vhdx vmdk-stream; do
+  [[ -f $work/source.$f ]] || qemu-img convert -f raw -O "${qfmt[$f]}" ${qopt[$f]} "$src" "$work/source.$f"
+done
+sync
+
+timed() { # timed OUT_PREFIX CMD... -> prints "seconds maxrss_kib"
+  local prefix=$1; shift
+  /usr/bin/time -f "%e %M" -o "$prefix.time" "$@" >/dev/null 2>"$prefix.err" || {
+    cat "$prefix.err" >&2; return 1; }
+  cat "$prefix.time"
+}
+
+printf '%-22s %10s %10s %7s %12s %12s %9s\n' case qemu-img ovfkit ratio qemu-size ovfkit-size size-diff
+for c in "${cases[@]}"; do
+  read -r from to <<<"$c"
+  if ! have_format "$from" || ! have_format "$to"; then
+    printf '%-22s skipped: ovfkit lacks a format\n' "$from->$to"; continue
+  fi
+  in="$work/source.$from"; [[ $from == raw ]] && in=$src
+  rm -f "$work/q.out" "$work/o.out"; sync
+  read -r qt _ < <(timed "$work/q" qemu-img convert -f "${qfmt[$from]}" -O "${qfmt[$to]}" ${qopt[$to]} "$in" "$work/q.out")
+  sync
+  read -r ot _ < <(timed "$work/o" "$ovfkit" disk convert -q -f "$from" -O "$to" "$in" "$work/o.out")
+  qs=$(du -k "$work/q.out" | cut -f1); os=$(du -k "$work/o.out" | cut -f1)
+  qemu-img compare -q -f "${qfmt[$to]}" -F "${qfmt[$to]}" "$work/q.out" "$work/o.out" \
+    || echo "WARNING: outputs of $from->$to differ in content" >&2
+  awk -v c="$from->$to" -v qt="$qt" -v ot="$ot" -v qs="$qs" -v os="$os" 'BEGIN {
+    printf "%-22s %9.2fs %9.2fs %6.2fx %10d K %10d K %+8.1f%%\n", c, qt, ot, qt/ot, qs, os, (os-qs)*100/qs }'
+done
+
+# Peak memory on a 64 GiB sparse disk with data spread over it.
+big="$work/big.raw"
+if [[ ! -f $big ]]; then
+  truncate -s 64G "$big"
+  for i in $(seq 0 63); do
+    dd if="$src" of="$big" bs=1M count=8 skip=$((i * 8)) seek=$((i * 1024)) conv=notrunc status=none
+  done
+fi
+for to in qcow2 vmdk-stream; do
+  have_format "$to" || continue
+  rm -f "$work/big.out"
+  read -r t rss < <(timed "$work/b" "$ovfkit" disk convert -q -f raw -O "$to" "$big" "$work/big.out")
+  printf 'raw->%s of a 64 GiB sparse disk: %.2fs, peak RSS %d MiB\n' "$to" "$t" $((rss / 1024))
+done
+rm -f "$work/q.out" "$work/o.out" "$work/big.out"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); qemu-img $(qemu-img --version | head -1 | awk '{print $3}')"
