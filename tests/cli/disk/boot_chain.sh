@@ -22,7 +22,7 @@ for f in json.load(open(sys.argv[1]))["disk_formats"]:
     if f["write"] and f["read"] and f["name"] != "raw":
         print(f["name"], f["family"])
 ' "$T/version.json")
-((${#chain[@]} > 0)) || fail "ovfkit reports no writable disk format"
+((${#chain[@]} > 0)) || skip "ovfkit has no writable disk format besides raw"
 
 prev="$T/boot.raw" prev_fmt=raw
 for entry in "${chain[@]}" "raw raw"; do
