@@ -6,9 +6,13 @@
 
 namespace ovfkit::disk::formats {
 
+extern const FormatDriver k_qcow2_driver;
+
 namespace {
 
-constexpr std::array<const FormatDriver*, 0> k_drivers{};
+constexpr std::array<const FormatDriver*, 1> k_drivers{
+    &k_qcow2_driver,
+};
 
 } // namespace
 
