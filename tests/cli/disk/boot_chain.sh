@@ -23,6 +23,7 @@ for f in json.load(open(sys.argv[1]))["disk_formats"]:
         print(f["name"], f["family"])
 ' "$T/version.json")
 ((${#chain[@]} > 0)) || skip "ovfkit has no writable disk format besides raw"
+"$OVFKIT" --help | grep -qE '^ +disk ' || skip "ovfkit has no 'disk convert' command yet"
 
 prev="$T/boot.raw" prev_fmt=raw
 for entry in "${chain[@]}" "raw raw"; do
