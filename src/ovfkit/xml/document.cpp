@@ -593,6 +593,14 @@ std::vector<Attribute> Element::attributes() const {
     return out;
 }
 
+std::vector<std::pair<std::string, std::string>> Element::namespace_declarations() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const xmlNs* ns = m_node->nsDef; ns != nullptr; ns = ns->next) {
+        out.emplace_back(std::string(view(ns->prefix)), std::string(view(ns->href)));
+    }
+    return out;
+}
+
 std::string Element::text() const {
     std::string out;
     for (const xmlNode* c = m_node->children; c != nullptr; c = c->next) {

@@ -88,6 +88,10 @@ public:
     // Every attribute in document order (namespace declarations excluded).
     std::vector<Attribute> attributes() const;
 
+    // Namespace declarations made on this element: (prefix, URI) in order,
+    // prefix "" for a default namespace.
+    std::vector<std::pair<std::string, std::string>> namespace_declarations() const;
+
     // Concatenated text of the direct text children (CDATA is merged).
     std::string text() const;
     bool has_element_children() const;

@@ -1,0 +1,133 @@
+// Every descriptor of the shared corpus, found by listing the directory:
+// known-broken ones must fail with their exact message, every other one must
+// read, and survive write -> read unchanged in both OVF 1.x and 2.x.
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include <ovfkit/ovf/xml_reader.hpp>
+#include <ovfkit/ovf/xml_writer.hpp>
+
+#include <support/temp_dir.hpp>
+
+namespace ovfkit::ovf {
+namespace {
+
+struct Broken {
+    Errc code;
+    std::string message;
+};
+
+// Descriptors that must not read, with the exact reason.
+const std::map<std::string, Broken>& known_broken() {
+    static const std::map<std::string, Broken> k{
+        {"broken/vmware-jeos_corrupted.ovf",
+         {Errc::invalid, "broken/vmware-jeos_corrupted.ovf:1: XML is not well-formed: Start tag "
+                         "expected, '<' not found"}},
+        {"broken/ovftool-invalid_namespace.ovf",
+         {Errc::invalid,
+          "broken/ovftool-invalid_namespace.ovf:3: <References> has no namespace; expected the "
+          "envelope namespace \"http://www.vmware.com/schema/ovf/1/envelope\""}},
+        // ovftool's duplicate-diskId test shares the unqualified-element fault.
+        {"broken/ovftool-dup_diskid.ovf",
+         {Errc::invalid,
+          "broken/ovftool-dup_diskid.ovf:3: <References> has no namespace; expected the "
+          "envelope namespace \"http://www.vmware.com/schema/ovf/1/envelope\""}},
+        {"cot/ersatz_ovf_3.0.ovf",
+         {Errc::invalid, "cot/ersatz_ovf_3.0.ovf:2: unsupported OVF namespace "
+                         "\"http://schemas.dmtf.org/ovf/envelope/3\" (ovfkit reads OVF 0.9, 1.x, "
+                         "2.x and the oVirt dialect)"}},
+        {"xenserver/sample_app.ovf",
+         {Errc::invalid, "xenserver/sample_app.ovf:1: XML declaration says encoding \"utf-16\" "
+                         "but the bytes are not UTF-16/32; only UTF-8 and ASCII documents are "
+                         "accepted"}},
+    };
+    return k;
+}
+
+std::vector<std::string> corpus_descriptors() {
+    std::vector<std::string> out;
+    std::filesystem::path root = test::corpus_path("ovf");
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root, ec)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".ovf") {
+            out.push_back(entry.path().lexically_relative(root).generic_string());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+Result<Envelope> read(const std::string& text, const std::string& name, Diagnostics& diag) {
+    return read_envelope(std::as_bytes(std::span(text.data(), text.size())), name, diag);
+}
+
+class OvfCorpus : public testing::TestWithParam<std::string> {};
+
+TEST(OvfCorpusListing, FindsTheWholeCorpus) {
+    auto all = corpus_descriptors();
+    EXPECT_GE(all.size(), 50u);
+    for (const auto& [name, _] : known_broken()) {
+        EXPECT_NE(std::find(all.begin(), all.end(), name), all.end()) << name;
+    }
+}
+
+TEST_P(OvfCorpus, ReadsOrFailsAsExpected) {
+    const std::string& rel = GetParam();
+    auto bytes = test::read_file(test::corpus_path("ovf/" + rel));
+    std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    Diagnostics diag;
+    auto env = read(text, rel, diag);
+    auto broken = known_broken().find(rel);
+    if (broken != known_broken().end()) {
+        ASSERT_FALSE(env) << rel << " unexpectedly read";
+        EXPECT_EQ(env.error().code, broken->second.code);
+        EXPECT_EQ(env.error().message, broken->second.message);
+        return;
+    }
+    ASSERT_TRUE(env) << env.error().message;
+    EXPECT_FALSE(diag.has_errors());
+
+    // Same-version round trip (0.9 and oVirt are read-only; they go to 1.x).
+    OvfVersion same = env->version == OvfVersion::v2 ? OvfVersion::v2 : OvfVersion::v1;
+    for (OvfVersion target : {same, same == OvfVersion::v1 ? OvfVersion::v2 : OvfVersion::v1}) {
+        SCOPED_TRACE(version_name(target));
+        auto out = write_envelope(*env, target);
+        ASSERT_TRUE(out) << out.error().message;
+        Diagnostics diag2;
+        auto again = read(*out, rel + ".out", diag2);
+        ASSERT_TRUE(again) << again.error().message << "\n" << *out;
+        EXPECT_EQ(again->version, target);
+        // Writing is deterministic and a fixed point.
+        auto out2 = write_envelope(*again, target);
+        ASSERT_TRUE(out2);
+        EXPECT_EQ(*out, *out2);
+        auto out3 = write_envelope(*env, target);
+        ASSERT_TRUE(out3);
+        EXPECT_EQ(*out, *out3);
+        if (target == same) {
+            Envelope expected = *env;
+            expected.version = target;
+            if (env->version != target) {
+                expected.version_attribute.reset();
+            }
+            EXPECT_TRUE(expected == *again) << "model changed in the round trip\n" << *out;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, OvfCorpus, testing::ValuesIn(corpus_descriptors()),
+                         [](const testing::TestParamInfo<std::string>& param) {
+                             std::string n = param.param;
+                             for (auto& c : n) {
+                                 if (!std::isalnum(static_cast<unsigned char>(c))) {
+                                     c = '_';
+                                 }
+                             }
+                             return n;
+                         });
+
+} // namespace
+} // namespace ovfkit::ovf
