@@ -7,11 +7,19 @@
 namespace ovfkit::disk::formats {
 
 extern const FormatDriver k_qcow2_driver;
+extern const FormatDriver k_vhd_driver;
+extern const FormatDriver k_vhd_fixed_driver;
+extern const FormatDriver k_vdi_driver;
+extern const FormatDriver k_vdi_fixed_driver;
 
 namespace {
 
-constexpr std::array<const FormatDriver*, 1> k_drivers{
+constexpr std::array k_drivers{
     &k_qcow2_driver,
+    &k_vhd_driver,
+    &k_vhd_fixed_driver,
+    &k_vdi_driver,
+    &k_vdi_fixed_driver,
 };
 
 } // namespace
