@@ -422,3 +422,503 @@ TEST(Qcow2, WriterRejectsOutOfOrderChunks) {
 
 } // namespace
 } // namespace ovfkit::disk::formats
+
+namespace ovfkit::disk::formats {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Hostile images, built from bytes. The base image is valid:
+//   C = 4 KiB, virtual size 8 MiB (4 L1 entries of 2 MiB each)
+//   0x0000 header v3 (112 bytes)   0x1000 L1   0x2000 refcount table
+//   0x3000 refcount block          0x4000 L2 of L1 entry 0
+//   0x5000 data of guest cluster 0 (0xab)
+
+constexpr uint64_t k_c = 4096;
+
+struct Image {
+    std::vector<std::byte> b = std::vector<std::byte>(6 * k_c);
+
+    Image() {
+        be32_at(0, q::k_magic);
+        be32_at(4, 3);
+        be32_at(20, 12);
+        be64_at(24, 8u << 20);
+        be32_at(36, 4);
+        be64_at(40, 0x1000);
+        be64_at(48, 0x2000);
+        be32_at(56, 1);
+        be32_at(96, 4);
+        be32_at(100, 112);
+        be64_at(0x1000, 0x4000 | q::k_oflag_copied);
+        be64_at(0x2000, 0x3000);
+        for (uint64_t c = 0; c < 6; ++c) {
+            be16_at(0x3000 + 2 * c, 1);
+        }
+        be64_at(0x4000, 0x5000 | q::k_oflag_copied);
+        std::memset(b.data() + 0x5000, 0xab, k_c);
+    }
+    void be16_at(uint64_t off, uint16_t v) { store(off, be16(v)); }
+    void be32_at(uint64_t off, uint32_t v) { store(off, be32(v)); }
+    void be64_at(uint64_t off, uint64_t v) { store(off, be64(v)); }
+    template <class T>
+    void store(uint64_t off, T v) {
+        if (off + sizeof v > b.size()) {
+            b.resize(off + sizeof v);
+        }
+        std::memcpy(b.data() + off, &v, sizeof v);
+    }
+    void bytes_at(uint64_t off, std::span<const std::byte> d) {
+        if (off + d.size() > b.size()) {
+            b.resize(off + d.size());
+        }
+        std::memcpy(b.data() + off, d.data(), d.size());
+    }
+    // Appends a compressed stream of `plain` at the end of the file and maps
+    // guest cluster `l2_index` of L1 entry 0 to it.
+    void compressed_cluster(uint64_t l2_index, std::span<const std::byte> plain) {
+        auto* comp = libdeflate_alloc_compressor(6);
+        std::vector<std::byte> out(plain.size() + 64);
+        size_t n = libdeflate_deflate_compress(comp, plain.data(), plain.size(), out.data(),
+                                               out.size());
+        libdeflate_free_compressor(comp);
+        out.resize(n);
+        compressed_stream(l2_index, out);
+    }
+    void compressed_stream(uint64_t l2_index, std::span<const std::byte> stream) {
+        uint64_t off = b.size();
+        bytes_at(off, stream);
+        auto layout = q::CompressedLayout::for_cluster_bits(12);
+        uint64_t nadd = ((off + stream.size() - 1) >> 9) - (off >> 9);
+        be64_at(0x4000 + 8 * l2_index, q::k_oflag_compressed | (nadd << layout.shift) | off);
+    }
+};
+
+// Opens the bytes and, when that works, reads the whole disk: returns the
+// first error.
+Error first_error(const Image& img, OpenPolicy policy = {}) {
+    auto r = open_bytes(img.b, policy);
+    if (!r) {
+        return r.error();
+    }
+    std::vector<std::byte> all((*r)->virtual_size());
+    auto ok = (*r)->read_at(0, all);
+    if (!ok) {
+        return ok.error();
+    }
+    return Error{Errc::ok, "no error"};
+}
+
+void expect_error(const Image& img, Errc code, const std::string& message) {
+    Error e = first_error(img);
+    EXPECT_EQ(e.message, message);
+    EXPECT_EQ(e.code, code) << e.message;
+}
+
+TEST(Qcow2Hostile, BaseImageIsValid) {
+    Image img;
+    auto r = open_bytes(img.b);
+    ASSERT_TRUE(r) << r.error().message;
+    std::vector<std::byte> first(k_c);
+    ASSERT_TRUE((*r)->read_at(0, first));
+    EXPECT_EQ(first, std::vector<std::byte>(k_c, std::byte{0xab}));
+    auto map = (*r)->extents(0, 8u << 20);
+    ASSERT_TRUE(map);
+    EXPECT_EQ(*map, (std::vector<Extent>{{0, k_c, ExtentKind::data},
+                                         {k_c, (8u << 20) - k_c, ExtentKind::unallocated}}));
+    Diagnostics diag;
+    ASSERT_TRUE((*r)->check(diag));
+    EXPECT_TRUE(diag.empty()) << diag.findings().front().message;
+}
+
+TEST(Qcow2Hostile, HeaderFields) {
+    {
+        Image img;
+        img.b.resize(50);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header at offset 0: file is 50 bytes, shorter than the "
+                     "72-byte header");
+    }
+    {
+        Image img;
+        img.b.resize(100);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header at offset 0: file is 100 bytes, shorter than "
+                     "the 104-byte version 3 header");
+    }
+    {
+        Image img;
+        img.be32_at(0, 0x514649fa);
+        expect_error(img, Errc::invalid, "hostile.qcow2: qcow2 header at offset 0: bad magic 0x514649fa");
+    }
+    {
+        Image img;
+        img.be32_at(4, 4);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: version 4 (offset 4) is not supported (2 and "
+                     "3 are)");
+    }
+    for (uint32_t bits : {8u, 22u, 63u, 64u, 0xffffffffu}) {
+        Image img;
+        img.be32_at(20, bits);
+        expect_error(img, Errc::invalid,
+                     fmt::format("hostile.qcow2: qcow2 header: cluster_bits {} (offset 20) is "
+                                 "outside 9..21",
+                                 bits));
+    }
+    for (uint32_t len : {106u, 96u, 0u}) {
+        Image img;
+        img.be32_at(100, len);
+        expect_error(img, Errc::invalid,
+                     fmt::format("hostile.qcow2: qcow2 header: header_length {} (offset 100) must "
+                                 "be a multiple of 8 and at least 104",
+                                 len));
+    }
+    {
+        Image img;
+        img.be32_at(100, 8192);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: header_length 8192 (offset 100) is larger than "
+                     "the cluster size 4096");
+    }
+    {
+        Image img;
+        img.be32_at(96, 7);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: refcount_order 7 (offset 96) is larger than 6");
+    }
+    {
+        Image img;
+        img.be64_at(24, (uint64_t{64} << 40) + 512);
+        expect_error(img, Errc::refused,
+                     "hostile.qcow2: qcow2 header: virtual size 70368744178176 (offset 24) "
+                     "exceeds the limit of 70368744177664 bytes");
+    }
+    {
+        Image img;
+        img.be32_at(32, 1);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: crypt_method 1 (offset 32): encrypted images "
+                     "are not supported");
+    }
+}
+
+TEST(Qcow2Hostile, TablesAreBoundedBeforeAllocation) {
+    {
+        Image img;
+        img.be32_at(36, 0x500000); // 40 MiB of L1 entries in a 24 KiB file
+        expect_error(img, Errc::refused,
+                     "hostile.qcow2: qcow2 header: l1_size 5242880 (offset 36) exceeds the 32 MiB "
+                     "L1 table limit");
+    }
+    {
+        Image img;
+        img.be32_at(36, 3);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: l1_size 3 (offset 36) is too small for virtual "
+                     "size 8388608 (needs 4)");
+    }
+    {
+        Image img;
+        img.be64_at(40, 0x100000);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: L1 table at 0x100000 (offset 40, 4 entries "
+                     "used) lies outside the file (24576 bytes)");
+    }
+    {
+        Image img;
+        img.be64_at(40, 0x1008);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: l1_table_offset 0x1008 (offset 40) is not "
+                     "cluster-aligned");
+    }
+    {
+        Image img;
+        img.be32_at(56, 4096); // 16 MiB refcount table
+        expect_error(img, Errc::refused,
+                     "hostile.qcow2: qcow2 header: refcount_table_clusters 4096 (offset 56) "
+                     "exceeds the 8 MiB refcount table limit");
+    }
+    {
+        Image img;
+        img.be32_at(56, 0);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: refcount_table_clusters (offset 56) is 0");
+    }
+    {
+        Image img;
+        img.be32_at(60, 70000);
+        expect_error(img, Errc::refused,
+                     "hostile.qcow2: qcow2 header: nb_snapshots 70000 (offset 60) exceeds the "
+                     "limit of 65536");
+    }
+    {
+        Image img;
+        img.be32_at(60, 1);
+        img.be64_at(64, 0x40000);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: snapshot table at 0x40000 (offset 64, 1 "
+                     "snapshots) lies outside the file (24576 bytes)");
+    }
+}
+
+TEST(Qcow2Hostile, IncompatibleFeatures) {
+    {
+        Image img;
+        img.be64_at(72, q::k_incompat_dirty);
+        auto r = open_bytes(img.b);
+        ASSERT_TRUE(r) << r.error().message;
+        EXPECT_TRUE((*r)->info().dirty);
+    }
+    {
+        Image img;
+        img.be64_at(72, q::k_incompat_corrupt);
+        expect_error(img, Errc::refused,
+                     "hostile.qcow2: qcow2 header: incompatible feature bit 1 (corrupt, offset "
+                     "72) is set: qemu marked the image corrupt; repair it with 'qemu-img check "
+                     "-r all' first");
+    }
+    {
+        Image img;
+        img.be64_at(72, q::k_incompat_data_file);
+        expect_error(img, Errc::refused,
+                     "hostile.qcow2: qcow2 header: incompatible feature bit 2 (external data "
+                     "file, offset 72) is set: guest data in another file is refused (it can "
+                     "name any host file, CVE-2024-32498)");
+    }
+    {
+        Image img;
+        img.be64_at(72, q::k_incompat_compression);
+        img.b[104] = std::byte{1};
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: compression_type 1 (zstd, offset 104) is not "
+                     "supported; convert with 'qemu-img convert -o compression_type=zlib' first");
+    }
+    {
+        Image img;
+        img.b[104] = std::byte{1};
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: compression_type 1 (offset 104) is set without "
+                     "incompatible feature bit 3");
+    }
+    {
+        Image img;
+        img.be64_at(72, q::k_incompat_extl2);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: incompatible feature bit 4 (extended L2 "
+                     "entries, offset 72) is set: images with subclusters are not supported");
+    }
+    {
+        Image img;
+        img.be64_at(72, uint64_t{1} << 7);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: unknown incompatible feature bit 7 (offset 72) "
+                     "is set");
+    }
+    {
+        // The name comes from the feature name table when there is one.
+        Image img;
+        img.be64_at(72, uint64_t{1} << 40);
+        img.be32_at(112, q::k_ext_feature_table);
+        img.be32_at(116, 48);
+        img.b[120] = std::byte{0};
+        img.b[121] = std::byte{40};
+        std::memcpy(img.b.data() + 122, "future\nfeature", 14);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: unknown incompatible feature bit 40 "
+                     "'future\\x0afeature' (offset 72) is set");
+    }
+}
+
+TEST(Qcow2Hostile, HeaderExtensions) {
+    {
+        Image img;
+        img.be32_at(112, 0x12345678);
+        img.be32_at(116, 0xfffffff0);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: header extension 0x12345678 at offset 0x70: length "
+                     "4294967280 runs past the end of the extension area at 0x1000");
+    }
+    {
+        // An extension chain that runs into the end of cluster 0 without a marker.
+        Image img;
+        img.be32_at(112, 0x0badf00d); // length 0: the next one starts at 120
+        for (uint64_t pos = 120; pos + 16 <= k_c; pos += 16) {
+            img.be32_at(pos, 0x0badf00d);
+            img.be32_at(pos + 4, 8);
+            img.be64_at(pos + 8, ~uint64_t{0});
+        }
+        img.be32_at(k_c - 8, 0x0badf00d);
+        img.be32_at(k_c - 4, 1);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: header extension 0x0badf00d at offset 0xff8: length 1 runs "
+                     "past the end of the extension area at 0x1000");
+    }
+    {
+        Image img;
+        img.be32_at(112, q::k_ext_backing_format);
+        img.be32_at(116, 4);
+        std::memcpy(img.b.data() + 120, "raw\0", 4);
+        img.be32_at(128, q::k_ext_backing_format);
+        img.be32_at(132, 4);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: header extension 0xe2792aca at offset 0x80 appears twice");
+    }
+    {
+        Image img;
+        img.be64_at(8, 0x2000);
+        img.be32_at(16, 10);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: backing_file_offset 0x2000 (offset 8) lies "
+                     "outside cluster 0 (4096 bytes)");
+    }
+    {
+        Image img;
+        img.be64_at(8, 0x800);
+        img.be32_at(16, 2000);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: backing_file_size 2000 (offset 16) is longer "
+                     "than 1023");
+    }
+    {
+        Image img;
+        img.be64_at(8, 0xf00);
+        img.be32_at(16, 1000);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header: backing file name at 0xf00 (1000 bytes) runs "
+                     "past the end of cluster 0 or of the file");
+    }
+}
+
+TEST(Qcow2Hostile, MappingEntries) {
+    {
+        Image img;
+        img.be64_at(0x1000, 0x4200 | q::k_oflag_copied);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L1 entry 0 at offset 0x1000: L2 table offset 0x4200 is not "
+                     "cluster-aligned");
+    }
+    {
+        Image img;
+        img.be64_at(0x1008, 0x100000 | q::k_oflag_copied);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L1 entry 1 at offset 0x1008: L2 table at 0x100000 lies "
+                     "outside the file (24576 bytes)");
+    }
+    {
+        Image img;
+        img.be64_at(0x1010, 0x4000 | (uint64_t{1} << 60));
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L1 entry 2 at offset 0x1010: reserved bits 0x1000000000000000 "
+                     "are set (entry 0x1000000000004000)");
+    }
+    {
+        Image img;
+        img.be64_at(0x4000 + 17 * 8, 0x5200 | q::k_oflag_copied);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 17 of L1 entry 0 at offset 0x4088: host offset "
+                     "0x5200 is not cluster-aligned");
+    }
+    {
+        Image img;
+        img.be64_at(0x4000 + 3 * 8, 0x100000 | q::k_oflag_copied);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 3 of L1 entry 0 at offset 0x4018: data cluster at "
+                     "0x100000 lies beyond the end of the file (24576 bytes)");
+    }
+    {
+        Image img;
+        img.be64_at(0x4000 + 5 * 8, 0x5000 | 2);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 5 of L1 entry 0 at offset 0x4028: reserved bits 0x2 "
+                     "are set (entry 0x0000000000005002)");
+    }
+    {
+        // Version 2 has no zero flag: bit 0 is reserved there.
+        Image img;
+        img.be32_at(4, 2);
+        img.be64_at(0x4000 + 5 * 8, 1);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 5 of L1 entry 0 at offset 0x4028: reserved bits 0x1 "
+                     "are set (entry 0x0000000000000001)");
+    }
+}
+
+TEST(Qcow2Hostile, CompressedClusters) {
+    {
+        // A valid stream reads back, shares nothing and checks clean.
+        Image img;
+        std::vector<std::byte> plain(k_c);
+        for (size_t i = 0; i < plain.size(); ++i) {
+            plain[i] = static_cast<std::byte>(i % 13);
+        }
+        img.compressed_cluster(1, plain);
+        auto r = open_bytes(img.b);
+        ASSERT_TRUE(r);
+        std::vector<std::byte> back(k_c);
+        ASSERT_TRUE((*r)->read_at(k_c, back));
+        EXPECT_EQ(back, plain);
+    }
+    {
+        Image img;
+        img.compressed_cluster(1, std::vector<std::byte>(4 * k_c, std::byte{'A'}));
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                     "cluster at 0x6000 inflates to more than the cluster size 4096");
+    }
+    {
+        Image img;
+        img.compressed_cluster(1, std::vector<std::byte>(100, std::byte{'A'}));
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                     "cluster at 0x6000 inflates to 100 bytes instead of 4096");
+    }
+    {
+        Image img;
+        std::vector<std::byte> junk(40, std::byte{0xff});
+        img.compressed_stream(1, junk);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                     "cluster at 0x6000 (512 bytes) is not a valid deflate stream");
+    }
+    {
+        Image img;
+        img.be64_at(0x4000 + 2 * 8, q::k_oflag_compressed | 0x10000);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 2 of L1 entry 0 at offset 0x4010: compressed "
+                     "cluster at 0x10000 starts beyond the end of the file (24576 bytes)");
+    }
+}
+
+TEST(Qcow2Hostile, CheckReportsLeaksAndOverlaps) {
+    Image img;
+    img.b.resize(7 * k_c);
+    img.be16_at(0x3000 + 2 * 6, 1); // cluster 6 counted, referenced by nothing
+    img.be64_at(0x4000 + 8, 0x2000 | q::k_oflag_copied); // guest cluster 1 -> refcount table
+    auto r = open_bytes(img.b);
+    ASSERT_TRUE(r);
+    Diagnostics diag;
+    ASSERT_TRUE((*r)->check(diag));
+    std::vector<std::string> got;
+    for (const auto& f : diag.findings()) {
+        got.push_back(fmt::format("{} {} {}", severity_name(f.severity), f.code, f.message));
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       "error QCOW2-OVERLAP host cluster 2 at 0x2000: used by a data cluster (L2 "
+                       "entry 1 of L1 entry 0) and already by the refcount table",
+                       "error QCOW2-REFCOUNT cluster 2 at 0x2000 (used by a data cluster): "
+                       "refcount 1 is lower than its 2 references",
+                       "warning QCOW2-LEAK leaked cluster 6 at 0x6000: refcount 1, references 0",
+                   }));
+}
+
+TEST(Qcow2Hostile, ProbeNeedsMagicAndVersion) {
+    Image img;
+    ProbeInput in{std::span(img.b).first(512), {}, img.b.size()};
+    EXPECT_EQ(driver().probe(in), 100);
+    img.be32_at(0, 0);
+    in.head = std::span(img.b).first(512);
+    EXPECT_EQ(driver().probe(in), 0);
+}
+
+} // namespace
+} // namespace ovfkit::disk::formats
