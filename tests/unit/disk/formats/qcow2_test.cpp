@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <libdeflate.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <fcntl.h>
 #include <unistd.h>
@@ -918,6 +919,225 @@ TEST(Qcow2Hostile, ProbeNeedsMagicAndVersion) {
     img.be32_at(0, 0);
     in.head = std::span(img.b).first(512);
     EXPECT_EQ(driver().probe(in), 0);
+}
+
+} // namespace
+} // namespace ovfkit::disk::formats
+
+namespace ovfkit::disk::formats {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Backing chains.
+
+// Writes a small ovfkit image (64 KiB clusters, 1 MiB of `fill`) whose header
+// names `backing` (and, when given, its format) in cluster 0.
+void write_with_backing(const std::string& path, const std::string& backing,
+                        const std::optional<std::string>& format, uint8_t fill = 0x42) {
+    io::MemFile out("tmp.qcow2");
+    std::vector<std::byte> raw(1u << 20);
+    // Allocate only the second half, so the first reads through to the parent.
+    std::memset(raw.data() + (512u << 10), fill, 512u << 10);
+    ASSERT_TRUE(write_image(raw, CreateOptions{}, out, 1));
+    auto& b = out.data();
+    uint64_t pos = 112;
+    auto put32 = [&](uint64_t off, uint32_t v) {
+        be32 x(v);
+        std::memcpy(b.data() + off, &x, 4);
+    };
+    if (format) {
+        put32(pos, q::k_ext_backing_format);
+        put32(pos + 4, static_cast<uint32_t>(format->size()));
+        std::memcpy(b.data() + pos + 8, format->data(), format->size());
+        pos += 8 + (format->size() + 7) / 8 * 8;
+    }
+    put32(pos, 0);
+    put32(pos + 4, 0);
+    be64 off(0x200);
+    std::memcpy(b.data() + 8, &off, 8);
+    put32(16, static_cast<uint32_t>(backing.size()));
+    std::memcpy(b.data() + 0x200, backing.data(), backing.size());
+    test::write_file(path, b);
+}
+
+Error open_error(const std::string& path, OpenPolicy policy) {
+    auto dir = io::Directory::of_file(path);
+    EXPECT_TRUE(dir);
+    auto r = open_path(path, policy, &*dir);
+    return r ? Error{Errc::ok, "opened"} : r.error();
+}
+
+TEST(Qcow2Backing, QemuChainGivesTheMergedView) {
+    if (!have_qemu() || test::run("qemu-io --version >/dev/null 2>&1") != 0) {
+        GTEST_SKIP() << "qemu-img or qemu-io not installed";
+    }
+    TempDir dir;
+    const uint64_t size = 3u << 20;
+    auto raw = pattern(size);
+    test::write_file(dir.file("base.raw"), raw);
+    std::string out;
+    ASSERT_EQ(test::run("cd " + sh_quote(dir.path()) +
+                            " && qemu-img convert -f raw -O qcow2 base.raw base.qcow2"
+                            " && qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 child.qcow2"
+                            " && qemu-io -f qcow2 -c 'write -P 0x77 64k 64k'"
+                            " -c 'write -z 1M 128k' child.qcow2 >/dev/null 2>&1",
+                        &out),
+              0)
+        << out;
+    std::memset(raw.data() + 65536, 0x77, 65536);
+    std::memset(raw.data() + (1u << 20), 0, 131072);
+
+    auto d = io::Directory::open(dir.path());
+    ASSERT_TRUE(d);
+    OpenPolicy allow;
+    allow.allow_parent = true;
+    auto r = open_path(dir.file("child.qcow2"), allow, &*d);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ((*r)->info().parent, "base.qcow2");
+    EXPECT_EQ((*r)->info().files.size(), 2u);
+    EXPECT_TRUE(read_all(**r) == raw);
+    auto map = (*r)->extents(0, size);
+    ASSERT_TRUE(map);
+    EXPECT_EQ(*map, qemu_map(dir.file("child.qcow2")));
+    Diagnostics diag;
+    ASSERT_TRUE((*r)->check(diag));
+    EXPECT_TRUE(diag.empty()) << diag.findings().front().message;
+
+    // Without the policy the backing file is refused, naming it.
+    Error e = open_error(dir.file("child.qcow2"), OpenPolicy{});
+    EXPECT_EQ(e.code, Errc::refused);
+    EXPECT_TRUE(e.message.starts_with(dir.file("child.qcow2") +
+                                      ": has a backing file 'base.qcow2' (name at offset 0x"))
+        << e.message;
+    EXPECT_TRUE(e.message.ends_with("); backing chains are refused unless parents are allowed"))
+        << e.message;
+}
+
+TEST(Qcow2Backing, OvfkitChainReadsThroughToTheParent) {
+    TempDir dir;
+    write_with_backing(dir.file("child.qcow2"), "base.qcow2", "qcow2", 0x42);
+    {
+        io::MemFile base("base.qcow2");
+        std::vector<std::byte> raw(2u << 20, std::byte{0x17});
+        ASSERT_TRUE(write_image(raw, CreateOptions{}, base, 1));
+        test::write_file(dir.file("base.qcow2"), base.data());
+    }
+    OpenPolicy allow;
+    allow.allow_parent = true;
+    auto d = io::Directory::open(dir.path());
+    ASSERT_TRUE(d);
+    auto r = open_path(dir.file("child.qcow2"), allow, &*d);
+    ASSERT_TRUE(r) << r.error().message;
+    std::vector<std::byte> expect(1u << 20, std::byte{0x17});
+    std::memset(expect.data() + (512u << 10), 0x42, 512u << 10);
+    EXPECT_TRUE(read_all(**r) == expect);
+    auto map = (*r)->extents(0, 1u << 20);
+    ASSERT_TRUE(map);
+    EXPECT_EQ(*map, (std::vector<Extent>{{0, 1u << 20, ExtentKind::data}}));
+}
+
+TEST(Qcow2Backing, HostileNamesAreRefused) {
+    TempDir dir;
+    OpenPolicy allow;
+    allow.allow_parent = true;
+    struct Case {
+        std::string name;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {"/etc/passwd",
+         "backing file name at offset 0x200 refused: file name '/etc/passwd' has a path "
+         "separator (only names inside the package are allowed)"},
+        {"../x",
+         "backing file name at offset 0x200 refused: file name '../x' has a path separator (only "
+         "names inside the package are allowed)"},
+        {"json:{\"file\":{\"driver\":\"file\",\"filename\":\"/etc/shadow\"}}",
+         "backing file name 'json:{\"file\":{\"driver\":\"file\",\"filename\":\"/etc/shadow\"}}' "
+         "at offset 0x200 has ':' (protocol prefixes such as json:, nbd:, file: are always "
+         "refused)"},
+        {"nbd:localhost:10809",
+         "backing file name 'nbd:localhost:10809' at offset 0x200 has ':' (protocol prefixes "
+         "such as json:, nbd:, file: are always refused)"},
+        {"file:base.qcow2",
+         "backing file name 'file:base.qcow2' at offset 0x200 has ':' (protocol prefixes such as "
+         "json:, nbd:, file: are always refused)"},
+        {"-base.qcow2",
+         "backing file name at offset 0x200 refused: file name '-base.qcow2' starts with '-'"},
+    };
+    for (const auto& c : cases) {
+        write_with_backing(dir.file("img.qcow2"), c.name, "qcow2");
+        Error e = open_error(dir.file("img.qcow2"), allow);
+        EXPECT_EQ(e.message, dir.file("img.qcow2") + ": " + c.message);
+        EXPECT_EQ(e.code, Errc::refused);
+        // Protocol names are refused even before the policy is consulted.
+        if (c.name.find(':') != std::string::npos) {
+            EXPECT_EQ(open_error(dir.file("img.qcow2"), OpenPolicy{}).message, e.message);
+        }
+    }
+}
+
+TEST(Qcow2Backing, FormatMustBeStated) {
+    TempDir dir;
+    OpenPolicy allow;
+    allow.allow_parent = true;
+    write_with_backing(dir.file("base.qcow2"), "none.qcow2", "qcow2");
+    write_with_backing(dir.file("img.qcow2"), "base.qcow2", std::nullopt);
+    Error e = open_error(dir.file("img.qcow2"), allow);
+    EXPECT_EQ(e.message, dir.file("img.qcow2") +
+                             ": backing file 'base.qcow2' has no backing format extension "
+                             "(0xe2792aca); probing the format of a backing file is refused");
+    EXPECT_EQ(e.code, Errc::refused);
+
+    write_with_backing(dir.file("img.qcow2"), "base.qcow2", "vvfat");
+    e = open_error(dir.file("img.qcow2"), allow);
+    EXPECT_EQ(e.message, dir.file("img.qcow2") +
+                             ": backing file 'base.qcow2' has format 'vvfat', which is not "
+                             "supported");
+    EXPECT_EQ(e.code, Errc::invalid);
+}
+
+TEST(Qcow2Backing, SymlinksLoopsAndDepthAreRefused) {
+    TempDir dir;
+    OpenPolicy allow;
+    allow.allow_parent = true;
+    write_with_backing(dir.file("a.qcow2"), "b.qcow2", "qcow2");
+    write_with_backing(dir.file("b.qcow2"), "a.qcow2", "qcow2");
+    Error e = open_error(dir.file("a.qcow2"), allow);
+    EXPECT_EQ(e.message,
+              dir.file("b.qcow2") + ": backing file 'a.qcow2' forms a loop in the backing chain");
+    EXPECT_EQ(e.code, Errc::refused);
+
+    write_with_backing(dir.file("self.qcow2"), "self.qcow2", "qcow2");
+    e = open_error(dir.file("self.qcow2"), allow);
+    EXPECT_EQ(e.message, dir.file("self.qcow2") +
+                             ": backing file 'self.qcow2' forms a loop in the backing chain");
+
+    ASSERT_EQ(::symlink("a.qcow2", dir.file("link.qcow2").c_str()), 0);
+    write_with_backing(dir.file("c.qcow2"), "link.qcow2", "qcow2");
+    e = open_error(dir.file("c.qcow2"), allow);
+    EXPECT_EQ(e.message,
+              dir.file("link.qcow2") + ": refused: a symbolic link (links are not followed)");
+    EXPECT_EQ(e.code, Errc::refused);
+
+    // d0 -> d1 -> d2 -> d3 with a depth limit of 2.
+    for (int i = 0; i < 3; ++i) {
+        write_with_backing(dir.file(fmt::format("d{}.qcow2", i)), fmt::format("d{}.qcow2", i + 1),
+                           "qcow2");
+    }
+    write_with_backing(dir.file("d3.qcow2"), "missing.qcow2", "qcow2");
+    allow.max_chain_depth = 2;
+    e = open_error(dir.file("d0.qcow2"), allow);
+    EXPECT_EQ(e.message, dir.file("d2.qcow2") +
+                             ": backing file 'd3.qcow2' would make the chain deeper than the "
+                             "limit of 2");
+    EXPECT_EQ(e.code, Errc::refused);
+
+    // With no directory to open names in, nothing is followed.
+    auto r = open_path(dir.file("d2.qcow2"), allow, nullptr);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, dir.file("d2.qcow2") +
+                                     ": backing file 'd3.qcow2' cannot be opened: the image may "
+                                     "not refer to other files here");
 }
 
 } // namespace
