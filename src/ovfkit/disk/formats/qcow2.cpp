@@ -22,14 +22,15 @@
 // Refused: corrupt bit, external data files (CVE-2024-32498), encryption,
 // zstd compression (not built in), extended L2 entries (subclusters), unknown
 // incompatible features. Every refusal names the structure and byte offset.
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include <libdeflate.h>
+
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/formats/qcow2_internal.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
-
-#include <algorithm>
-#include <cstring>
-#include <libdeflate.h>
-#include <optional>
 
 namespace ovfkit::disk::formats {
 
@@ -296,9 +297,8 @@ Result<Parsed> parse_header(io::File& file, uint64_t file_size, const OpenPolicy
                     name);
     }
     if (compression != k_compression_zlib) {
-        return fail(Errc::invalid,
-                    "{}: qcow2 header: compression_type {} (offset 104) is unknown", name,
-                    compression);
+        return fail(Errc::invalid, "{}: qcow2 header: compression_type {} (offset 104) is unknown",
+                    name, compression);
     }
     constexpr uint64_t k_known = k_incompat_dirty | k_incompat_compression;
     if (uint64_t unknown = h.incompatible & ~k_known; unknown != 0) {
@@ -363,8 +363,8 @@ Result<Parsed> parse_header(io::File& file, uint64_t file_size, const OpenPolicy
                     name, h.refcount_table_offset);
     }
     if (h.refcount_table_clusters == 0) {
-        return fail(Errc::invalid,
-                    "{}: qcow2 header: refcount_table_clusters (offset 56) is 0", name);
+        return fail(Errc::invalid, "{}: qcow2 header: refcount_table_clusters (offset 56) is 0",
+                    name);
     }
     if (uint64_t{h.refcount_table_clusters} * c > k_max_reftable_bytes) {
         return fail(Errc::refused,
@@ -391,8 +391,7 @@ Result<Parsed> parse_header(io::File& file, uint64_t file_size, const OpenPolicy
                     "{}: qcow2 header: snapshots_offset {:#x} (offset 64) is not cluster-aligned",
                     name, h.snapshots_offset);
     }
-    if (h.nb_snapshots > 0 &&
-        (h.snapshots_offset == 0 || h.snapshots_offset >= file_size)) {
+    if (h.nb_snapshots > 0 && (h.snapshots_offset == 0 || h.snapshots_offset >= file_size)) {
         return fail(Errc::invalid,
                     "{}: qcow2 header: snapshot table at {:#x} (offset 64, {} snapshots) lies "
                     "outside the file ({} bytes)",
@@ -440,8 +439,8 @@ Result<std::unique_ptr<DiskReader>> open_backing(OpenContext& ctx, const Parsed&
                     name, shown);
     }
     if (std::find(chain.begin(), chain.end(), bname) != chain.end()) {
-        return fail(Errc::refused, "{}: backing file '{}' forms a loop in the backing chain",
-                    name, shown);
+        return fail(Errc::refused, "{}: backing file '{}' forms a loop in the backing chain", name,
+                    shown);
     }
     if (ctx.depth + 1 > ctx.policy.max_chain_depth) {
         return fail(Errc::refused,
@@ -548,7 +547,8 @@ Result<void> Reader::load_l1() {
     const uint64_t needed = div_round_up(div_round_up(m_h.size, c), m_l2_entries);
     // parse_header() bounded needed * 8 by the file size and by 32 MiB.
     std::vector<be64> raw(static_cast<size_t>(needed));
-    OVFKIT_TRY(io::read_exact(*m_file, std::as_writable_bytes(std::span(raw)), m_h.l1_table_offset));
+    OVFKIT_TRY(
+        io::read_exact(*m_file, std::as_writable_bytes(std::span(raw)), m_h.l1_table_offset));
     m_l1.resize(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
         m_l1[i] = raw[i];
@@ -600,8 +600,8 @@ Result<const Reader::L2Slot*> Reader::load_l2(uint64_t l1_index) {
     return victim;
 }
 
-Result<ClusterMap> Reader::decode_l2_entry(uint64_t l1_index, uint64_t l2_index,
-                                           uint64_t l2_offset, uint64_t e) const {
+Result<ClusterMap> Reader::decode_l2_entry(uint64_t l1_index, uint64_t l2_index, uint64_t l2_offset,
+                                           uint64_t e) const {
     const uint64_t at = l2_offset + l2_index * 8;
     const std::string& name = m_file->name();
     ClusterMap m;
@@ -679,8 +679,7 @@ Result<std::vector<Extent>> Reader::extents(uint64_t offset, uint64_t length) {
     while (pos < end) {
         const uint64_t cluster = pos / m_cluster_size;
         OVFKIT_TRY_ASSIGN(ClusterMap m, lookup(cluster));
-        const uint64_t run_end_u =
-            std::min<uint64_t>((cluster + m.run) * m_cluster_size, end);
+        const uint64_t run_end_u = std::min<uint64_t>((cluster + m.run) * m_cluster_size, end);
         const uint64_t len = run_end_u - pos;
         switch (m.kind) {
         case ClusterKind::normal:
@@ -733,8 +732,7 @@ Result<void> Reader::read_compressed(const ClusterMap& m, uint64_t cluster) {
     if (m_inflater == nullptr) {
         m_inflater = libdeflate_alloc_decompressor();
         if (m_inflater == nullptr) {
-            return fail(Errc::io, "{}: out of memory for the deflate decompressor",
-                        m_file->name());
+            return fail(Errc::io, "{}: out of memory for the deflate decompressor", m_file->name());
         }
         m_cbuf.resize(static_cast<size_t>(m_cluster_size));
     }
@@ -744,8 +742,8 @@ Result<void> Reader::read_compressed(const ClusterMap& m, uint64_t cluster) {
     OVFKIT_TRY(read_host(m.host, m_cin));
     m_cbuf_host = UINT64_MAX;
     size_t produced = 0;
-    auto r = libdeflate_deflate_decompress(m_inflater, m_cin.data(), m_cin.size(),
-                                           m_cbuf.data(), m_cbuf.size(), &produced);
+    auto r = libdeflate_deflate_decompress(m_inflater, m_cin.data(), m_cin.size(), m_cbuf.data(),
+                                           m_cbuf.size(), &produced);
     const uint64_t l1_index = cluster / m_l2_entries;
     const uint64_t l2_index = cluster % m_l2_entries;
     const uint64_t at = (m_l1[l1_index] & k_l1_offset_mask) + l2_index * 8;

@@ -16,10 +16,10 @@
 // refcount comparison is skipped with a warning) and persistent bitmaps (same).
 // Memory is 3 bytes per host cluster; files with more than 64 Mi clusters are
 // not checked.
+#include <algorithm>
+
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/formats/qcow2_internal.hpp>
-
-#include <algorithm>
 
 namespace ovfkit::disk::formats::qcow2 {
 
@@ -194,8 +194,8 @@ Result<void> Reader::check_references(CheckState& st, Diagnostics& diag) {
     // The active L1 table and every L2 table it names.
     const uint64_t l1_bytes = uint64_t{m_h.l1_size} * 8; // <= 32 MiB
     std::vector<be64> l1(m_h.l1_size);
-    if (l1_bytes > 0 && !io::read_exact(*m_file, std::as_writable_bytes(std::span(l1)),
-                                        m_h.l1_table_offset)) {
+    if (l1_bytes > 0 &&
+        !io::read_exact(*m_file, std::as_writable_bytes(std::span(l1)), m_h.l1_table_offset)) {
         st.report(Severity::error, "QCOW2-BOUNDS",
                   fmt::format("L1 table at {:#x} ({} entries) runs past the end of the file",
                               m_h.l1_table_offset, m_h.l1_size));
@@ -244,8 +244,7 @@ Result<void> Reader::check_references(CheckState& st, Diagnostics& diag) {
                 }
                 uint64_t start = m->host & ~uint64_t{511};
                 uint64_t last = m->host + m->length - 1;
-                for (uint64_t h = start >> m_h.cluster_bits; h <= last >> m_h.cluster_bits;
-                     ++h) {
+                for (uint64_t h = start >> m_h.cluster_bits; h <= last >> m_h.cluster_bits; ++h) {
                     st.add(h << m_h.cluster_bits, compressed, where);
                 }
             } else if (m->host != 0) {
@@ -287,8 +286,8 @@ Result<void> Reader::check_refcounts(CheckState& st, Diagnostics& diag) {
         return {};
     }
     if (m_h.has_bitmaps_extension) {
-        diag.warning("QCOW2-BITMAPS",
-                     "persistent bitmaps are ignored; refcounts were not compared", st.file);
+        diag.warning("QCOW2-BITMAPS", "persistent bitmaps are ignored; refcounts were not compared",
+                     st.file);
         return {};
     }
     if (!st.refcounts_loaded) {
@@ -313,10 +312,10 @@ Result<void> Reader::check_refcounts(CheckState& st, Diagnostics& diag) {
         }
     }
     if (leaks > k_max_findings_per_code || errors > k_max_findings_per_code) {
-        diag.warning("QCOW2-SUMMARY",
-                     fmt::format("{} leaked clusters and {} refcount errors in total", leaks,
-                                 errors),
-                     st.file);
+        diag.warning(
+            "QCOW2-SUMMARY",
+            fmt::format("{} leaked clusters and {} refcount errors in total", leaks, errors),
+            st.file);
     }
     if (m_h.incompatible & k_incompat_dirty) {
         diag.warning("QCOW2-DIRTY",

@@ -2,15 +2,15 @@
 // qcow2_check.cpp (refcount verification) and qcow2_writer.cpp.
 #pragma once
 
-#include <ovfkit/base/error.hpp>
-#include <ovfkit/disk/format.hpp>
-#include <ovfkit/disk/formats/qcow2_layout.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/format.hpp>
+#include <ovfkit/disk/formats/qcow2_layout.hpp>
 
 struct libdeflate_decompressor;
 
@@ -21,10 +21,10 @@ enum class ClusterKind { unallocated, zero, normal, compressed };
 
 struct ClusterMap {
     ClusterKind kind = ClusterKind::unallocated;
-    uint64_t host = 0;       // normal: cluster offset; compressed: stream byte offset
-    uint64_t length = 0;     // compressed: bytes from `host` the descriptor covers
-    uint64_t run = 1;        // this many clusters from here map the same way (whole
-                             // unallocated L2 ranges), for fast allocation maps
+    uint64_t host = 0;   // normal: cluster offset; compressed: stream byte offset
+    uint64_t length = 0; // compressed: bytes from `host` the descriptor covers
+    uint64_t run = 1;    // this many clusters from here map the same way (whole
+                         // unallocated L2 ranges), for fast allocation maps
 };
 
 // The parsed, validated header (version 2 fields default as the spec says).

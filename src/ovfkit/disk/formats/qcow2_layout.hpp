@@ -7,10 +7,10 @@
 // are big-endian u64 whose bit fields are described by the masks below.
 #pragma once
 
-#include <ovfkit/base/endian.hpp>
-
 #include <cstddef>
 #include <cstdint>
+
+#include <ovfkit/base/endian.hpp>
 
 namespace ovfkit::disk::formats::qcow2 {
 

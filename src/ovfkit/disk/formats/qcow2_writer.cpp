@@ -26,12 +26,13 @@
 // a host cluster, whose refcount is the number of streams touching it.
 // The virtual size is rounded up to a multiple of 512 (qemu ignores a partial
 // last sector).
-#include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/qcow2_internal.hpp>
-
 #include <algorithm>
 #include <cstring>
+
 #include <libdeflate.h>
+
+#include <ovfkit/base/checked.hpp>
+#include <ovfkit/disk/formats/qcow2_internal.hpp>
 
 namespace ovfkit::disk::formats::qcow2 {
 
@@ -146,9 +147,9 @@ public:
             if (!is_data(chunk, chunk.offset + off)) {
                 continue;
             }
-            auto src = chunk.data.subspan(static_cast<size_t>(off),
-                                          static_cast<size_t>(std::min<uint64_t>(
-                                              m_c, chunk.data.size() - off)));
+            auto src = chunk.data.subspan(
+                static_cast<size_t>(off),
+                static_cast<size_t>(std::min<uint64_t>(m_c, chunk.data.size() - off)));
             if (all_zero(src)) {
                 enc->zero[i] = 1;
                 continue;
@@ -160,8 +161,8 @@ public:
                 src = padded;
             }
             std::vector<std::byte> out(static_cast<size_t>(m_c - 1));
-            size_t len = libdeflate_deflate_compress(comp, src.data(), src.size(), out.data(),
-                                                     out.size());
+            size_t len =
+                libdeflate_deflate_compress(comp, src.data(), src.size(), out.data(), out.size());
             if (len > 0) {
                 out.resize(len);
                 enc->streams[i] = std::move(out);
@@ -172,8 +173,8 @@ public:
     }
 
     Result<void> write(const Chunk& chunk) override {
-        if (chunk.offset % m_c != 0 || chunk.offset < m_next_guest ||
-            chunk.offset > m_size || chunk.data.size() > m_size - chunk.offset) {
+        if (chunk.offset % m_c != 0 || chunk.offset < m_next_guest || chunk.offset > m_size ||
+            chunk.data.size() > m_size - chunk.offset) {
             return fail(Errc::usage,
                         "{}: qcow2 writer: chunk of {} bytes at {} is unaligned, out of order or "
                         "beyond the virtual size {}",
@@ -352,9 +353,8 @@ private:
         const uint64_t rel = m_pending_first * m_c - chunk.offset;
         const uint64_t bytes = m_pending_n * m_c;
         const uint64_t avail = std::min<uint64_t>(bytes, chunk.data.size() - rel);
-        OVFKIT_TRY(m_file.pwrite(chunk.data.subspan(static_cast<size_t>(rel),
-                                                    static_cast<size_t>(avail)),
-                                 m_end));
+        OVFKIT_TRY(m_file.pwrite(
+            chunk.data.subspan(static_cast<size_t>(rel), static_cast<size_t>(avail)), m_end));
         if (avail < bytes) {
             // The partial last cluster of the disk: pad it so that the host
             // cluster is whole (qemu-img check wants no reference past EOF).
@@ -404,8 +404,8 @@ private:
             const uint64_t gc = chunk.offset / m_c + i;
             const bool stored = is_data(chunk, gc * m_c) && !(enc && enc->zero[i] != 0);
             const bool compressed = stored && enc && !enc->streams[i].empty();
-            bool contiguous = m_pending_n > 0 && m_pending_first + m_pending_n == gc &&
-                              gc % m_l2_entries != 0;
+            bool contiguous =
+                m_pending_n > 0 && m_pending_first + m_pending_n == gc && gc % m_l2_entries != 0;
             if (!stored || compressed || !contiguous) {
                 OVFKIT_TRY(flush_pending(chunk));
             }

@@ -3,21 +3,22 @@
 // `qemu-img check` and `qemu-img compare`; backing chains obey the policy;
 // hostile images built here from bytes are refused with exact messages.
 // qemu-img only ever sees images that qemu-img or ovfkit made (SECURITY.md R27).
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <libdeflate.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
 #include <ovfkit/base/endian.hpp>
 #include <ovfkit/disk/formats/qcow2_layout.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
 #include <ovfkit/io/mem_file.hpp>
 
 #include <support/temp_dir.hpp>
-
-#include <cstring>
-#include <gtest/gtest.h>
-#include <libdeflate.h>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <thread>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace ovfkit::disk::formats {
 namespace {
@@ -136,10 +137,10 @@ TEST_P(QemuImages, ReadBackEqualsSourceWithQemuMap) {
     const uint64_t size = (5u << 20) + 3 * 512;
     auto raw = pattern(size);
     test::write_file(dir.file("src.raw"), raw);
-    std::string cmd = fmt::format(
-        "qemu-img convert -f raw -O qcow2 {} -o compat={},cluster_size={} {} {} 2>&1",
-        qc.compressed ? "-c" : "", qc.compat, qc.cluster, sh_quote(dir.file("src.raw")),
-        sh_quote(dir.file("img.qcow2")));
+    std::string cmd =
+        fmt::format("qemu-img convert -f raw -O qcow2 {} -o compat={},cluster_size={} {} {} 2>&1",
+                    qc.compressed ? "-c" : "", qc.compat, qc.cluster, sh_quote(dir.file("src.raw")),
+                    sh_quote(dir.file("img.qcow2")));
     std::string out;
     ASSERT_EQ(test::run(cmd, &out), 0) << out;
 
@@ -192,7 +193,7 @@ TEST(Qcow2, PreallocatedMetadataReadsBack) {
         << out;
     // Overwrite the first half; the rest stays preallocated-but-unwritten.
     ASSERT_EQ(test::run("qemu-io -f qcow2 -c 'write -P 0x61 0 1M' " +
-                            sh_quote(dir.file("img.qcow2")) + " >/dev/null 2>&1"),
+                        sh_quote(dir.file("img.qcow2")) + " >/dev/null 2>&1"),
               0);
     auto r = open_path(dir.file("img.qcow2"));
     ASSERT_TRUE(r) << r.error().message;
@@ -228,7 +229,7 @@ TEST(Qcow2, ZeroFlagClustersAreZeroExtents) {
         << out;
     // One allocated cluster zeroed in place (ZERO_ALLOC) and one unmapped (ZERO_PLAIN).
     ASSERT_EQ(test::run("qemu-io -f qcow2 -c 'write -z 0 64k' -c 'write -z -u 1M 128k' " +
-                            sh_quote(dir.file("img.qcow2")) + " >/dev/null 2>&1"),
+                        sh_quote(dir.file("img.qcow2")) + " >/dev/null 2>&1"),
               0);
     std::memset(raw.data(), 0, 65536);
     std::memset(raw.data() + (1u << 20), 0, 131072);
@@ -278,7 +279,8 @@ Result<void> write_image(const std::vector<std::byte>& raw, CreateOptions opt, i
         bool any = false;
         for (uint64_t r = 0; r < c.data.size(); r += g) {
             auto gr = c.data.subspan(r, std::min<uint64_t>(g, c.data.size() - r));
-            bool zero = std::all_of(gr.begin(), gr.end(), [](std::byte b) { return b == std::byte{0}; });
+            bool zero =
+                std::all_of(gr.begin(), gr.end(), [](std::byte b) { return b == std::byte{0}; });
             any = any || !zero;
             append_extent(c.runs, {off + r, gr.size(), zero ? ExtentKind::zero : ExtentKind::data});
         }
@@ -308,9 +310,9 @@ TEST_P(WrittenImages, PassQemuCheckAndCompare) {
     auto raw = pattern(size);
     test::write_file(dir.file("src.raw"), raw);
     {
-        auto out = io::adopt_fd(::open(dir.file("out.qcow2").c_str(),
-                                       O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644),
-                                dir.file("out.qcow2"));
+        auto out = io::adopt_fd(
+            ::open(dir.file("out.qcow2").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644),
+            dir.file("out.qcow2"));
         CreateOptions opt;
         opt.cluster_size = wc.cluster;
         opt.compress = wc.compress;
@@ -479,8 +481,8 @@ struct Image {
     void compressed_cluster(uint64_t l2_index, std::span<const std::byte> plain) {
         auto* comp = libdeflate_alloc_compressor(6);
         std::vector<std::byte> out(plain.size() + 64);
-        size_t n = libdeflate_deflate_compress(comp, plain.data(), plain.size(), out.data(),
-                                               out.size());
+        size_t n =
+            libdeflate_deflate_compress(comp, plain.data(), plain.size(), out.data(), out.size());
         libdeflate_free_compressor(comp);
         out.resize(n);
         compressed_stream(l2_index, out);
@@ -549,7 +551,8 @@ TEST(Qcow2Hostile, HeaderFields) {
     {
         Image img;
         img.be32_at(0, 0x514649fa);
-        expect_error(img, Errc::invalid, "hostile.qcow2: qcow2 header at offset 0: bad magic 0x514649fa");
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: qcow2 header at offset 0: bad magic 0x514649fa");
     }
     {
         Image img;
@@ -893,7 +896,7 @@ TEST(Qcow2Hostile, CompressedClusters) {
 TEST(Qcow2Hostile, CheckReportsLeaksAndOverlaps) {
     Image img;
     img.b.resize(7 * k_c);
-    img.be16_at(0x3000 + 2 * 6, 1); // cluster 6 counted, referenced by nothing
+    img.be16_at(0x3000 + 2 * 6, 1);                      // cluster 6 counted, referenced by nothing
     img.be64_at(0x4000 + 8, 0x2000 | q::k_oflag_copied); // guest cluster 1 -> refcount table
     auto r = open_bytes(img.b);
     ASSERT_TRUE(r);
