@@ -174,6 +174,79 @@ std::optional<std::string> declared_encoding(std::string_view s) {
     return std::string(decl.substr(pos + 1, close - pos - 1));
 }
 
+// Counts attributes per start tag and namespace declarations overall, in one
+// linear pass that skips comments, CDATA sections and processing
+// instructions. Malformed markup is left for libxml2 to report.
+Result<void> check_tags(std::string_view s, const std::string& name, const Limits& limits) {
+    uint64_t declarations = 0;
+    uint64_t total = 0;
+    size_t i = 0;
+    const size_t n = s.size();
+    auto skip_to = [&](size_t from, std::string_view end) {
+        auto p = s.find(end, from);
+        return p == std::string_view::npos ? n : p + end.size();
+    };
+    while ((i = s.find('<', i)) != std::string_view::npos) {
+        auto rest = s.substr(i);
+        if (rest.starts_with("<!--")) {
+            i = skip_to(i + 4, "-->");
+            continue;
+        }
+        if (rest.starts_with("<![CDATA[")) {
+            i = skip_to(i + 9, "]]>");
+            continue;
+        }
+        if (rest.starts_with("<?")) {
+            i = skip_to(i + 2, "?>");
+            continue;
+        }
+        if (rest.starts_with("</") || rest.starts_with("<!")) {
+            i += 2;
+            continue;
+        }
+        uint32_t attributes = 0;
+        char quote = 0;
+        bool after_space = false;
+        size_t j = i + 1;
+        for (; j < n; ++j) {
+            char c = s[j];
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                }
+                continue;
+            }
+            if (c == '"' || c == '\'') {
+                quote = c;
+            } else if (c == '>' || c == '<') {
+                break;
+            } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+                after_space = true;
+                continue;
+            } else if (after_space) {
+                if (s.substr(j, 5) == "xmlns" &&
+                    ++declarations > limits.max_namespace_declarations) {
+                    return fail(Errc::refused, "{}:{}: more than {} namespace declarations", name,
+                                line_at(s, j), limits.max_namespace_declarations);
+                }
+            }
+            if (c == '=') {
+                if (++attributes > limits.max_attributes) {
+                    return fail(Errc::refused, "{}:{}: element has more than {} attributes", name,
+                                line_at(s, i), limits.max_attributes);
+                }
+                if (++total > limits.max_total_attributes) {
+                    return fail(Errc::refused, "{}:{}: more than {} attributes", name,
+                                line_at(s, i), limits.max_total_attributes);
+                }
+            }
+            after_space = false;
+        }
+        i = j;
+    }
+    return {};
+}
+
 Result<void> check_bytes(std::string_view s, const std::string& name, const Limits& limits) {
     if (s.size() > limits.max_bytes) {
         return fail(Errc::refused, "{}: document is {} bytes, over the limit of {} bytes", name,
@@ -244,6 +317,7 @@ Result<void> check_bytes(std::string_view s, const std::string& name, const Limi
                     "{}:{}: invalid UTF-8 at offset {} (only UTF-8 and ASCII are accepted)", name,
                     line_at(s, bad), bad);
     }
+    OVFKIT_TRY(check_tags(s, name, limits));
     for (std::string_view needle : {std::string_view("<!DOCTYPE"), std::string_view("<!ENTITY")}) {
         if (auto pos = s.find(needle); pos != std::string_view::npos) {
             return fail(Errc::refused,

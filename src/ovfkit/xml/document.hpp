@@ -13,6 +13,8 @@
 //     external entity loader refuses every URI, XML_PARSE_NONET is set and
 //     NOENT, DTDLOAD, DTDVALID, XINCLUDE and HUGE never are; after parsing the
 //     document must have neither an internal nor an external subset;
+//   - attributes per element and namespace declarations per document are
+//     counted on the bytes (libxml2 2.9 spends quadratic time on both);
 //   - element depth, element count and attribute sizes are checked while the
 //     parser runs (a SAX hook), text sizes right after, so a hostile document
 //     never grows past the limits in memory; XInclude elements are refused.
@@ -48,6 +50,12 @@ struct Limits {
     uint32_t max_elements = 200000; // elements in the document
     uint64_t max_value = 1 * MiB;   // one attribute value or text node
     uint64_t max_eula = 4 * MiB;    // text of a `long_text_element` element
+    // Checked on the bytes before parsing: libxml2 2.9 checks duplicate
+    // attributes and resolves prefixes with linear scans, so unbounded
+    // counts would cost quadratic time.
+    uint32_t max_attributes = 256;             // attributes of one element (xmlns included)
+    uint32_t max_total_attributes = 400000;    // attributes in the document
+    uint32_t max_namespace_declarations = 256; // xmlns declarations in the document
     // Local name of the element whose text may reach max_eula (OVF License).
     std::string long_text_element = "License";
 };

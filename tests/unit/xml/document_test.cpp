@@ -163,6 +163,47 @@ TEST(XmlHostile, TooManyElements) {
     expect_error(timed_parse(text), Errc::refused, "t.xml:1: more than 200000 elements");
 }
 
+// libxml2 2.9 spends time per attribute and per in-scope namespace on every
+// element; the byte-level counts keep both bounded.
+TEST(XmlHostile, TooManyAttributesOnOneElement) {
+    std::string text = "<r>\n<e";
+    for (int i = 0; i < 200000; ++i) {
+        text += fmt::format(" a{}=\"\"", i);
+    }
+    text += "/></r>";
+    expect_error(timed_parse(text), Errc::refused, "t.xml:2: element has more than 256 attributes");
+}
+
+TEST(XmlHostile, TooManyAttributesInTheDocument) {
+    std::string attrs;
+    for (int i = 0; i < 100; ++i) {
+        attrs += fmt::format(" a{}='x'", i);
+    }
+    std::string text = "<r>";
+    for (int i = 0; i < 4001; ++i) {
+        text += "<e" + attrs + "/>";
+    }
+    text += "</r>";
+    expect_error(timed_parse(text), Errc::refused, "t.xml:1: more than 400000 attributes");
+}
+
+TEST(XmlHostile, TooManyNamespaceDeclarations) {
+    std::string text = "<r>\n";
+    for (int i = 0; i < 300; ++i) {
+        text += fmt::format("<e xmlns:p{}='urn:{}'>\n", i, i);
+    }
+    expect_error(timed_parse(text), Errc::refused,
+                 "t.xml:258: more than 256 namespace declarations");
+}
+
+TEST(XmlHostile, AttributeCountIgnoresCommentsAndCdata) {
+    std::string many;
+    for (int i = 0; i < 300; ++i) {
+        many += " a=b";
+    }
+    EXPECT_TRUE(timed_parse("<r><!--<e" + many + "/>--><![CDATA[<e" + many + ">]]></r>"));
+}
+
 TEST(XmlHostile, Utf16Document) {
     std::string utf16 = "\xFF\xFE";
     for (char c : std::string("<r/>")) {
