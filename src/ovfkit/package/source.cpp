@@ -1,0 +1,254 @@
+// Opening what the user names as a package; see source.hpp.
+//
+// Detection is by content: a file whose first block carries the ustar magic
+// is an OVA (gzip or xz magic is refused with a hint, since an OVA is an
+// uncompressed tar); any other file is taken as a descriptor and the XML
+// parser decides. A directory must hold exactly one *.ovf.
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ovfkit/package/source.hpp>
+
+namespace ovfkit::package {
+
+namespace {
+
+// A read-only window [offset, offset + size) of an archive.
+class MemberFile final : public io::File {
+public:
+    MemberFile(std::shared_ptr<io::File> archive, std::string name, uint64_t offset, uint64_t size)
+        : m_archive(std::move(archive)), m_name(std::move(name)), m_offset(offset), m_size(size) {}
+
+    const std::string& name() const override { return m_name; }
+    Result<size_t> pread(std::span<std::byte> out, uint64_t offset) override {
+        if (offset >= m_size) {
+            return size_t{0};
+        }
+        uint64_t n = std::min<uint64_t>(out.size(), m_size - offset);
+        return m_archive->pread(out.first(static_cast<size_t>(n)), m_offset + offset);
+    }
+    Result<void> pwrite(std::span<const std::byte>, uint64_t) override { return read_only(); }
+    Result<uint64_t> size() override { return m_size; }
+    Result<void> truncate(uint64_t) override { return read_only(); }
+    Result<void> sync() override { return {}; }
+
+private:
+    Result<void> read_only() const {
+        return fail(Errc::refused, "{}: an OVA member is read-only", m_name);
+    }
+    std::shared_ptr<io::File> m_archive;
+    std::string m_name;
+    uint64_t m_offset;
+    uint64_t m_size;
+};
+
+bool ends_with_ovf(std::string_view name) {
+    if (name.size() < 4) {
+        return false;
+    }
+    std::string_view ext = name.substr(name.size() - 4);
+    return ext[0] == '.' && std::tolower(static_cast<unsigned char>(ext[1])) == 'o' &&
+           std::tolower(static_cast<unsigned char>(ext[2])) == 'v' &&
+           std::tolower(static_cast<unsigned char>(ext[3])) == 'f';
+}
+
+std::string base_name(const std::string& path) {
+    auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<std::vector<std::byte>> read_bounded(io::File& file, uint64_t limit) {
+    OVFKIT_TRY_ASSIGN(uint64_t size, file.size());
+    if (size > limit) {
+        return fail(Errc::refused, "{}: descriptor is {} bytes, more than the {} byte limit",
+                    file.name(), size, limit);
+    }
+    std::vector<std::byte> data(static_cast<size_t>(size));
+    OVFKIT_TRY(io::read_exact(file, data, 0));
+    return data;
+}
+
+// The *.ovf names in a directory, sorted.
+Result<std::vector<std::string>> list_descriptors(const io::Directory& dir) {
+    int fd = ::fcntl(dir.fd(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        return fail(Errc::io, "{}: cannot read the directory", dir.path());
+    }
+    DIR* d = ::fdopendir(fd);
+    if (d == nullptr) {
+        ::close(fd);
+        return fail(Errc::io, "{}: cannot read the directory", dir.path());
+    }
+    std::vector<std::string> names;
+    while (const dirent* e = ::readdir(d)) {
+        std::string_view name = e->d_name;
+        if (ends_with_ovf(name)) {
+            names.emplace_back(name);
+        }
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+bool looks_like_tar(std::span<const std::byte> head) {
+    if (head.size() < k_tar_block) {
+        return false;
+    }
+    static constexpr std::array<char, 5> magic{'u', 's', 't', 'a', 'r'};
+    for (size_t i = 0; i < magic.size(); ++i) {
+        if (static_cast<char>(head[257 + i]) != magic[i]) {
+            return false;
+        }
+    }
+    // XML starts with '<', a BOM or white space; a tar header with a broken
+    // checksum is still a tar header, and TarIndex says what is wrong.
+    auto c = static_cast<unsigned char>(head[0]);
+    return c != '<' && c != 0xef && c != ' ' && c != '\t' && c != '\r' && c != '\n';
+}
+
+} // namespace
+
+Source::Source(Source&&) noexcept = default;
+Source& Source::operator=(Source&&) noexcept = default;
+Source::~Source() = default;
+
+Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
+                            Diagnostics* notes) {
+    Source src;
+    src.m_path = path;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        int err = errno;
+        return fail(Errc::io, "{}: cannot open: {}", path, std::strerror(err));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        OVFKIT_TRY_ASSIGN(auto dir, io::Directory::open(path));
+        OVFKIT_TRY_ASSIGN(auto names, list_descriptors(dir));
+        if (names.empty()) {
+            return fail(Errc::invalid, "{}: no .ovf descriptor in this directory", path);
+        }
+        if (names.size() > 1) {
+            return fail(Errc::usage,
+                        "{}: {} descriptors in this directory ({}, {}{}); name the one to use",
+                        path, names.size(), names[0], names[1], names.size() > 2 ? ", ..." : "");
+        }
+        OVFKIT_TRY_ASSIGN(auto file, dir.open_read(names[0]));
+        OVFKIT_TRY_ASSIGN(src.m_descriptor, read_bounded(*file, limits.max_descriptor));
+        src.m_kind = SourceKind::directory;
+        src.m_descriptor_name = names[0];
+        src.m_dir = std::make_unique<io::Directory>(std::move(dir));
+        return src;
+    }
+
+    OVFKIT_TRY_ASSIGN(std::unique_ptr<io::File> file, io::open_read(path));
+    OVFKIT_TRY_ASSIGN(uint64_t size, file->size());
+    std::array<std::byte, k_tar_block> head{};
+    size_t head_size = static_cast<size_t>(std::min<uint64_t>(size, head.size()));
+    OVFKIT_TRY(io::read_exact(*file, std::span(head).first(head_size), 0));
+    auto h = std::span<const std::byte>(head).first(head_size);
+    if (head_size >= 2 && h[0] == std::byte{0x1f} && h[1] == std::byte{0x8b}) {
+        return fail(Errc::invalid,
+                    "{}: gzip-compressed; an OVA is an uncompressed tar and a descriptor is XML "
+                    "(decompress it first)",
+                    path);
+    }
+    static constexpr std::array<uint8_t, 6> xz{0xfd, '7', 'z', 'X', 'Z', 0x00};
+    if (head_size >= xz.size() &&
+        std::equal(xz.begin(), xz.end(), h.begin(),
+                   [](uint8_t a, std::byte b) { return a == static_cast<uint8_t>(b); })) {
+        return fail(Errc::invalid,
+                    "{}: xz-compressed; an OVA is an uncompressed tar and a descriptor is XML "
+                    "(decompress it first)",
+                    path);
+    }
+
+    if (!looks_like_tar(h)) {
+        OVFKIT_TRY_ASSIGN(src.m_descriptor, read_bounded(*file, limits.max_descriptor));
+        OVFKIT_TRY_ASSIGN(auto dir, io::Directory::of_file(path));
+        src.m_kind = SourceKind::descriptor;
+        src.m_descriptor_name = base_name(path);
+        src.m_dir = std::make_unique<io::Directory>(std::move(dir));
+        return src;
+    }
+
+    std::shared_ptr<io::File> archive(std::move(file));
+    OVFKIT_TRY_ASSIGN(TarIndex index, TarIndex::build(*archive, limits.tar, notes));
+    std::vector<const TarMember*> descriptors;
+    for (const auto& m : index.members()) {
+        if (ends_with_ovf(m.name)) {
+            descriptors.push_back(&m);
+        }
+    }
+    if (descriptors.empty()) {
+        return fail(Errc::invalid, "{}: the archive holds no .ovf descriptor", path);
+    }
+    if (descriptors.size() > 1) {
+        return fail(Errc::refused,
+                    "{}: the archive holds {} descriptors ('{}', '{}'); an OVA has exactly one",
+                    path, descriptors.size(), descriptors[0]->name, descriptors[1]->name);
+    }
+    const TarMember& desc = *descriptors[0];
+    if (notes != nullptr && &desc != &index.members().front()) {
+        notes->warning("OVA-ORDER-001",
+                       fmt::format("descriptor '{}' is not the first member of the archive "
+                                   "(DSP0243 puts it first so readers can stream the package)",
+                                   desc.name),
+                       base_name(path));
+    }
+    if (desc.size > limits.max_descriptor) {
+        return fail(Errc::refused, "{}: descriptor '{}' is {} bytes, more than the {} byte limit",
+                    path, desc.name, desc.size, limits.max_descriptor);
+    }
+    MemberFile member(archive, desc.name, desc.data_offset, desc.size);
+    OVFKIT_TRY_ASSIGN(src.m_descriptor, read_bounded(member, limits.max_descriptor));
+    src.m_kind = SourceKind::ova;
+    src.m_descriptor_name = desc.name;
+    src.m_archive = std::move(archive);
+    src.m_tar = std::make_unique<TarIndex>(std::move(index));
+    return src;
+}
+
+Result<std::optional<uint64_t>> Source::file_size(std::string_view name) const {
+    if (auto ok = io::check_member_name(name); !ok) {
+        return fail(Errc::refused, "'{}': {}", name, ok.error().message);
+    }
+    if (m_tar) {
+        const TarMember* m = m_tar->find(name);
+        if (m == nullptr) {
+            return std::optional<uint64_t>{};
+        }
+        return std::optional<uint64_t>{m->size};
+    }
+    if (!m_dir->exists(name)) {
+        return std::optional<uint64_t>{};
+    }
+    OVFKIT_TRY_ASSIGN(auto file, m_dir->open_read(name));
+    OVFKIT_TRY_ASSIGN(uint64_t size, file->size());
+    return std::optional<uint64_t>{size};
+}
+
+Result<std::unique_ptr<io::File>> Source::open_file(std::string_view name) const {
+    if (auto ok = io::check_member_name(name); !ok) {
+        return fail(Errc::refused, "'{}': {}", name, ok.error().message);
+    }
+    if (m_tar) {
+        const TarMember* m = m_tar->find(name);
+        if (m == nullptr) {
+            return fail(Errc::io, "{}: no member named '{}'", m_path, name);
+        }
+        return std::unique_ptr<io::File>(
+            std::make_unique<MemberFile>(m_archive, m->name, m->data_offset, m->size));
+    }
+    return m_dir->open_read(name);
+}
+
+} // namespace ovfkit::package

@@ -1,0 +1,91 @@
+// An OVF package as the user names it: a descriptor file, a directory that
+// holds one, or an OVA (tar).
+//
+// Source::open() decides the kind from the content (a ustar header means an
+// OVA, never the file name), reads the descriptor once into memory within
+// the size limit (SECURITY.md R11, R12) and tells which package files exist
+// and how large they are, without reading them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/base/error.hpp>
+#include <ovfkit/io/file.hpp>
+#include <ovfkit/package/tar_index.hpp>
+
+namespace ovfkit::package {
+
+enum class SourceKind { descriptor, directory, ova };
+
+constexpr const char* source_kind_name(SourceKind kind) {
+    switch (kind) {
+    case SourceKind::descriptor:
+        return "ovf";
+    case SourceKind::directory:
+        return "directory";
+    case SourceKind::ova:
+        return "ova";
+    }
+    return "unknown";
+}
+
+struct SourceLimits {
+    uint64_t max_descriptor = uint64_t{16} << 20; // R12
+    TarLimits tar;
+};
+
+class Source {
+public:
+    // Opens `path`. Fails with Errc::io when it cannot be read, Errc::refused
+    // when the archive or the descriptor breaks a hardening rule (too large,
+    // unsafe member names, links ...), Errc::invalid when it is not a package
+    // (no descriptor, several descriptors in an OVA, compressed input), and
+    // Errc::usage when a directory holds several descriptors. Tolerated
+    // deviations (OVA member order, tar trailer) go to `notes`.
+    static Result<Source> open(const std::string& path, const SourceLimits& limits = {},
+                               Diagnostics* notes = nullptr);
+
+    Source(Source&&) noexcept;
+    Source& operator=(Source&&) noexcept;
+    ~Source();
+
+    SourceKind kind() const { return m_kind; }
+    // The path as given by the user.
+    const std::string& path() const { return m_path; }
+    // The descriptor's file or member name ("vm.ovf"), used in findings.
+    const std::string& descriptor_name() const { return m_descriptor_name; }
+    // The descriptor's bytes exactly as read (parse and hash these).
+    const std::vector<std::byte>& descriptor() const { return m_descriptor; }
+
+    // The size of the package file `name` (an ovf:href), or nullopt when the
+    // package holds no such file. Fails with Errc::refused when `name` is not
+    // a single safe component or names a link, device or directory.
+    Result<std::optional<uint64_t>> file_size(std::string_view name) const;
+
+    // Opens the package file `name` for reading (an OVA member is a window
+    // onto the archive). Same refusals as file_size(); Errc::io when absent.
+    Result<std::unique_ptr<io::File>> open_file(std::string_view name) const;
+
+    // The tar index of an OVA; nullptr for the other kinds.
+    const TarIndex* tar() const { return m_tar.get(); }
+
+private:
+    Source() = default;
+
+    SourceKind m_kind = SourceKind::descriptor;
+    std::string m_path;
+    std::string m_descriptor_name;
+    std::vector<std::byte> m_descriptor;
+    std::unique_ptr<io::Directory> m_dir; // descriptor, directory
+    std::shared_ptr<io::File> m_archive;  // ova
+    std::unique_ptr<TarIndex> m_tar;      // ova
+};
+
+} // namespace ovfkit::package
