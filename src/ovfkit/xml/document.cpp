@@ -9,6 +9,7 @@
 // Line numbers: libxml2 stores them in an unsigned short; the start-element
 // hook records the real line of every element at or beyond 65535.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -52,6 +53,23 @@ const xmlChar* xc(const char* s) {
 
 std::mutex g_allow_mutex;
 std::vector<std::string> g_allowed_dirs;
+std::atomic<ResourceLookup> g_resource_lookup{nullptr};
+
+xmlParserInputPtr resource_input(const Resource& res, xmlParserCtxtPtr ctxt) {
+    xmlParserInputBufferPtr buf = xmlParserInputBufferCreateMem(
+        res.bytes.data(), static_cast<int>(res.bytes.size()), XML_CHAR_ENCODING_NONE);
+    if (buf == nullptr) {
+        return nullptr;
+    }
+    xmlParserInputPtr input = xmlNewIOInputStream(ctxt, buf, XML_CHAR_ENCODING_NONE);
+    if (input == nullptr) {
+        xmlFreeParserInputBuffer(buf);
+        return nullptr;
+    }
+    // The name is the base URL for relative imports inside the resource.
+    input->filename = reinterpret_cast<const char*>(xmlStrdup(xc(res.url.c_str())));
+    return input;
+}
 
 xmlParserInputPtr refusing_entity_loader(const char* url, const char* /*id*/,
                                          xmlParserCtxtPtr ctxt) {
@@ -66,6 +84,11 @@ xmlParserInputPtr refusing_entity_loader(const char* url, const char* /*id*/,
                     rest.find(':') == std::string_view::npos) {
                     return xmlNewInputFromFile(ctxt, url);
                 }
+            }
+        }
+        if (auto lookup = g_resource_lookup.load()) {
+            if (auto res = lookup(u)) {
+                return resource_input(*res, ctxt);
             }
         }
     }
@@ -945,6 +968,10 @@ void allow_entity_directory(std::string directory) {
     }
     std::lock_guard lock(g_allow_mutex);
     g_allowed_dirs.push_back(std::move(directory));
+}
+
+void set_resource_lookup(ResourceLookup lookup) {
+    g_resource_lookup.store(lookup);
 }
 
 Result<void> append_fragment(_xmlNode* parent, std::string_view fragment, std::string_view name,

@@ -161,6 +161,18 @@ private:
 // other URI, and every entity of a parsed document, stays refused.
 void allow_entity_directory(std::string directory);
 
+// A file the entity loader may serve from memory (bundled schemas, R13).
+struct Resource {
+    std::string url;        // canonical URL: the base for relative references inside it
+    std::string_view bytes; // must outlive every parse that loads it
+};
+
+// Installs a process-wide lookup that the entity loader consults for each URI
+// it is asked to open; nullopt keeps the refusal. Documents parsed with
+// Document::parse never get that far: their entities are refused before.
+using ResourceLookup = std::optional<Resource> (*)(std::string_view url);
+void set_resource_lookup(ResourceLookup lookup);
+
 // Copies a fragment produced by Element::serialize() under `parent` (a node
 // of a document being written), after `renames`; namespace declarations that
 // repeat an identical binding already in scope are dropped. `name` is used in
