@@ -81,10 +81,12 @@ struct Line {
 
 struct Attribute {
     std::string ns;     // namespace URI ("" = unqualified); see placeholder above
-    std::string prefix; // prefix in the source, a hint for the writer
+    std::string prefix; // prefix in the source, a hint for the writer (not compared)
     std::string name;   // local name
     std::string value;
-    bool operator==(const Attribute&) const = default;
+    friend bool operator==(const Attribute& a, const Attribute& b) {
+        return a.ns == b.ns && a.name == b.name && a.value == b.value;
+    }
 };
 
 // One element kept verbatim: self-contained XML (all namespaces it uses are

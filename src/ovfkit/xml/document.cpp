@@ -379,6 +379,27 @@ void refuse(xmlParserCtxtPtr ctxt, fmt::format_string<Args...> format, Args&&...
     xmlStopParser(ctxt);
 }
 
+// The line of the '<' of the start tag just parsed: the current line minus
+// the newlines between that '<' and the parser's position. Attribute values
+// cannot contain '<', so the nearest one backwards opens the tag. Each byte
+// belongs to one tag, so these scans are linear in the document overall.
+int tag_start_line(xmlParserCtxtPtr ctxt, int line) {
+    if (ctxt->input == nullptr || ctxt->input->cur == nullptr || ctxt->input->base == nullptr) {
+        return line;
+    }
+    const xmlChar* p = ctxt->input->cur;
+    const xmlChar* base = ctxt->input->base;
+    int newlines = 0;
+    while (p > base) {
+        --p;
+        if (*p == '<') {
+            return line - newlines;
+        }
+        newlines += *p == '\n' ? 1 : 0;
+    }
+    return line;
+}
+
 void on_start(void* ctx, const xmlChar* localname, const xmlChar* prefix, const xmlChar* uri,
               int nb_namespaces, const xmlChar** namespaces, int nb_attributes, int nb_defaulted,
               const xmlChar** attributes) {
@@ -415,8 +436,16 @@ void on_start(void* ctx, const xmlChar* localname, const xmlChar* prefix, const 
     }
     st->start(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted,
               attributes);
-    if (line >= 65535 && ctxt->node != nullptr) {
-        st->impl->big_lines[ctxt->node] = static_cast<uint32_t>(line);
+    // libxml2 records the line where the start tag ends; report the line
+    // where it begins, so multi-line tags point at their '<'.
+    if (ctxt->node != nullptr) {
+        int start_line = tag_start_line(ctxt, line);
+        if (start_line >= 65535) {
+            st->impl->big_lines[ctxt->node] = static_cast<uint32_t>(start_line);
+            ctxt->node->line = 65535;
+        } else {
+            ctxt->node->line = static_cast<unsigned short>(start_line);
+        }
     }
 }
 

@@ -64,6 +64,25 @@ Result<Envelope> read(const std::string& text, const std::string& name, Diagnost
     return read_envelope(std::as_bytes(std::span(text.data(), text.size())), name, diag);
 }
 
+bool have_xmllint() {
+    static const bool have = test::run("command -v xmllint >/dev/null 2>&1") == 0;
+    return have;
+}
+
+// Validates `path` with xmllint (an independent reader) against the bundled
+// DMTF schemas of `version`, network off.
+bool schema_valid(const std::string& path, OvfVersion version) {
+    std::string schemas = test::corpus_path("schemas");
+    std::string cmd = version == OvfVersion::v1
+                          ? "xmllint --nonet --noout --schema '" + schemas +
+                                "/ovf-envelope-1.xsd' '" + path + "' >/dev/null 2>&1"
+                          : "XML_CATALOG_FILES='" + schemas +
+                                "/ovf2/catalog.xml' xmllint --nonet --noout "
+                                "--schema '" +
+                                schemas + "/ovf2/dsp8023_2.0.1.xsd' '" + path + "' >/dev/null 2>&1";
+    return test::run(cmd) == 0;
+}
+
 class OvfCorpus : public testing::TestWithParam<std::string> {};
 
 TEST(OvfCorpusListing, FindsTheWholeCorpus) {
@@ -71,6 +90,33 @@ TEST(OvfCorpusListing, FindsTheWholeCorpus) {
     EXPECT_GE(all.size(), 50u);
     for (const auto& [name, _] : known_broken()) {
         EXPECT_NE(std::find(all.begin(), all.end(), name), all.end()) << name;
+    }
+}
+
+// Whatever the DMTF 1.x schema accepts as input, it also accepts after
+// ovfkit rewrote it as 1.x, and the 2.0.1 schema accepts the 2.x rewrite.
+TEST_P(OvfCorpus, RewritesStaySchemaValid) {
+    const std::string& rel = GetParam();
+    if (!have_xmllint()) {
+        GTEST_SKIP() << "xmllint not installed";
+    }
+    std::string src = test::corpus_path("ovf/" + rel);
+    if (known_broken().contains(rel) || !schema_valid(src, OvfVersion::v1)) {
+        GTEST_SKIP() << "the original is not valid OVF 1.x";
+    }
+    auto bytes = test::read_file(src);
+    Diagnostics diag;
+    auto env = read_envelope(bytes, rel, diag);
+    ASSERT_TRUE(env) << env.error().message;
+    test::TempDir dir;
+    for (OvfVersion target : {OvfVersion::v1, OvfVersion::v2}) {
+        auto out = write_envelope(*env, target);
+        ASSERT_TRUE(out) << out.error().message;
+        std::string path = dir.file(fmt::format("out-{}.ovf", version_name(target)));
+        test::write_text(path, *out);
+        EXPECT_TRUE(schema_valid(path, target))
+            << "OVF " << version_name(target) << " rewrite is not schema-valid:\n"
+            << *out;
     }
 }
 

@@ -1,0 +1,245 @@
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include <ovfkit/ovf/xml_reader.hpp>
+#include <ovfkit/ovf/xml_writer.hpp>
+
+namespace ovfkit::ovf {
+namespace {
+
+Msg msg(std::string text) {
+    Msg m;
+    m.text = std::move(text);
+    return m;
+}
+
+// A model built by hand, the way an importer builds one.
+Envelope small_vm() {
+    Envelope env;
+    File f;
+    f.id = "file1";
+    f.href = "vm-disk1.vmdk";
+    f.size = "4096";
+    env.references.files.push_back(f);
+
+    DiskSection disks;
+    disks.header.info = msg("Virtual disks");
+    Disk d;
+    d.disk_id = "vmdisk1";
+    d.file_ref = "file1";
+    d.capacity = "16";
+    d.capacity_allocation_units = "byte * 2^30";
+    d.format = "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized";
+    disks.disks.push_back(d);
+    env.sections.emplace_back(disks);
+
+    NetworkSection nets;
+    nets.header.info = msg("Logical networks");
+    Network n;
+    n.name = "VM Network";
+    nets.networks.push_back(n);
+    env.sections.emplace_back(nets);
+
+    env.content.id = "vm";
+    env.content.info = msg("A virtual machine");
+    env.content.name = msg("db <primary> & \"backup\"");
+
+    VirtualHardwareSection hw;
+    hw.header.info = msg("Virtual hardware");
+    System sys;
+    sys.set(k_vssd_ns, "VirtualSystemType", "vmx-13");
+    sys.set(k_vssd_ns, "InstanceID", "0");
+    sys.set(k_vssd_ns, "ElementName", "Virtual Hardware Family");
+    hw.system = sys;
+    Item cpu;
+    cpu.set(k_rasd_ns, "ResourceType", "3");
+    cpu.set(k_rasd_ns, "VirtualQuantity", "2");
+    cpu.set(k_rasd_ns, "InstanceID", "1");
+    cpu.set(k_rasd_ns, "ElementName", "2 virtual CPUs");
+    hw.items.push_back(cpu);
+    Item nic;
+    nic.set(k_rasd_ns, "ResourceType", "10");
+    nic.set(k_rasd_ns, "InstanceID", "2");
+    nic.set(k_rasd_ns, "ElementName", "Network adapter 1");
+    nic.add(k_rasd_ns, "Connection", "VM Network");
+    nic.required = false;
+    hw.items.push_back(nic);
+    env.content.sections.emplace_back(hw);
+
+    ProductSection product;
+    product.header.info = msg("Product");
+    product.product = msg("App");
+    Property p;
+    p.key = "greeting";
+    p.type = "string";
+    p.value = "a<b & 'c'\n";
+    p.user_configurable = true;
+    product.properties.push_back(p);
+    env.content.sections.emplace_back(product);
+    return env;
+}
+
+const char* k_expected_v1 = R"(<?xml version="1.0" encoding="UTF-8"?>
+<ovf:Envelope xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData" xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData">
+  <ovf:References>
+    <ovf:File ovf:id="file1" ovf:href="vm-disk1.vmdk" ovf:size="4096"/>
+  </ovf:References>
+  <ovf:DiskSection>
+    <ovf:Info>Virtual disks</ovf:Info>
+    <ovf:Disk ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^30" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
+  </ovf:DiskSection>
+  <ovf:NetworkSection>
+    <ovf:Info>Logical networks</ovf:Info>
+    <ovf:Network ovf:name="VM Network"/>
+  </ovf:NetworkSection>
+  <ovf:VirtualSystem ovf:id="vm">
+    <ovf:Info>A virtual machine</ovf:Info>
+    <ovf:Name>db &lt;primary&gt; &amp; "backup"</ovf:Name>
+    <ovf:VirtualHardwareSection>
+      <ovf:Info>Virtual hardware</ovf:Info>
+      <ovf:System>
+        <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>
+        <vssd:InstanceID>0</vssd:InstanceID>
+        <vssd:VirtualSystemType>vmx-13</vssd:VirtualSystemType>
+      </ovf:System>
+      <ovf:Item>
+        <rasd:ElementName>2 virtual CPUs</rasd:ElementName>
+        <rasd:InstanceID>1</rasd:InstanceID>
+        <rasd:ResourceType>3</rasd:ResourceType>
+        <rasd:VirtualQuantity>2</rasd:VirtualQuantity>
+      </ovf:Item>
+      <ovf:Item ovf:required="false">
+        <rasd:Connection>VM Network</rasd:Connection>
+        <rasd:ElementName>Network adapter 1</rasd:ElementName>
+        <rasd:InstanceID>2</rasd:InstanceID>
+        <rasd:ResourceType>10</rasd:ResourceType>
+      </ovf:Item>
+    </ovf:VirtualHardwareSection>
+    <ovf:ProductSection>
+      <ovf:Info>Product</ovf:Info>
+      <ovf:Product>App</ovf:Product>
+      <ovf:Property ovf:key="greeting" ovf:type="string" ovf:userConfigurable="true" ovf:value="a&lt;b &amp; 'c'&#10;"/>
+    </ovf:ProductSection>
+  </ovf:VirtualSystem>
+</ovf:Envelope>
+)";
+
+Result<Envelope> read(const std::string& text) {
+    Diagnostics diag;
+    return read_envelope(std::as_bytes(std::span(text.data(), text.size())), "w.ovf", diag);
+}
+
+TEST(OvfWriter, WritesOvf1WithConventionalPrefixesAndEscaping) {
+    Envelope env = small_vm();
+    auto out = write_envelope(env, OvfVersion::v1);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(*out, k_expected_v1);
+    auto again = read(*out);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_TRUE(*again == env);
+}
+
+TEST(OvfWriter, WritesOvf2) {
+    Envelope env = small_vm();
+    Item disk;
+    disk.kind = ItemKind::storage_item;
+    disk.set(k_sasd_ns, "ResourceType", "17");
+    disk.set(k_sasd_ns, "InstanceID", "3");
+    disk.add(k_sasd_ns, "HostResource", "ovf:/disk/vmdisk1");
+    std::get<VirtualHardwareSection>(env.content.sections[0]).items.push_back(disk);
+    auto out = write_envelope(env, OvfVersion::v2);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_NE(out->find("<ovf:Envelope xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/2\" "
+                        "xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                        "CIM_ResourceAllocationSettingData\" "
+                        "xmlns:vssd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                        "CIM_VirtualSystemSettingData\" "
+                        "xmlns:sasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                        "CIM_StorageAllocationSettingData\">"),
+              std::string::npos)
+        << *out;
+    EXPECT_NE(out->find("      <ovf:StorageItem>\n"
+                        "        <sasd:HostResource>ovf:/disk/vmdisk1</sasd:HostResource>\n"
+                        "        <sasd:InstanceID>3</sasd:InstanceID>\n"
+                        "        <sasd:ResourceType>17</sasd:ResourceType>\n"
+                        "      </ovf:StorageItem>\n"),
+              std::string::npos)
+        << *out;
+    auto again = read(*out);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->version, OvfVersion::v2);
+    env.version = OvfVersion::v2;
+    EXPECT_TRUE(*again == env);
+}
+
+TEST(OvfWriter, RefusesReadOnlyDialectsAsTargets) {
+    auto r = write_envelope(small_vm(), OvfVersion::v0_9);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::usage);
+    EXPECT_EQ(r.error().message, "cannot write OVF 0.9: ovfkit writes OVF 1.x and 2.x only");
+    EXPECT_FALSE(write_envelope(small_vm(), OvfVersion::ovirt));
+}
+
+TEST(OvfWriter, RefusesTextXmlCannotCarry) {
+    Envelope env = small_vm();
+    env.content.name = msg("bell\x07");
+    auto r = write_envelope(env, OvfVersion::v1);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::invalid);
+    EXPECT_EQ(r.error().message, "cannot write text of <Name>: character U+0007 at offset 4 "
+                                 "cannot be represented in XML 1.0");
+    env = small_vm();
+    env.references.files[0].href = "caf\xE9.vmdk"; // Latin-1, not UTF-8
+    r = write_envelope(env, OvfVersion::v1);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "cannot write attribute href of <File>: character U+00E9 at "
+                                 "offset 3 cannot be represented in XML 1.0");
+}
+
+TEST(OvfWriter, VerbatimElementsKeepTheirPlace) {
+    const std::string text =
+        "<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'"
+        " xmlns:ovf='http://schemas.dmtf.org/ovf/envelope/1'"
+        " xmlns:x='urn:x'>"
+        "<References/>"
+        "<DiskSection x:a='1'><Info>d</Info><x:note>between</x:note>"
+        "<Disk ovf:diskId='d1' ovf:capacity='1'/><x:tail/></DiskSection>"
+        "<VirtualSystem ovf:id='vm'><x:Private ovf:required='false'><Info>i</Info></x:Private>"
+        "</VirtualSystem></Envelope>";
+    auto env = read(text);
+    ASSERT_TRUE(env) << env.error().message;
+    auto out = write_envelope(*env, OvfVersion::v1);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_NE(out->find("<ovf:Envelope xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\" "
+                        "xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                        "CIM_ResourceAllocationSettingData\" "
+                        "xmlns:vssd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                        "CIM_VirtualSystemSettingData\" xmlns:x=\"urn:x\">"),
+              std::string::npos)
+        << *out;
+    EXPECT_NE(out->find("  <ovf:DiskSection x:a=\"1\">\n"
+                        "    <ovf:Info>d</ovf:Info>\n"
+                        "    <x:note>between</x:note>\n"
+                        "    <ovf:Disk ovf:diskId=\"d1\" ovf:capacity=\"1\"/>\n"
+                        "    <x:tail/>\n"
+                        "  </ovf:DiskSection>\n"),
+              std::string::npos)
+        << *out;
+    // The default-namespace Info inside the foreign section keeps its
+    // namespace, now the target envelope's.
+    EXPECT_NE(out->find("    <x:Private xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" "
+                        "ovf:required=\"false\">\n"
+                        "      <Info>i</Info>\n"
+                        "    </x:Private>\n"),
+              std::string::npos)
+        << *out;
+    auto v2 = write_envelope(*env, OvfVersion::v2);
+    ASSERT_TRUE(v2);
+    EXPECT_NE(v2->find("<x:Private xmlns=\"http://schemas.dmtf.org/ovf/envelope/2\""),
+              std::string::npos)
+        << *v2;
+}
+
+} // namespace
+} // namespace ovfkit::ovf
