@@ -9,6 +9,8 @@ namespace ovfkit::disk::formats {
 extern const FormatDriver k_qcow2_driver;
 extern const FormatDriver k_vhd_driver;
 extern const FormatDriver k_vhd_fixed_driver;
+extern const FormatDriver k_vhdx_driver;
+extern const FormatDriver k_vhdx_fixed_driver;
 extern const FormatDriver k_vdi_driver;
 extern const FormatDriver k_vdi_fixed_driver;
 
@@ -18,6 +20,8 @@ constexpr std::array k_drivers{
     &k_qcow2_driver,
     &k_vhd_driver,
     &k_vhd_fixed_driver,
+    &k_vhdx_driver,
+    &k_vhdx_fixed_driver,
     &k_vdi_driver,
     &k_vdi_fixed_driver,
 };
