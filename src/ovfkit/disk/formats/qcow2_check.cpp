@@ -8,13 +8,14 @@
 // its sector range touches (several streams may share one host cluster).
 // Findings: metadata or data clusters used twice (overlaps), references past
 // end-of-file, malformed entries, refcount lower than the references
-// (corruption), refcount higher (a leak: wasted space, data intact), COPIED
-// flags that disagree with a refcount of 1, COPIED set on compressed entries.
+// (corruption), refcount higher (a leak: wasted space, data intact),
+// L1 COPIED flags that disagree with a refcount of 1, COPIED set on compressed
+// entries.
 //
 // Not covered: internal snapshots (their L1/L2 tables are not followed, so a
 // snapshotted image is only checked for overlaps in the active state and the
 // refcount comparison is skipped with a warning) and persistent bitmaps (same).
-// Memory is 3 bytes per host cluster; files with more than 64 Mi clusters are
+// Memory is 5 bytes per host cluster; files with more than 64 Mi clusters are
 // not checked.
 #include <algorithm>
 
@@ -249,6 +250,15 @@ Result<void> Reader::check_references(CheckState& st, Diagnostics& diag) {
                 }
             } else if (m->host != 0) {
                 st.add(m->host, data, where);
+                uint64_t hc = m->host >> m_h.cluster_bits;
+                if (st.refcounts_loaded && m_h.nb_snapshots == 0 && hc < st.nclusters &&
+                    (st.stored[hc] == 1) != ((le & k_oflag_copied) != 0)) {
+                    st.report(Severity::error, "QCOW2-COPIED",
+                              fmt::format("{} at offset {:#x}: COPIED flag is {} but the data "
+                                          "cluster's refcount is {}",
+                                          where, off + j * 8,
+                                          (le & k_oflag_copied) ? "set" : "clear", st.stored[hc]));
+                }
             }
         }
     }

@@ -915,6 +915,27 @@ TEST(Qcow2Hostile, CheckReportsLeaksAndOverlaps) {
                    }));
 }
 
+TEST(Qcow2Hostile, CheckReportsCopiedFlags) {
+    Image img;
+    img.be64_at(0x1000, 0x4000);    // L2 table: refcount 1 but COPIED clear
+    img.be16_at(0x3000 + 2 * 5, 2); // data cluster: COPIED set but refcount 2
+    auto r = open_bytes(img.b);
+    ASSERT_TRUE(r);
+    Diagnostics diag;
+    ASSERT_TRUE((*r)->check(diag));
+    std::vector<std::string> got;
+    for (const auto& f : diag.findings()) {
+        got.push_back(fmt::format("{} {}", f.code, f.message));
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       "QCOW2-COPIED L2 entry 0 of L1 entry 0 at offset 0x4000: COPIED flag is "
+                       "set but the data cluster's refcount is 2",
+                       "QCOW2-COPIED L1 entry 0 at offset 0x1000: COPIED flag is clear but the L2 "
+                       "table's refcount is 1",
+                       "QCOW2-LEAK leaked cluster 5 at 0x5000: refcount 2, references 1",
+                   }));
+}
+
 TEST(Qcow2Hostile, ProbeNeedsMagicAndVersion) {
     Image img;
     ProbeInput in{std::span(img.b).first(512), {}, img.b.size()};
