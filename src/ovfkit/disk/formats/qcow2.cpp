@@ -546,6 +546,9 @@ Result<void> Reader::load_l1() {
     const uint64_t c = m_cluster_size;
     const uint64_t needed = div_round_up(div_round_up(m_h.size, c), m_l2_entries);
     // parse_header() bounded needed * 8 by the file size and by 32 MiB.
+    if (needed == 0) {
+        return {};
+    }
     std::vector<be64> raw(static_cast<size_t>(needed));
     OVFKIT_TRY(
         io::read_exact(*m_file, std::as_writable_bytes(std::span(raw)), m_h.l1_table_offset));

@@ -239,7 +239,9 @@ public:
         for (size_t i = 0; i < m_l1.size(); ++i) {
             l1[i] = m_l1[i];
         }
-        OVFKIT_TRY(m_file.pwrite(std::as_bytes(std::span(l1)), m_l1_offset));
+        if (!l1.empty()) {
+            OVFKIT_TRY(m_file.pwrite(std::as_bytes(std::span(l1)), m_l1_offset));
+        }
 
         // Header last: until here the file is not a valid image.
         std::vector<std::byte> c0(static_cast<size_t>(std::min<uint64_t>(m_c, 4096)));
