@@ -111,6 +111,7 @@ private:
     xmlNsPtr m_ovf = nullptr;
     std::optional<Error> m_error;
     int m_generated = 0;
+    std::vector<xml::FragmentSlot> m_fragments;
 
     void set_error(Error e) {
         if (!m_error) {
@@ -219,12 +220,12 @@ private:
         }
     }
 
+    // Verbatim elements are parsed in one batch at the end; until then a
+    // placeholder holds their place.
     void fragment(xmlNodePtr parent, const XmlFragment& f) {
-        auto r = xml::append_fragment(parent, f.xml, fmt::format("verbatim <{}>", f.name),
-                                      {{std::string(k_envelope_ns_placeholder), m_uri}});
-        if (!r) {
-            set_error(r.error());
-        }
+        xmlNodePtr slot = xmlNewDocNode(m_doc.get(), nullptr, xc("ovfkit-verbatim"), nullptr);
+        xmlAddChild(parent, slot);
+        m_fragments.push_back(xml::FragmentSlot{slot, f.xml, fmt::format("verbatim <{}>", f.name)});
     }
 
     // Emits the verbatim children of a modelled element between its
@@ -699,6 +700,8 @@ Result<std::string> Writer::run() {
     if (m_error) {
         return fail(*m_error);
     }
+    OVFKIT_TRY(xml::replace_with_fragments(m_fragments,
+                                           {{std::string(k_envelope_ns_placeholder), m_uri}}));
     xmlChar* mem = nullptr;
     int size = 0;
     xmlDocDumpFormatMemoryEnc(m_doc.get(), &mem, &size, "UTF-8", 1);

@@ -1020,4 +1020,70 @@ Result<void> append_fragment(_xmlNode* parent, std::string_view fragment, std::s
     return {};
 }
 
+namespace {
+
+// Inserts `copy` (already owned by the target document) in place of
+// `placeholder`, then tidies its namespace declarations.
+void put_in_place(xmlNodePtr placeholder, xmlNodePtr copy, const NamespaceRenames& renames) {
+    rename_namespaces(copy, renames);
+    xmlReplaceNode(placeholder, copy);
+    xmlFreeNode(placeholder);
+    drop_redundant_ns(copy->doc, copy);
+}
+
+} // namespace
+
+Result<void> replace_with_fragments(const std::vector<FragmentSlot>& slots,
+                                    const NamespaceRenames& renames) {
+    if (slots.empty()) {
+        return {};
+    }
+    std::string wrapper = "<w>";
+    for (const auto& slot : slots) {
+        wrapper += slot.xml;
+    }
+    wrapper += "</w>";
+    // The fragments were checked when they were read; the batch only needs
+    // room for all of them together and one more level of nesting.
+    Limits limits;
+    limits.max_bytes = std::max<uint64_t>(limits.max_bytes, wrapper.size());
+    limits.max_depth += 1;
+    limits.max_elements = UINT32_MAX;
+    limits.max_total_attributes = UINT32_MAX;
+    limits.max_namespace_declarations = UINT32_MAX;
+    limits.max_attributes = 1024;
+    auto doc = Document::parse(std::string_view(wrapper), "verbatim XML", limits);
+    std::vector<xmlNodePtr> roots;
+    if (doc) {
+        for (xmlNodePtr c = xmlDocGetRootElement(doc->raw())->children; c != nullptr; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE) {
+                roots.push_back(c);
+            } else if (c->type == XML_TEXT_NODE) {
+                roots.clear(); // text outside an element: not a clean batch
+                break;
+            }
+        }
+    }
+    if (!doc || roots.size() != slots.size()) {
+        for (const auto& slot : slots) {
+            OVFKIT_TRY_ASSIGN(auto one, Document::parse(slot.xml, slot.name));
+            xmlNodePtr copy =
+                xmlDocCopyNode(xmlDocGetRootElement(one.raw()), slot.placeholder->doc, 1);
+            if (copy == nullptr) {
+                return fail(Errc::io, "{}: out of memory copying an XML fragment", slot.name);
+            }
+            put_in_place(slot.placeholder, copy, renames);
+        }
+        return {};
+    }
+    for (size_t i = 0; i < slots.size(); ++i) {
+        xmlNodePtr copy = xmlDocCopyNode(roots[i], slots[i].placeholder->doc, 1);
+        if (copy == nullptr) {
+            return fail(Errc::io, "{}: out of memory copying an XML fragment", slots[i].name);
+        }
+        put_in_place(slots[i].placeholder, copy, renames);
+    }
+    return {};
+}
+
 } // namespace ovfkit::xml

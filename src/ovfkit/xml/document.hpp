@@ -180,4 +180,17 @@ void set_resource_lookup(ResourceLookup lookup);
 Result<void> append_fragment(_xmlNode* parent, std::string_view fragment, std::string_view name,
                              const NamespaceRenames& renames = {});
 
+// Batch form of append_fragment for writers with many verbatim elements:
+// each slot's placeholder node (already in the tree) is replaced by its
+// fragment. All fragments are parsed in one pass; when any is not a single
+// well-formed element, the slots are processed one by one so the error
+// names the fragment.
+struct FragmentSlot {
+    _xmlNode* placeholder = nullptr;
+    std::string_view xml;
+    std::string name; // for messages
+};
+Result<void> replace_with_fragments(const std::vector<FragmentSlot>& slots,
+                                    const NamespaceRenames& renames = {});
+
 } // namespace ovfkit::xml

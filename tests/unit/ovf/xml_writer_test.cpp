@@ -197,6 +197,37 @@ TEST(OvfWriter, RefusesTextXmlCannotCarry) {
                                  "offset 3 cannot be represented in XML 1.0");
 }
 
+// Verbatim XML in a model built by code goes through the hardened loader
+// too; a broken fragment names itself.
+TEST(OvfWriter, RefusesBrokenVerbatimXml) {
+    Envelope env = small_vm();
+    UnknownSection good;
+    good.element.xml = "<x:Ok xmlns:x=\"urn:x\"/>";
+    good.element.name = "Ok";
+    env.content.sections.emplace_back(good);
+    UnknownSection bad;
+    bad.element.xml = "<x:Bad xmlns:x=\"urn:x\"></x:Bda>";
+    bad.element.name = "Bad";
+    env.content.sections.emplace_back(bad);
+    auto r = write_envelope(env, OvfVersion::v1);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::invalid);
+    EXPECT_EQ(r.error().message, "verbatim <Bad>:1: XML is not well-formed: Opening and ending "
+                                 "tag mismatch: Bad line 1 and Bda");
+
+    std::get<UnknownSection>(env.content.sections.back()).element.xml =
+        "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>";
+    r = write_envelope(env, OvfVersion::v1);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::refused);
+
+    std::get<UnknownSection>(env.content.sections.back()).element.xml = "<a/><b/>";
+    r = write_envelope(env, OvfVersion::v1);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "verbatim <Bad>:1: XML is not well-formed: Extra content at "
+                                 "the end of the document");
+}
+
 TEST(OvfWriter, VerbatimElementsKeepTheirPlace) {
     const std::string text =
         "<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'"
