@@ -154,13 +154,13 @@ Result<void> VdiReader::open_header(const OpenPolicy& policy) {
     }
     uint64_t map_end = map_at + blocks * 4; // < 2^32 + 2^32: no overflow
     if (map_end > m_file_size) {
-        return fail(Errc::refused,
+        return fail(Errc::invalid,
                     "{}: header at offset 340: block map at offset {} with {} entries extends "
                     "beyond the end of the file ({} bytes)",
                     name, map_at, blocks, m_file_size);
     }
     if (data_at < map_end) {
-        return fail(Errc::refused,
+        return fail(Errc::invalid,
                     "{}: header at offset 344: data offset {} lies inside the block map "
                     "(offsets {}..{})",
                     name, data_at, map_at, map_end);
@@ -210,7 +210,7 @@ Result<void> VdiReader::open_map() {
         uint64_t at = data_at + e * stride + m_extra;
         uint64_t in_disk = std::min(k_block_size, m_info.virtual_size - i * k_block_size);
         if (at + in_disk > m_file_size) {
-            return fail(Errc::refused,
+            return fail(Errc::invalid,
                         "{}: block map entry {} at offset {}: block {} at offset {} extends "
                         "beyond the end of the file ({} bytes)",
                         name, i, map_at + i * 4, e, at, m_file_size);
@@ -227,7 +227,7 @@ Result<void> VdiReader::open_map() {
     std::sort(used.begin(), used.end());
     for (size_t k = 1; k < used.size(); ++k) {
         if (used[k - 1].first == used[k].first) {
-            return fail(Errc::refused, "{}: block map entries {} and {} both point at block {}",
+            return fail(Errc::invalid, "{}: block map entries {} and {} both point at block {}",
                         name, std::min(used[k - 1].second, used[k].second),
                         std::max(used[k - 1].second, used[k].second), used[k].first);
         }

@@ -253,7 +253,7 @@ Result<void> VhdReader::open_footer() {
     };
     auto bad_checksum = [&](std::span<const std::byte> b, uint64_t at) {
         auto f = load<Footer>(b.data());
-        return fail(Errc::refused,
+        return fail(Errc::invalid,
                     "{}: footer at offset {}: checksum {} does not match the computed {}", name, at,
                     hex32(f.checksum), hex32(checksum(b, k_footer_checksum_at)));
     };
@@ -347,7 +347,7 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
     uint64_t hdr_at = m_footer.data_offset;
     auto hdr_end = checked_add(hdr_at, k_header_size);
     if (hdr_at < k_footer_size || hdr_at % k_sector != 0 || !hdr_end || *hdr_end > m_limit) {
-        return fail(Errc::refused,
+        return fail(Errc::invalid,
                     "{}: footer at offset {}: data_offset {} does not point at a 512-aligned "
                     "dynamic header inside the file ({} bytes)",
                     name, m_footer_offset, hdr_at, m_file_size);
@@ -362,7 +362,7 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
     }
     uint32_t sum = checksum(raw, k_header_checksum_at);
     if (h.checksum.get() != sum) {
-        return fail(Errc::refused,
+        return fail(Errc::invalid,
                     "{}: dynamic header at offset {}: checksum {} does not match the computed {}",
                     name, hdr_at, hex32(h.checksum), hex32(sum));
     }
@@ -403,13 +403,13 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
                     name, hdr_at, bat_at);
     }
     if (!bat_end || *bat_end > m_limit) {
-        return fail(Errc::refused,
+        return fail(Errc::invalid,
                     "{}: dynamic header at offset {}: BAT at offset {} with {} entries extends "
                     "beyond the end of the file ({} bytes)",
                     name, hdr_at, bat_at, entries, m_file_size);
     }
     if (bat_at < k_footer_size || (bat_at<*hdr_end&& * bat_end> hdr_at)) {
-        return fail(Errc::refused,
+        return fail(Errc::invalid,
                     "{}: dynamic header at offset {}: BAT at offset {} overlaps the footer copy "
                     "or the dynamic header",
                     name, hdr_at, bat_at);
@@ -434,7 +434,7 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
         uint64_t in_disk = std::min(bs, m_info.virtual_size - i * bs);
         uint64_t end = at + m_bitmap_size + in_disk; // < 2^41 + 2^29: no overflow
         if (end > m_limit) {
-            return fail(Errc::refused,
+            return fail(Errc::invalid,
                         "{}: BAT entry {} at offset {}: block at offset {} extends beyond the end "
                         "of the file ({} bytes)",
                         name, i, bat_at + i * 4, at, m_file_size);
@@ -442,7 +442,7 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
         uint64_t span_end = at + m_bitmap_size + bs;
         if (at < k_footer_size || (at < *hdr_end && span_end > hdr_at) ||
             (at < *bat_end && span_end > bat_at)) {
-            return fail(Errc::refused,
+            return fail(Errc::invalid,
                         "{}: BAT entry {} at offset {}: block at offset {} overlaps the footer "
                         "copy, the dynamic header or the BAT",
                         name, i, bat_at + i * 4, at);
@@ -452,7 +452,7 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
     std::sort(blocks.begin(), blocks.end());
     for (size_t k = 1; k < blocks.size(); ++k) {
         if (blocks[k - 1].first + m_bitmap_size + bs > blocks[k].first) {
-            return fail(Errc::refused,
+            return fail(Errc::invalid,
                         "{}: BAT entries {} and {} overlap (blocks at offsets {} and {})", name,
                         std::min(blocks[k - 1].second, blocks[k].second),
                         std::max(blocks[k - 1].second, blocks[k].second), blocks[k - 1].first,
@@ -490,7 +490,7 @@ Result<std::string> VhdReader::parent_name() {
             uint64_t len = loc.platform_data_length;
             auto end = checked_add(at, len);
             if (len == 0 || len > k_max_locator_length || !end || *end > m_file_size) {
-                return fail(Errc::refused,
+                return fail(Errc::invalid,
                             "{}: parent locator {}: {} bytes at offset {} lie outside the file "
                             "or exceed {} bytes",
                             name, i, len, at, k_max_locator_length);
@@ -547,6 +547,10 @@ Result<void> VhdReader::open_parent(const io::Directory* dir, const OpenPolicy& 
     if (std::find(chain.names.begin(), chain.names.end(), parent) != chain.names.end()) {
         return fail(Errc::refused, "{}: differencing disk: parent '{}' is already in the chain",
                     name, parent);
+    }
+    if (auto ok = io::check_member_name(parent); !ok) {
+        return fail(Errc::refused, "{}: differencing disk: parent name '{}' is refused: {}", name,
+                    parent, ok.error().message);
     }
     if (!dir->exists(parent)) {
         return fail(Errc::refused,

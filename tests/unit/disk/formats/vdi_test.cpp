@@ -209,7 +209,7 @@ TEST(VdiHostile, TruncatedAndNotVdi) {
     EXPECT_EQ(open_error(bytes, &code),
               "disk.vdi: block map entry 1 at offset 1048580: block 1 at offset 3145728 extends "
               "beyond the end of the file (3145828 bytes)");
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
 }
 
 TEST(VdiHostile, BlocksInImageHuge) {
@@ -223,7 +223,7 @@ TEST(VdiHostile, BlocksInImageHuge) {
     EXPECT_EQ(open_error(bytes, &code),
               "disk.vdi: header at offset 340: block map at offset 1048576 with 1073741823 "
               "entries extends beyond the end of the file (5242880 bytes)");
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
     put_le32(bytes, 384, 2);
     EXPECT_EQ(open_error(bytes), "disk.vdi: header at offset 384: 2 blocks of 1 MiB do not cover "
                                  "the disk size 3145728");
@@ -236,11 +236,11 @@ TEST(VdiHostile, MapEntriesBeyondTheFileOrShared) {
     EXPECT_EQ(open_error(bytes, &code),
               "disk.vdi: block map entry 2 at offset 1048584: block 4294967280 at offset "
               "4503599612690432 extends beyond the end of the file (5242880 bytes)");
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
     put_le32(bytes, k_mib + 8, 0);
     EXPECT_EQ(open_error(bytes, &code),
               "disk.vdi: block map entries 0 and 2 both point at block 0");
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
     put_le32(bytes, k_mib + 8, 2);
     EXPECT_EQ(open_error(bytes), "opened");
 }
@@ -302,6 +302,34 @@ TEST(VdiHostile, WarningsForZeroUuidAndStaleCount) {
                                           "modification UUID; VirtualBox refuses such images");
     EXPECT_EQ(diag.findings()[1].message, "disk.vdi: block map entry 2 at offset 1048584: block 2 "
                                           "is not below the allocated count 2");
+}
+
+} // namespace
+} // namespace ovfkit::disk::formats
+
+namespace ovfkit::disk::formats {
+namespace {
+
+std::string seed(const std::string& name) {
+    return std::string(OVFKIT_SOURCE_DIR) + "/fuzz/corpus/vdi/" + name;
+}
+
+// The fuzz seeds reach the deep paths; fuzz/make_vhd_vdi_seeds.py makes them.
+TEST(VdiSeeds, Open) {
+    // A 4 KiB disk whose only block is stored for its first 4 KiB only.
+    auto r = open_mem("vdi", test::load_file(seed("dynamic-4k-one-block.vdi")));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ((*r)->virtual_size(), 4096u);
+    EXPECT_FALSE(test::all_zero(test::read_all(**r)));
+    auto fz = open_mem("vdi", test::load_file(seed("free-and-zero.vdi")));
+    ASSERT_TRUE(fz) << fz.error().message;
+    std::vector<Extent> want{{0, k_mib, ExtentKind::unallocated},
+                             {k_mib, k_mib, ExtentKind::zero},
+                             {2 * k_mib, k_mib, ExtentKind::unallocated}};
+    EXPECT_EQ(*(*fz)->extents(0, 3 * k_mib), want);
+    auto q = open_mem("vdi", test::load_file(seed("qemu-dynamic-4m.vdi")));
+    ASSERT_TRUE(q) << q.error().message;
+    EXPECT_EQ((*q)->virtual_size(), 4 * k_mib);
 }
 
 } // namespace

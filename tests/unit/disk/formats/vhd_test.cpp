@@ -299,7 +299,7 @@ TEST(Vhd, BadTailFooterFallsBackToTheCopyWithAWarning) {
                           "computed 0x{:08x}",
                           bytes.size() - 512, get_be32(bytes, bytes.size() - 512 + 64),
                           get_be32(bytes, bytes.size() - 512 + 64) - 1));
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
 }
 
 TEST(Vhd, FixedDiskWithBadFooterIsRefused) {
@@ -310,7 +310,7 @@ TEST(Vhd, FixedDiskWithBadFooterIsRefused) {
               fmt::format("disk.vhd: footer at offset 1048576: checksum 0x{:08x} does not match "
                           "the computed 0x{:08x}",
                           get_be32(bytes, 1048576 + 64), get_be32(bytes, 1048576 + 64) - 1));
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
 }
 
 TEST(Vhd, ProbeNeedsTheWholeFooterToAgree) {
@@ -359,7 +359,7 @@ TEST(VhdHostile, Truncated) {
     EXPECT_EQ(open_error(bytes, &code),
               "disk.vhd: BAT entry 0 at offset 1536: block at offset 2048 extends beyond the end "
               "of the file (6656 bytes)");
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
 }
 
 TEST(VhdHostile, BadDynamicHeaderChecksum) {
@@ -371,7 +371,7 @@ TEST(VhdHostile, BadDynamicHeaderChecksum) {
               fmt::format("disk.vhd: dynamic header at offset 512: checksum 0x{:08x} does not "
                           "match the computed 0x{:08x}",
                           stored, stored - 7));
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
 }
 
 TEST(VhdHostile, BatOutsideTheFile) {
@@ -383,7 +383,7 @@ TEST(VhdHostile, BatOutsideTheFile) {
               fmt::format("disk.vhd: dynamic header at offset 512: BAT at offset 1099511627776 "
                           "with 2 entries extends beyond the end of the file ({} bytes)",
                           bytes.size()));
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
 }
 
 TEST(VhdHostile, MaxTableEntriesHuge) {
@@ -436,7 +436,7 @@ TEST(VhdHostile, DataOffsetOverflow) {
               fmt::format("disk.vhd: footer at offset {}: data_offset 18446744073709551104 does "
                           "not point at a 512-aligned dynamic header inside the file ({} bytes)",
                           bytes.size() - 512, bytes.size()));
-    EXPECT_EQ(code, Errc::refused);
+    EXPECT_EQ(code, Errc::invalid);
 }
 
 TEST(VhdHostile, BatEntryOverflowsAndOverlaps) {
@@ -624,6 +624,16 @@ TEST(VhdDifferencing, ParentOnlyInsideTheDirectory) {
                   ": differencing disk: parent 'base.vhd': " + c.dir.file("sub/base.vhd") +
                   ": refused: a symbolic link (links are not followed)");
 
+    // Protocol syntax is never a file name (SECURITY.md R3).
+    write_file(c.dir.file("nbd.vhd"), make_child(c.base(), "nbd:host"));
+    img = open_image("vhd", c.dir.file("nbd.vhd"), chains_on());
+    ASSERT_FALSE(img);
+    EXPECT_EQ(img.error().code, Errc::refused);
+    EXPECT_EQ(img.error().message, c.dir.file("nbd.vhd") +
+                                       ": differencing disk: parent name 'nbd:host' is refused: "
+                                       "file name 'nbd:host' has ':' (URLs and protocols are "
+                                       "refused)");
+
     // No directory at all (an image handed over as a bare stream).
     auto r = [&] {
         OpenContext ctx{
@@ -683,6 +693,48 @@ TEST(VhdDifferencing, LoopsDepthAndWrongParentsAreRefused) {
     EXPECT_NE(img.error().message.find(": differencing disk: parent 'base.vhd' has unique_id "),
               std::string::npos)
         << img.error().message;
+}
+
+} // namespace
+} // namespace ovfkit::disk::formats
+
+namespace ovfkit::disk::formats {
+namespace {
+
+std::string seed(const std::string& name) {
+    return std::string(OVFKIT_SOURCE_DIR) + "/fuzz/corpus/vhd/" + name;
+}
+
+// The fuzz seeds reach the deep paths; fuzz/make_vhd_vdi_seeds.py makes them.
+TEST(VhdSeeds, PartialBitmapsAreHonouredPerSector) {
+    auto r = open_mem("vhd", test::load_file(seed("dynamic-4k-partial-bitmap.vhd")), "p.vhd");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ((*r)->virtual_size(), 65536u);
+    auto map = (*r)->extents(0, 65536);
+    ASSERT_TRUE(map);
+    // Block 3's bitmap is 0xf0: sectors 0..3 stored, 4..7 not (zeros, even
+    // though the file holds bytes there).
+    std::vector<Extent> want{{0, 4096, ExtentKind::data},
+                             {4096, 8192, ExtentKind::unallocated},
+                             {12288, 2048, ExtentKind::data},
+                             {14336, 47104, ExtentKind::unallocated},
+                             {61440, 4096, ExtentKind::data}};
+    EXPECT_EQ(*map, want);
+    auto bytes = test::read_all(**r);
+    EXPECT_TRUE(test::all_zero(std::span(bytes).subspan(14336, 2048)));
+    EXPECT_FALSE(test::all_zero(std::span(bytes).subspan(12288, 2048)));
+
+    auto fixed = open_mem("vhd-fixed", test::load_file(seed("fixed-16k.vhd")));
+    ASSERT_TRUE(fixed) << fixed.error().message;
+    EXPECT_EQ((*fixed)->virtual_size(), 16384u);
+    auto qemu = open_mem("vhd", test::load_file(seed("qemu-dynamic-64m.vhd")));
+    ASSERT_TRUE(qemu) << qemu.error().message;
+    EXPECT_EQ((*qemu)->extents(0, 1 << 20)->front().kind, ExtentKind::unallocated);
+    auto diff = open_mem("vhd", test::load_file(seed("differencing-w2ru.vhd")), "d.vhd");
+    ASSERT_FALSE(diff);
+    EXPECT_EQ(diff.error().message, "d.vhd: differencing disk: parent 'base.vhd' is not opened "
+                                    "because parent images are off (enable them with "
+                                    "--allow-parent)");
 }
 
 } // namespace
