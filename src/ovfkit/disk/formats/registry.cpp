@@ -13,6 +13,9 @@ extern const FormatDriver k_vhdx_driver;
 extern const FormatDriver k_vhdx_fixed_driver;
 extern const FormatDriver k_vdi_driver;
 extern const FormatDriver k_vdi_fixed_driver;
+extern const FormatDriver k_vmdk_driver;
+extern const FormatDriver k_vmdk_stream_driver;
+extern const FormatDriver k_vmdk_flat_driver;
 
 namespace {
 
@@ -24,6 +27,9 @@ constexpr std::array k_drivers{
     &k_vhdx_fixed_driver,
     &k_vdi_driver,
     &k_vdi_fixed_driver,
+    &k_vmdk_driver,
+    &k_vmdk_stream_driver,
+    &k_vmdk_flat_driver,
 };
 
 } // namespace
