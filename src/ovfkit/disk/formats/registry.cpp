@@ -1,8 +1,8 @@
 // The only list of disk format drivers. Adding a format: one line here and
 // one in CMakeLists.txt (docs/HACKING.md).
-#include <ovfkit/disk/formats/registry.hpp>
-
 #include <array>
+
+#include <ovfkit/disk/formats/registry.hpp>
 
 namespace ovfkit::disk::formats {
 

@@ -265,8 +265,8 @@ bool looks_like_descriptor(std::string_view head) {
 
 Result<Descriptor> parse_descriptor(std::string_view text, std::string_view where) {
     if (text.size() > k_max_descriptor_bytes) {
-        return fail(Errc::invalid, "{}: descriptor is {} bytes, more than the limit of {}", where,
-                    text.size(), k_max_descriptor_bytes);
+        return fail(Errc::refused, "{}: descriptor is {} bytes, more than the limit of {} bytes",
+                    where, text.size(), k_max_descriptor_bytes);
     }
     Descriptor d;
     bool have_version = false;

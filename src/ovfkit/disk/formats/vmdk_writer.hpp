@@ -25,7 +25,7 @@ struct VmdkWriteOptions {
     std::string hw_version = "4";          // ddb.virtualHWVersion ("4" is accepted everywhere)
     std::optional<std::string> tools_version = "2147483647"; // nullopt: omit the tools keys
     std::optional<uint32_t> cid;                             // content ID; random when unset
-    int compression_level = 6; // libdeflate level for stream grains (1..12)
+    int compression_level = 4; // libdeflate level for stream grains (1..12); docs explain 4
 };
 
 // Checks options shared by all writers (virtual size a multiple of 512,
