@@ -339,6 +339,15 @@ Result<void> SparseExtent::walk_markers(uint64_t file_size) {
     const std::string& name = m_file->name();
     uint64_t descriptor_end = (m_header.descriptor_offset + m_header.descriptor_size) * k_sector;
     uint64_t pos = std::max({m_header.overhead * k_sector, descriptor_end, k_sector});
+    // Every complete stream file holds a grain directory for its capacity,
+    // so a capacity whose directory could not fit in the file is corrupt;
+    // checking it bounds the table index allocated here.
+    if (m_num_gts * 4 > file_size) {
+        return fail(Errc::invalid,
+                    "{}: capacity {} sectors needs a grain directory of {} bytes, more than the "
+                    "file holds ({} bytes)",
+                    name, m_header.capacity.get(), m_num_gts * 4, file_size);
+    }
     m_gt_slot.assign(m_num_gts, k_no_gt);
     uint32_t slots = 0;
     std::array<std::byte, k_sector> sector{};
