@@ -2,19 +2,23 @@
 // function, one declaration and one table entry here, one line in CMake.
 #pragma once
 
-#include <cli/command.hpp>
-
 #include <array>
 #include <string>
+
+#include <cli/command.hpp>
 
 namespace ovfkit::cli {
 
 void add_version_command(CLI::App& app, Action& action);
+void add_info_command(CLI::App& app, Action& action);
+void add_validate_command(CLI::App& app, Action& action);
 
 using AddCommand = void (*)(CLI::App&, Action&);
 
-inline constexpr std::array<AddCommand, 1> k_commands{
+inline constexpr std::array<AddCommand, 3> k_commands{
     add_version_command,
+    add_info_command,
+    add_validate_command,
 };
 
 // The text of `ovfkit --version`: version and compiled-in formats.

@@ -1,0 +1,449 @@
+// Appliance summary for `ovfkit info`; see summary.hpp.
+//
+// Firmware is not part of CIM/OVF: VMware writes
+// <vmw:Config vmw:key="firmware" vmw:value="efi"/> in the
+// VirtualHardwareSection and VirtualBox <Firmware type="EFI"/> inside
+// vbox:Machine (shared formats/ovf-ova.md 4.6). Both are kept verbatim by the
+// reader, so they are parsed here again (small, self-contained fragments
+// through the same hardened loader).
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <ovfkit/ovf/summary.hpp>
+#include <ovfkit/ovf/units.hpp>
+#include <ovfkit/ovf/validate.hpp>
+#include <ovfkit/xml/document.hpp>
+
+namespace ovfkit::ovf {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && ws(s.front())) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && ws(s.back())) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    });
+    return out;
+}
+
+std::optional<uint64_t> number(const std::optional<std::string>& text) {
+    if (!text) {
+        return std::nullopt;
+    }
+    auto v = parse_u64(trim(*text), "number");
+    return v ? std::optional<uint64_t>(*v) : std::nullopt;
+}
+
+bool listed(const std::optional<std::string>& list, const std::string& id) {
+    if (!list) {
+        return true;
+    }
+    std::string_view rest = *list;
+    while (!rest.empty()) {
+        rest = trim(rest);
+        auto space = rest.find_first_of(" \t\r\n");
+        if (rest.substr(0, space) == id) {
+            return true;
+        }
+        rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space);
+    }
+    return false;
+}
+
+std::optional<xml::Document> parse_fragment(const XmlFragment& f) {
+    auto doc = xml::Document::parse(std::string_view(f.xml), "fragment");
+    if (!doc) {
+        return std::nullopt;
+    }
+    return std::move(*doc);
+}
+
+// Depth-first search for an element named `local` (any namespace).
+xml::Element find_descendant(const xml::Element& e, std::string_view local, int depth = 0) {
+    if (e.name() == local) {
+        return e;
+    }
+    if (depth > 16) {
+        return {};
+    }
+    for (const auto& c : e.children()) {
+        if (auto found = find_descendant(c, local, depth + 1)) {
+            return found;
+        }
+    }
+    return {};
+}
+
+std::optional<std::string> vmware_firmware(const VirtualHardwareSection& vhs) {
+    for (const auto& ext : vhs.header.extra.elements) {
+        if (ext.element.ns != k_vmw_ns || ext.element.name != "Config") {
+            continue;
+        }
+        auto doc = parse_fragment(ext.element);
+        if (!doc) {
+            continue;
+        }
+        auto key = doc->root().attribute(k_vmw_ns, "key");
+        auto value = doc->root().attribute(k_vmw_ns, "value");
+        if (key == "firmware" && value) {
+            return lower(*value);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> virtualbox_firmware(const Content& c) {
+    for (const auto* u : c.find_all<UnknownSection>()) {
+        if (u->element.ns != k_vbox_ns || u->element.name != "Machine") {
+            continue;
+        }
+        auto doc = parse_fragment(u->element);
+        if (!doc) {
+            continue;
+        }
+        if (auto fw = find_descendant(doc->root(), "Firmware")) {
+            if (auto type = fw.attribute("", "type")) {
+                std::string t = lower(*type);
+                return t.starts_with("efi") ? "efi" : t;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> vbox_os_type(const OperatingSystemSection& os) {
+    for (const auto& ext : os.header.extra.elements) {
+        if (ext.element.ns == k_vbox_ns && ext.element.name == "OSType") {
+            if (auto doc = parse_fragment(ext.element)) {
+                return std::string(trim(doc->root().text()));
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::string bus_name(const Item& controller, uint64_t rt) {
+    switch (rt) {
+    case 5:
+        return "IDE";
+    case 6:
+        return "SCSI";
+    case 7:
+        return "FC";
+    case 8:
+        return "iSCSI";
+    case 9:
+        return "InfiniBand";
+    case 20:
+        return lower(controller.resource_sub_type().value_or("")).find("nvme") != std::string::npos
+                   ? "NVMe"
+                   : "SATA";
+    default:
+        return "";
+    }
+}
+
+std::optional<std::string> disk_id_of(std::string_view host_resource) {
+    std::string_view hr = trim(host_resource);
+    for (std::string_view prefix : {"ovf:/disk/", "ovf://disk/", "/disk/"}) {
+        if (hr.starts_with(prefix)) {
+            return std::string(hr.substr(prefix.size()));
+        }
+    }
+    return std::nullopt;
+}
+
+class Builder {
+public:
+    explicit Builder(const Envelope& env) : m_env(env) {}
+
+    Summary run() {
+        m_out.ovf_version = version_name(m_env.version);
+        options();
+        for (const auto& f : m_env.references.files) {
+            m_out.files.push_back({f.id, f.href, number(f.size), f.compression, f.chunk_size});
+            m_files.emplace(f.id, &f);
+        }
+        for (const auto* ds : find_all<DiskSection>(m_env.sections)) {
+            for (const auto& d : ds->disks) {
+                m_disks.emplace(d.disk_id, &d);
+            }
+        }
+        for (const auto* ns : find_all<NetworkSection>(m_env.sections)) {
+            for (const auto& n : ns->networks) {
+                std::optional<std::string> description;
+                if (n.description) {
+                    description = n.description->text;
+                }
+                m_out.networks.push_back({n.name, description});
+            }
+        }
+        m_out.eula = !find_all<EulaSection>(m_env.sections).empty();
+        content(m_env.content, "", "", 0);
+        return std::move(m_out);
+    }
+
+private:
+    const Envelope& m_env;
+    Summary m_out;
+    std::string m_config; // default configuration id, "" when none
+    std::map<std::string, const File*> m_files;
+    std::map<std::string, const Disk*> m_disks;
+
+    void options() {
+        for (const auto* dos : find_all<DeploymentOptionSection>(m_env.sections)) {
+            for (const auto& c : dos->configurations) {
+                m_out.deployment_options.push_back(
+                    {c.id, c.label ? c.label->text : std::string(), c.is_default == true});
+            }
+        }
+        for (const auto& o : m_out.deployment_options) {
+            if (o.is_default) {
+                m_config = o.id;
+                break;
+            }
+        }
+        if (m_config.empty() && !m_out.deployment_options.empty()) {
+            m_config = m_out.deployment_options.front().id;
+        }
+        if (!m_config.empty()) {
+            m_out.default_configuration = m_config;
+        }
+    }
+
+    bool active(const std::optional<std::string>& configuration) const {
+        return m_config.empty() || listed(configuration, m_config);
+    }
+
+    void content(const Content& c, const std::string& parent_path, const std::string& parent_id,
+                 uint32_t depth) {
+        std::string path = parent_path.empty() ? c.id : parent_path + "/" + c.id;
+        properties(c, path);
+        bool eula = !c.find_all<EulaSection>().empty();
+        m_out.eula = m_out.eula || eula;
+        if (c.kind == ContentKind::collection) {
+            if (depth < k_max_collection_depth) {
+                for (const auto& child : c.children) {
+                    content(child, path, c.id, depth + 1);
+                }
+            }
+            return;
+        }
+        SystemSummary s;
+        s.id = c.id;
+        s.path = path;
+        s.parent = parent_id;
+        s.eula = eula;
+        if (c.name) {
+            s.name = c.name->text;
+        }
+        if (const auto* os = c.find<OperatingSystemSection>()) {
+            s.os_id = os->id;
+            if (os->description) {
+                s.os_description = os->description->text;
+            }
+            s.os_type = os->vmw_os_type ? os->vmw_os_type : vbox_os_type(*os);
+        }
+        auto sections = c.find_all<VirtualHardwareSection>();
+        s.hardware_sections = static_cast<uint32_t>(sections.size());
+        if (!sections.empty()) {
+            hardware(*sections.front(), s);
+        }
+        if (!s.firmware) {
+            s.firmware = virtualbox_firmware(c);
+        }
+        m_out.virtual_systems.push_back(std::move(s));
+    }
+
+    void properties(const Content& c, const std::string& path) {
+        for (const auto* ps : c.find_all<ProductSection>()) {
+            for (const auto& p : ps->properties) {
+                PropertySummary out;
+                out.key = ps->qualified_key(p);
+                out.type = p.type;
+                out.value = p.value;
+                for (const auto& v : p.values) {
+                    if (!m_config.empty() && v.configuration && listed(v.configuration, m_config)) {
+                        out.value = v.value;
+                    }
+                }
+                if (p.label) {
+                    out.label = p.label->text;
+                }
+                out.virtual_system = path;
+                out.user_configurable = p.user_configurable == true;
+                out.password = p.password == true;
+                m_out.properties.push_back(std::move(out));
+            }
+        }
+    }
+
+    void hardware(const VirtualHardwareSection& vhs, SystemSummary& s) {
+        if (vhs.system) {
+            s.virtual_system_type = vhs.system->virtual_system_type();
+        }
+        s.firmware = vmware_firmware(vhs);
+        std::map<std::string, const Item*> controllers;
+        // For the chosen configuration an item that lists it replaces the
+        // item with the same InstanceID and no ovf:configuration.
+        std::set<std::string> overridden;
+        if (!m_config.empty()) {
+            for (const auto& item : vhs.items) {
+                auto configuration = item_configuration(item);
+                if (configuration && listed(configuration, m_config)) {
+                    overridden.insert(item.instance_id().value_or(""));
+                }
+            }
+        }
+        std::vector<const Item*> items;
+        for (const auto& item : vhs.items) {
+            auto configuration = item_configuration(item);
+            bool generic_overridden =
+                !configuration && overridden.contains(item.instance_id().value_or(""));
+            if (active(configuration) && !generic_overridden) {
+                items.push_back(&item);
+            }
+        }
+        for (const Item* item : items) {
+            auto rt = item->resource_type_id();
+            auto id = item->instance_id();
+            if (!rt || !id) {
+                continue;
+            }
+            std::string bus = bus_name(*item, *rt);
+            if (!bus.empty()) {
+                controllers.emplace(*id, item);
+                s.controllers.push_back({*id, bus, item->resource_sub_type().value_or("")});
+            }
+        }
+        for (const Item* item : items) {
+            auto rt = item->resource_type_id();
+            if (!rt) {
+                continue;
+            }
+            switch (*rt) {
+            case 3:
+                s.cpus = number(item->virtual_quantity());
+                break;
+            case 4:
+                s.memory_mib = memory_mib(*item);
+                break;
+            case 10:
+            case 11:
+                nic(*item, s);
+                break;
+            case 17:
+            case 19:
+            case 31:
+                disk(*item, controllers, s);
+                break;
+            default:
+                if (item->kind == ItemKind::ethernet_port_item) {
+                    nic(*item, s);
+                }
+                break;
+            }
+        }
+    }
+
+    static std::optional<uint64_t> memory_mib(const Item& item) {
+        auto quantity = item.virtual_quantity();
+        if (!quantity) {
+            return std::nullopt;
+        }
+        auto bytes = capacity_bytes(trim(*quantity), item.allocation_units().value_or("MegaBytes"));
+        if (!bytes) {
+            return std::nullopt;
+        }
+        return *bytes >> 20;
+    }
+
+    static void nic(const Item& item, SystemSummary& s) {
+        NicSummary n;
+        auto connections = item.connections();
+        if (!connections.empty()) {
+            n.network = connections.front();
+        }
+        n.model = item.resource_sub_type().value_or("");
+        n.mac = item.address();
+        s.nics.push_back(std::move(n));
+    }
+
+    std::optional<uint64_t> capacity_of(const Disk& d) const {
+        std::string capacity = d.capacity;
+        if (capacity.size() > 3 && capacity.starts_with("${") && capacity.ends_with("}")) {
+            std::string key = capacity.substr(2, capacity.size() - 3);
+            capacity.clear();
+            for (const auto& p : m_out.properties) {
+                if (p.key == key && p.value) {
+                    capacity = *p.value;
+                }
+            }
+            if (capacity.empty()) {
+                for (const auto& p : m_out.properties) {
+                    if ((p.key == key || p.key.ends_with("." + key) ||
+                         p.key.starts_with(key + ".")) &&
+                        p.value) {
+                        capacity = *p.value;
+                        break;
+                    }
+                }
+            }
+        }
+        auto bytes = capacity_bytes(trim(capacity), d.capacity_allocation_units.value_or("byte"));
+        return bytes ? std::optional<uint64_t>(*bytes) : std::nullopt;
+    }
+
+    void disk(const Item& item, const std::map<std::string, const Item*>& controllers,
+              SystemSummary& s) const {
+        for (const auto& hr : item.host_resources()) {
+            auto id = disk_id_of(hr);
+            if (!id) {
+                continue;
+            }
+            DiskSummary d;
+            d.id = *id;
+            if (auto it = m_disks.find(*id); it != m_disks.end()) {
+                const Disk& disk = *it->second;
+                d.capacity = disk.capacity;
+                d.capacity_bytes = capacity_of(disk);
+                d.populated_bytes = number(disk.populated_size);
+                d.format = disk.format;
+                if (disk.file_ref) {
+                    if (auto f = m_files.find(*disk.file_ref); f != m_files.end()) {
+                        d.file = f->second->href;
+                    }
+                }
+            }
+            if (auto parent = item.parent()) {
+                d.controller_id = parent;
+                if (auto c = controllers.find(*parent); c != controllers.end()) {
+                    d.controller = bus_name(*c->second, c->second->resource_type_id().value_or(0));
+                    d.controller_model = c->second->resource_sub_type();
+                }
+            }
+            d.address = item.address_on_parent();
+            s.disks.push_back(std::move(d));
+        }
+    }
+};
+
+} // namespace
+
+Summary summarize(const Envelope& envelope) {
+    return Builder(envelope).run();
+}
+
+} // namespace ovfkit::ovf

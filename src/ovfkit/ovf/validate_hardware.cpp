@@ -1,0 +1,670 @@
+// Semantic validation: the items of every VirtualHardwareSection.
+//
+// Per item: an InstanceID, a ResourceType ovfkit knows (CIM 2.24 ValueMap,
+// shared formats/ovf-ova.md 4.2), ovf:configuration ids that exist,
+// HostResource references (ovf:/disk/ID, ovf:/file/ID) that resolve, NIC
+// Connections naming a Network, CPU and memory quantities and units that
+// parse, a Parent that is a controller of the same section.
+//
+// Per configuration (DSP0243: items with the same InstanceID and different
+// ovf:configuration are alternatives, not duplicates): InstanceIDs are
+// unique and no two devices share an AddressOnParent on one controller.
+// Every Configuration is checked on its own; a section without a
+// DeploymentOptionSection has one implicit configuration.
+//
+// Bus limits: IDE 0-1 per channel controller (VirtualBox numbers 0-3 on one
+// controller, channel * 2 + device: a warning), SCSI 0-15 without 7 (the
+// HBA's own id on VMware), SATA 0-29. The bus comes from the controller's
+// ResourceType (5 IDE, 6 SCSI, 20 SATA) and ResourceSubType (an NVMe
+// controller is type 20 too, and has no such limit here).
+//
+// Known producer quirks are warnings: VirtualBox's sound card (type 35),
+// VMware's vTPM (34) and "Other" devices with vmware.* subtypes left
+// required, oVirt's reserved and vendor types, VirtualBox's /disk/ and
+// VMware's ovf:// HostResource spellings.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <ovfkit/ovf/units.hpp>
+#include <ovfkit/ovf/validate_internal.hpp>
+
+namespace ovfkit::ovf::detail {
+
+namespace {
+
+// Types ovfkit maps onto virtual hardware (processor, memory, controllers,
+// NICs, drives, ports, USB, video; storage extents and logical disks as
+// disks).
+bool is_modelled(uint64_t rt) {
+    switch (rt) {
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 10:
+    case 14:
+    case 15:
+    case 16:
+    case 17:
+    case 19:
+    case 20:
+    case 21:
+    case 22:
+    case 23:
+    case 24:
+    case 31:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool is_controller(uint64_t rt) {
+    return rt == 5 || rt == 6 || rt == 7 || rt == 8 || rt == 9 || rt == 20;
+}
+
+bool is_disk_like(uint64_t rt) {
+    return rt == 17 || rt == 19 || rt == 31;
+}
+
+bool is_nic(const Item& item, uint64_t rt) {
+    return item.kind == ItemKind::ethernet_port_item || rt == 10 || rt == 11;
+}
+
+bool contains_ci(std::string_view haystack, std::string_view needle) {
+    auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                          [](char a, char b) {
+                              return std::tolower(static_cast<unsigned char>(a)) ==
+                                     std::tolower(static_cast<unsigned char>(b));
+                          });
+    return it != haystack.end();
+}
+
+std::optional<uint64_t> resource_type(const Item& item) {
+    auto v = item.resource_type();
+    if (!v) {
+        return std::nullopt;
+    }
+    auto n = parse_u64(*v, "ResourceType");
+    if (!n) {
+        return std::nullopt;
+    }
+    return *n;
+}
+
+// A device a real exporter writes without ovf:required="false" although no
+// other platform has it; the reason to print, or nullptr.
+const char* known_quirk(const Envelope& env, const Item& item, uint64_t rt) {
+    std::string sub = item.resource_sub_type().value_or("");
+    if (rt == 35) {
+        return "VirtualBox's sound card (ResourceType 35 is DMTF-reserved)";
+    }
+    if (rt == 34 && contains_ci(sub, "vtpm")) {
+        return "VMware's virtual TPM (ResourceType 34 is DMTF-reserved)";
+    }
+    if (rt == 1 && sub.starts_with("vmware.")) {
+        return "a VMware-specific device";
+    }
+    if (env.version == OvfVersion::ovirt && (rt == 0 || rt >= 32768)) {
+        return "an oVirt device";
+    }
+    return nullptr;
+}
+
+enum class Bus { none, ide, scsi, sata };
+
+Bus bus_of(const Item& controller, uint64_t rt) {
+    switch (rt) {
+    case 5:
+        return Bus::ide;
+    case 6:
+        return Bus::scsi;
+    case 20:
+        return contains_ci(controller.resource_sub_type().value_or(""), "nvme") ? Bus::none
+                                                                                : Bus::sata;
+    default:
+        return Bus::none;
+    }
+}
+
+struct HostResource {
+    enum Kind { none, disk, file, other } kind = none;
+    std::string id;
+    bool standard = true; // "ovf:/disk/ID" rather than "ovf://disk/ID" or "/disk/ID"
+};
+
+HostResource parse_host_resource(std::string_view text) {
+    HostResource out;
+    if (text.empty()) {
+        return out;
+    }
+    std::string_view rest = text;
+    if (rest.starts_with("ovf:/disk/") || rest.starts_with("ovf:/file/")) {
+        rest.remove_prefix(5);
+    } else if (rest.starts_with("ovf://disk/") || rest.starts_with("ovf://file/")) {
+        rest.remove_prefix(6);
+        out.standard = false;
+    } else if (rest.starts_with("/disk/") || rest.starts_with("/file/")) {
+        rest.remove_prefix(1);
+        out.standard = false;
+    } else {
+        out.kind = HostResource::other;
+        return out;
+    }
+    out.kind = rest.starts_with("disk/") ? HostResource::disk : HostResource::file;
+    out.id = std::string(rest.substr(5));
+    return out;
+}
+
+class SectionChecker {
+public:
+    SectionChecker(Context& ctx, const Content& content, const VirtualHardwareSection& vhs)
+        : m_ctx(ctx), m_content(content), m_vhs(vhs) {}
+
+    void run() {
+        const Item* unqualified = nullptr;
+        size_t unqualified_count = 0;
+        for (const auto& item : m_vhs.items) {
+            if (auto id = item.instance_id(); id && !id->empty()) {
+                m_by_id[*id].push_back(&item);
+            }
+            bool bare = false;
+            m_config_of[&item] = item_configuration(item, &bare);
+            if (bare) {
+                unqualified = unqualified == nullptr ? &item : unqualified;
+                ++unqualified_count;
+            }
+        }
+        if (unqualified != nullptr) {
+            m_ctx.warning("OVF-HW-011", unqualified->line.number,
+                          fmt::format("{} item(s) of this VirtualHardwareSection, starting with "
+                                      "{}, carry an unqualified configuration attribute; "
+                                      "DSP0243 requires ovf:configuration (read as such)",
+                                      unqualified_count, describe_item(*unqualified)));
+        }
+        for (const auto& item : m_vhs.items) {
+            check_item(item);
+        }
+        check_per_configuration();
+    }
+
+private:
+    Context& m_ctx;
+    const Content& m_content;
+    const VirtualHardwareSection& m_vhs;
+    std::map<std::string, std::vector<const Item*>, std::less<>> m_by_id;
+    std::map<const Item*, std::optional<std::string>> m_config_of;
+
+    const std::optional<std::string>& config_of(const Item& item) const {
+        return m_config_of.at(&item);
+    }
+
+    void check_item(const Item& item) {
+        uint32_t line = item.line.number;
+        auto id = item.instance_id();
+        if (!id || id->empty()) {
+            m_ctx.error("OVF-HW-001", line,
+                        fmt::format("{} in <VirtualSystem> {} has no InstanceID; every item needs "
+                                    "one unique in its VirtualHardwareSection",
+                                    describe_item(item), quote(m_content.id)));
+        }
+        check_configuration_ids(item);
+        auto rt_text = item.resource_type();
+        auto rt = resource_type(item);
+        if (!rt_text || rt_text->empty()) {
+            m_ctx.error("OVF-HW-002", line,
+                        fmt::format("{} has no ResourceType; nothing says what device it is",
+                                    describe_item(item)));
+        } else if (!rt || *rt > 65535) {
+            m_ctx.error("OVF-HW-002", field_line(item, "ResourceType"),
+                        fmt::format("{} ResourceType {} is not a CIM resource type number "
+                                    "(0-65535)",
+                                    describe_item(item), quote(*rt_text)));
+            rt.reset();
+        }
+        if (rt) {
+            check_type(item, *rt);
+            check_host_resources(item, *rt);
+            if (is_nic(item, *rt)) {
+                check_connections(item);
+            }
+            check_quantities(item, *rt);
+        }
+        check_parent(item);
+    }
+
+    void check_configuration_ids(const Item& item) {
+        const auto& configuration = config_of(item);
+        if (!configuration) {
+            return;
+        }
+        for (auto id : split_spaces(*configuration)) {
+            if (!m_ctx.configurations.contains(id)) {
+                m_ctx.error("OVF-REF-008", item.line.number,
+                            fmt::format("{} ovf:configuration names {}, which no "
+                                        "<DeploymentOptionSection> <Configuration> defines",
+                                        describe_item(item), quote(id)));
+            }
+        }
+    }
+
+    void check_type(const Item& item, uint64_t rt) {
+        if (is_modelled(rt)) {
+            return;
+        }
+        uint32_t line = field_line(item, "ResourceType");
+        bool reserved = rt == 0 || (rt >= 34 && rt < 32768);
+        bool required = item.required != false;
+        if (const char* quirk = known_quirk(m_ctx.env, item, rt); quirk != nullptr) {
+            if (required) {
+                m_ctx.warning("OVF-HW-003", line,
+                              fmt::format("{} is {} without ovf:required=\"false\"; other "
+                                          "platforms have no such device and ovfkit skips it",
+                                          describe_item(item), quirk));
+            }
+            return;
+        }
+        if (required) {
+            m_ctx.error("OVF-REQ-002", line,
+                        fmt::format("{} has ResourceType {}{}, which ovfkit cannot deploy, and "
+                                    "is required (ovf:required is absent or true); mark it "
+                                    "ovf:required=\"false\" if the appliance works without it",
+                                    describe_item(item), rt,
+                                    reserved ? " (a DMTF-reserved or vendor value)" : ""));
+        } else if (reserved) {
+            m_ctx.warning("OVF-HW-003", line,
+                          fmt::format("{} has ResourceType {}, a DMTF-reserved or vendor value; "
+                                      "it is optional and will be skipped",
+                                      describe_item(item), rt));
+        }
+    }
+
+    void check_host_resources(const Item& item, uint64_t rt) {
+        for (const auto& f : item.fields) {
+            if (f.name != "HostResource" || f.verbatim) {
+                continue;
+            }
+            std::string_view text = trim(f.value);
+            HostResource hr = parse_host_resource(text);
+            uint32_t line = f.line.number != 0 ? f.line.number : item.line.number;
+            if (hr.kind == HostResource::none) {
+                continue;
+            }
+            if (hr.kind == HostResource::other) {
+                if (m_ctx.env.version == OvfVersion::ovirt) {
+                    continue; // oVirt storage paths (image/volume ids), not OVF references
+                }
+                if (is_disk_like(rt)) {
+                    m_ctx.error("OVF-REF-005", line,
+                                fmt::format("{} HostResource {} is not an ovf:/disk/ID or "
+                                            "ovf:/file/ID reference, so the disk has no backing "
+                                            "in the package",
+                                            describe_item(item), quote(text)));
+                } else {
+                    m_ctx.warning("OVF-REF-005", line,
+                                  fmt::format("{} HostResource {} is not an ovf:/disk/ID or "
+                                              "ovf:/file/ID reference; ovfkit leaves the device "
+                                              "without backing",
+                                              describe_item(item), quote(text)));
+                }
+                continue;
+            }
+            bool disk = hr.kind == HostResource::disk;
+            if (disk) {
+                m_ctx.referenced_disks.insert(hr.id);
+            } else {
+                m_ctx.referenced_files.insert(hr.id);
+            }
+            bool found = disk ? m_ctx.disks.contains(hr.id) : m_ctx.files.contains(hr.id);
+            if (!found) {
+                m_ctx.error(
+                    "OVF-REF-003", line,
+                    fmt::format("{} HostResource {} names no {}; add it or correct the "
+                                "reference",
+                                describe_item(item), quote(text),
+                                disk ? "<Disk> in the DiskSection" : "<File> in References"));
+            } else if (!hr.standard) {
+                m_ctx.warning("OVF-REF-004", line,
+                              fmt::format("{} HostResource {} is not written ovf:/{}/{} as "
+                                          "DSP0243 spells it (ovfkit reads it the same)",
+                                          describe_item(item), quote(text), disk ? "disk" : "file",
+                                          hr.id));
+            }
+        }
+    }
+
+    void check_connections(const Item& item) {
+        for (const auto& f : item.fields) {
+            if (f.name != "Connection" || f.verbatim) {
+                continue;
+            }
+            std::string_view trimmed = trim(f.value);
+            if (trimmed.empty()) {
+                continue; // a NIC left unconnected
+            }
+            if (!m_ctx.networks.contains(trimmed)) {
+                m_ctx.error("OVF-REF-006", f.line.number != 0 ? f.line.number : item.line.number,
+                            fmt::format("{} Connection {} names no <Network> in the "
+                                        "NetworkSection; add the network or correct the name",
+                                        describe_item(item), quote(trimmed)));
+            }
+        }
+    }
+
+    // A non-negative number field; false when it is present but broken.
+    bool check_number(const Item& item, std::string_view field, std::optional<uint64_t>* out) {
+        auto v = item.get(field);
+        if (!v) {
+            return true;
+        }
+        if (is_placeholder(*v)) {
+            m_ctx.warning("OVF-NUM-002", field_line(item, field),
+                          fmt::format("{} {} is the placeholder {}; fill it in before deployment",
+                                      describe_item(item), field, quote(*v)));
+            return true;
+        }
+        auto n = parse_u64(*v, field);
+        if (!n) {
+            m_ctx.error("OVF-HW-007", field_line(item, field),
+                        fmt::format("{} {} {} is not an unsigned decimal number",
+                                    describe_item(item), field, quote(*v)));
+            return false;
+        }
+        if (out != nullptr) {
+            *out = *n;
+        }
+        return true;
+    }
+
+    void check_quantities(const Item& item, uint64_t rt) {
+        std::optional<uint64_t> quantity;
+        bool ok = check_number(item, "VirtualQuantity", &quantity);
+        check_number(item, "Reservation", nullptr);
+        check_number(item, "Limit", nullptr);
+        check_number(item, "Weight", nullptr);
+        if (rt == 3 && ok && quantity == uint64_t{0}) {
+            m_ctx.error("OVF-HW-007", field_line(item, "VirtualQuantity"),
+                        fmt::format("{} has VirtualQuantity 0: a virtual system needs at least "
+                                    "one CPU",
+                                    describe_item(item)));
+        }
+        if (rt != 4) {
+            return;
+        }
+        auto units = item.allocation_units();
+        if (!units) {
+            return; // read as MiB, what every consumer assumes
+        }
+        uint32_t line = field_line(item, "AllocationUnits");
+        auto factor = parse_allocation_units(*units);
+        if (!factor) {
+            m_ctx.error("OVF-UNIT-001", line,
+                        fmt::format("{} AllocationUnits {} is not a byte unit; write "
+                                    "\"byte * 2^20\" for MiB",
+                                    describe_item(item), quote(*units)));
+            return;
+        }
+        std::string squeezed;
+        for (char c : *units) {
+            if (c != ' ') {
+                squeezed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+        }
+        if (!squeezed.starts_with("byte")) {
+            m_ctx.warning("OVF-UNIT-003", line,
+                          fmt::format("{} AllocationUnits {} is not a DSP0004 programmatic unit "
+                                      "(read as {} bytes); strict consumers want \"byte * 2^20\"",
+                                      describe_item(item), quote(*units), *factor));
+        }
+        if (quantity) {
+            auto bytes = capacity_bytes(std::to_string(*quantity), *units);
+            if (!bytes) {
+                m_ctx.error(
+                    "OVF-UNIT-002", line,
+                    fmt::format("{}: memory {}", describe_item(item), bytes.error().message));
+            }
+        }
+    }
+
+    const Item* controller_of(std::string_view id) const {
+        auto it = m_by_id.find(id);
+        if (it == m_by_id.end()) {
+            return nullptr;
+        }
+        for (const Item* p : it->second) {
+            if (auto rt = resource_type(*p); rt && is_controller(*rt)) {
+                return p;
+            }
+        }
+        return nullptr;
+    }
+
+    void check_parent(const Item& item) {
+        auto parent = item.parent();
+        if (!parent || parent->empty() || m_ctx.env.version == OvfVersion::ovirt) {
+            return; // oVirt's Parent is a device UUID of its own model, not an InstanceID
+        }
+        uint32_t line = field_line(item, "Parent");
+        if (parent == item.instance_id()) {
+            m_ctx.error("OVF-HW-004", line,
+                        fmt::format("{} names itself as its Parent", describe_item(item)));
+            return;
+        }
+        auto it = m_by_id.find(*parent);
+        if (it == m_by_id.end()) {
+            m_ctx.error("OVF-HW-004", line,
+                        fmt::format("{} Parent {} is the InstanceID of no item in this "
+                                    "VirtualHardwareSection; point it at the controller the "
+                                    "device is attached to",
+                                    describe_item(item), quote(*parent)));
+            return;
+        }
+        // Follow the chain: coming back to this item is a loop. A chain
+        // that enters some other loop stops there (that item's own check
+        // reports it).
+        std::string cur = *parent;
+        for (size_t steps = 0; steps < m_vhs.items.size(); ++steps) {
+            auto next = m_by_id.find(cur);
+            if (next == m_by_id.end()) {
+                break;
+            }
+            auto p = next->second.front()->parent();
+            if (!p || p->empty() || *p == cur) {
+                break;
+            }
+            if (*p == item.instance_id()) {
+                m_ctx.error(
+                    "OVF-HW-004", line,
+                    fmt::format("{} Parent chain loops back to itself", describe_item(item)));
+                return;
+            }
+            cur = *p;
+        }
+        const Item* controller = controller_of(*parent);
+        if (controller == nullptr) {
+            m_ctx.warning("OVF-HW-008", line,
+                          fmt::format("{} Parent {} is not a disk controller (ResourceType 5, 6, "
+                                      "7, 8, 9 or 20)",
+                                      describe_item(item), quote(*parent)));
+            return;
+        }
+        check_address(item, *controller);
+    }
+
+    void check_address(const Item& item, const Item& controller) {
+        auto address = item.address_on_parent();
+        if (!address) {
+            return;
+        }
+        uint32_t line = field_line(item, "AddressOnParent");
+        auto n = parse_u64(*address, "AddressOnParent");
+        if (!n) {
+            m_ctx.error("OVF-HW-006", line,
+                        fmt::format("{} AddressOnParent {} is not a unit number",
+                                    describe_item(item), quote(*address)));
+            return;
+        }
+        Bus bus = bus_of(controller, resource_type(controller).value_or(0));
+        std::string ctl = describe_item(controller);
+        switch (bus) {
+        case Bus::ide:
+            if (*n == 2 || *n == 3) {
+                m_ctx.warning("OVF-HW-010", line,
+                              fmt::format("{} AddressOnParent {} on IDE controller {}: "
+                                          "VirtualBox's numbering (channel * 2 + device) on one "
+                                          "controller; DSP0243 consumers expect 0 or 1 per "
+                                          "channel controller",
+                                          describe_item(item), *n, ctl));
+            } else if (*n > 1) {
+                m_ctx.error("OVF-HW-006", line,
+                            fmt::format("{} AddressOnParent {} is out of range for IDE controller "
+                                        "{} (0-1)",
+                                        describe_item(item), *n, ctl));
+            }
+            break;
+        case Bus::scsi:
+            if (*n > 15 || *n == 7) {
+                m_ctx.error("OVF-HW-006", line,
+                            fmt::format("{} AddressOnParent {} is out of range for SCSI "
+                                        "controller {} (0-15; 7 is the controller's own id)",
+                                        describe_item(item), *n, ctl));
+            }
+            break;
+        case Bus::sata:
+            if (*n > 29) {
+                m_ctx.error("OVF-HW-006", line,
+                            fmt::format("{} AddressOnParent {} is out of range for SATA "
+                                        "controller {} (0-29)",
+                                        describe_item(item), *n, ctl));
+            }
+            break;
+        case Bus::none:
+            break;
+        }
+    }
+
+    // InstanceID and AddressOnParent uniqueness, once per configuration.
+    void check_per_configuration() {
+        std::vector<std::string> configs;
+        for (const auto& [id, _] : m_ctx.configurations) {
+            configs.push_back(id);
+        }
+        if (configs.empty()) {
+            configs.emplace_back();
+        }
+        std::set<const Item*> reported_id;
+        std::set<const Item*> reported_address;
+        for (const auto& config : configs) {
+            std::map<std::string, const Item*, std::less<>> ids;
+            std::map<std::pair<std::string, uint64_t>, const Item*> addresses;
+            std::set<std::string, std::less<>> overridden = specific_ids(config);
+            for (const auto& item : m_vhs.items) {
+                if (!active(item, config, overridden)) {
+                    continue;
+                }
+                std::string in_config =
+                    config.empty() ? "" : fmt::format(" in configuration {}", quote(config));
+                if (auto id = item.instance_id(); id && !id->empty() && !is_placeholder(*id)) {
+                    auto [it, fresh] = ids.emplace(*id, &item);
+                    if (!fresh && reported_id.insert(&item).second) {
+                        m_ctx.error("OVF-ID-006", field_line(item, "InstanceID"),
+                                    fmt::format("{} InstanceID {} is also used by the item on "
+                                                "line {}{}; InstanceIDs must be unique in a "
+                                                "VirtualHardwareSection (give alternatives "
+                                                "different ovf:configuration lists)",
+                                                describe_item(item), quote(*id),
+                                                it->second->line.number, in_config));
+                    }
+                }
+                auto parent = item.parent();
+                auto address = item.address_on_parent();
+                if (!parent || !address || controller_of(*parent) == nullptr) {
+                    continue;
+                }
+                auto n = parse_u64(*address, "AddressOnParent");
+                if (!n) {
+                    continue;
+                }
+                auto [it, fresh] = addresses.emplace(std::make_pair(*parent, *n), &item);
+                if (!fresh && reported_address.insert(&item).second) {
+                    report_address_clash(item, *it->second, *parent, *n, in_config);
+                }
+            }
+        }
+    }
+
+    // Two disks on one unit is a conflict nobody can resolve; a CD, DVD or
+    // floppy drive on a taken unit can be moved by the consumer (VirtualBox
+    // 2.2/3.x exports put the CD drive on the disk's IDE unit and re-import
+    // fine), so that is a warning.
+    void report_address_clash(const Item& item, const Item& first, const std::string& parent,
+                              uint64_t address, const std::string& in_config) {
+        auto removable = [](const Item& i) {
+            auto rt = resource_type(i);
+            return rt && (*rt == 14 || *rt == 15 || *rt == 16);
+        };
+        std::string msg = fmt::format("{} AddressOnParent {} on controller {} is already taken "
+                                      "by {} on line {}{}",
+                                      describe_item(item), address, quote(parent),
+                                      describe_item(first), first.line.number, in_config);
+        uint32_t line = field_line(item, "AddressOnParent");
+        if (removable(item) || removable(first)) {
+            m_ctx.warning("OVF-HW-009", line,
+                          msg + "; the removable drive will be moved to a free unit");
+        } else {
+            m_ctx.error("OVF-HW-005", line, msg + "; give each device its own unit number");
+        }
+    }
+
+    // InstanceIDs that have an item listing `config`: for that
+    // configuration such an item replaces the one without ovf:configuration
+    // (how Cisco and VMware write "4 CPUs in the large profile").
+    std::set<std::string, std::less<>> specific_ids(const std::string& config) const {
+        std::set<std::string, std::less<>> out;
+        if (config.empty()) {
+            return out;
+        }
+        for (const auto& item : m_vhs.items) {
+            if (config_of(item) && listed(*config_of(item), config)) {
+                if (auto id = item.instance_id()) {
+                    out.insert(*id);
+                }
+            }
+        }
+        return out;
+    }
+
+    static bool listed(std::string_view list, std::string_view config) {
+        for (auto id : split_spaces(list)) {
+            if (id == config) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    bool active(const Item& item, const std::string& config,
+                const std::set<std::string, std::less<>>& overridden) const {
+        if (config.empty()) {
+            return true;
+        }
+        if (const auto& configuration = config_of(item)) {
+            return listed(*configuration, config);
+        }
+        auto id = item.instance_id();
+        return !id || !overridden.contains(*id);
+    }
+};
+
+} // namespace
+
+void check_hardware(Context& ctx) {
+    for (const auto& ref : ctx.all_contents) {
+        for (const auto* vhs : ref.content->find_all<VirtualHardwareSection>()) {
+            SectionChecker(ctx, *ref.content, *vhs).run();
+        }
+    }
+}
+
+} // namespace ovfkit::ovf::detail
