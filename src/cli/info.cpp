@@ -9,7 +9,7 @@
 
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/ovf/summary.hpp>
-#include <ovfkit/ovf/xml_reader.hpp>
+#include <ovfkit/ovf/validate.hpp>
 #include <ovfkit/package/source.hpp>
 
 #include <cli/commands.hpp>
@@ -297,7 +297,7 @@ int run(const InfoOptions& opts) {
     if (!src) {
         return report_error(src.error(), opts.common.json);
     }
-    auto env = ovf::read_envelope(src->descriptor(), src->descriptor_name(), diag);
+    auto env = ovf::read_descriptor(src->descriptor(), src->descriptor_name(), diag);
     if (!env) {
         return report_error(env.error(), opts.common.json);
     }

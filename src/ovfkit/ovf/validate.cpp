@@ -124,7 +124,8 @@ std::string describe_item(const Item& item) {
 
 bool is_vendor_namespace(std::string_view ns) {
     return ns == k_vmw_ns || ns == k_vbox_ns || ns == k_xenovf_ns || ns == k_ovirt_ns ||
-           ns.starts_with("http://www.vmware.com/") || ns.starts_with("http://schemas.citrix.com/");
+           ns.starts_with("http://www.vmware.com/") ||
+           ns.starts_with("http://schemas.citrix.com/") || ns.starts_with("http://www.citrix.com/");
 }
 
 namespace {
@@ -286,12 +287,72 @@ void add_parse_finding(const Error& error, const std::string& name, Diagnostics&
     diag.error("OVF-PARSE-001", std::string(msg), name, line);
 }
 
+// XenServer's XenOvf writes encoding="utf-16" in the declaration of a
+// UTF-8 file without BOM (shared formats/ovf-ova.md section 10, trap 11).
+// Returns a copy declaring UTF-8 when the bytes have exactly that
+// declaration; the copy then goes through every check of the loader again
+// (invalid UTF-8 is still refused). Line numbers do not move.
+std::optional<std::string> undeclare_utf16(std::span<const std::byte> bytes) {
+    std::string_view text(reinterpret_cast<const char*>(bytes.data()),
+                          std::min<size_t>(bytes.size(), 256));
+    if (!text.starts_with("<?xml")) {
+        return std::nullopt;
+    }
+    auto end = text.find("?>");
+    if (end == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string decl(text.substr(0, end));
+    std::string lowered = decl;
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) {
+        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    });
+    for (std::string_view form : {"encoding=\"utf-16\"", "encoding='utf-16'"}) {
+        if (auto pos = lowered.find(form); pos != std::string::npos) {
+            std::string out(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+            out.replace(pos, form.size(), "encoding=\"UTF-8\"");
+            return out;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
+
+Result<xml::Document> parse_descriptor_xml(std::span<const std::byte> bytes,
+                                           const std::string& name, Diagnostics& diag,
+                                           const xml::Limits& limits) {
+    auto doc = xml::Document::parse(bytes, name, limits);
+    if (doc || doc.error().code != Errc::invalid) {
+        return doc;
+    }
+    auto fixed = undeclare_utf16(bytes);
+    if (!fixed) {
+        return doc;
+    }
+    auto again = xml::Document::parse(std::string_view(*fixed), name, limits);
+    if (!again) {
+        // Report the refusal if the copy was refused, else the original error.
+        return again.error().code == Errc::invalid ? std::move(doc) : std::move(again);
+    }
+    diag.warning("OVF-ENC-001",
+                 "the XML declaration says encoding=\"utf-16\" but the bytes are UTF-8 "
+                 "(XenServer writes this); read as UTF-8. Declare encoding=\"UTF-8\" so that "
+                 "strict parsers read it",
+                 name, 1);
+    return again;
+}
+
+Result<Envelope> read_descriptor(std::span<const std::byte> bytes, const std::string& name,
+                                 Diagnostics& diag, const xml::Limits& limits) {
+    OVFKIT_TRY_ASSIGN(auto doc, parse_descriptor_xml(bytes, name, diag, limits));
+    return read_envelope(doc, diag);
+}
 
 Result<std::optional<Envelope>> validate_descriptor(std::span<const std::byte> bytes,
                                                     const std::string& name, Diagnostics& diag,
                                                     const DescriptorCheckOptions& options) {
-    auto doc = xml::Document::parse(bytes, name, options.limits);
+    auto doc = parse_descriptor_xml(bytes, name, diag, options.limits);
     if (!doc) {
         if (doc.error().code != Errc::invalid) {
             return fail(std::move(doc).error());

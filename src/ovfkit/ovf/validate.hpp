@@ -67,7 +67,8 @@ struct DescriptorCheckOptions {
     xml::Limits limits;
 };
 
-// Parses a descriptor with the hardened loader, reads the model, validates
+// Parses a descriptor with the hardened loader (and the tolerance of
+// read_descriptor() below), reads the model, validates
 // it and, with `schema`, validates it against the DMTF schema of its
 // version (an OVF-SCHEMA-003 warning when none is bundled). Returns the
 // model; nullopt when the descriptor does not read, which is reported as an
@@ -77,5 +78,12 @@ struct DescriptorCheckOptions {
 Result<std::optional<Envelope>> validate_descriptor(std::span<const std::byte> bytes,
                                                     const std::string& name, Diagnostics& diag,
                                                     const DescriptorCheckOptions& options = {});
+
+// Reads a descriptor like read_envelope() (xml_reader.hpp), with the one
+// tolerance validation also has: a declaration of encoding="utf-16" on UTF-8
+// bytes without BOM (XenServer) is read as UTF-8 with an OVF-ENC-001
+// warning in `diag`. `ovfkit info` uses this.
+Result<Envelope> read_descriptor(std::span<const std::byte> bytes, const std::string& name,
+                                 Diagnostics& diag, const xml::Limits& limits = {});
 
 } // namespace ovfkit::ovf
