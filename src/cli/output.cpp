@@ -1,18 +1,18 @@
-#include <cli/output.hpp>
-
 #include <cstdio>
-#include <fmt/format.h>
 #include <iostream>
+
+#include <fmt/format.h>
+
+#include <cli/output.hpp>
 
 namespace ovfkit::cli {
 
 int report_error(const Error& error, bool json) {
     int code = static_cast<int>(error.code);
     if (json) {
-        print_json({{"error",
-                     {{"code", errc_name(error.code)},
-                      {"exit_code", code},
-                      {"message", error.message}}}});
+        print_json(
+            {{"error",
+              {{"code", errc_name(error.code)}, {"exit_code", code}, {"message", error.message}}}});
     } else {
         std::fflush(stdout);
         fmt::print(stderr, "ovfkit: error: {}\n", terminal_safe(error.message));
@@ -47,7 +47,21 @@ std::string terminal_safe(std::string_view text) {
             ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
         }
         if (ok) {
-            out.append(text.substr(i, len));
+            // C1 controls (U+0080-U+009F: 0x9b is a one-byte CSI on some
+            // terminals) and bidirectional overrides, which reorder what a
+            // person reads, are shown escaped too.
+            uint32_t cp =
+                len == 2   ? ((c & 0x1fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3fu)
+                : len == 3 ? ((c & 0x0fu) << 12) |
+                                 ((static_cast<unsigned char>(text[i + 1]) & 0x3fu) << 6) |
+                                 (static_cast<unsigned char>(text[i + 2]) & 0x3fu)
+                           : 0;
+            if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+                (cp >= 0x2066 && cp <= 0x2069)) {
+                out += fmt::format("\\u{:04x}", cp);
+            } else {
+                out.append(text.substr(i, len));
+            }
             i += len;
         } else {
             out += fmt::format("\\x{:02x}", c);

@@ -19,7 +19,8 @@ int report_error(const Error& error, bool json);
 void print_json(const nlohmann::json& doc);
 
 // Makes untrusted text safe for a terminal: control characters and invalid
-// UTF-8 become \xNN escapes (SECURITY.md R22).
+// UTF-8 become \xNN escapes, C1 controls and bidirectional overrides \uNNNN
+// (SECURITY.md R22).
 std::string terminal_safe(std::string_view text);
 
 // The JSON form of a finding: {severity, code, message, file, line}.
