@@ -241,7 +241,7 @@ private:
         }
         for (auto id : split_spaces(*configuration)) {
             if (!m_ctx.configurations.contains(id)) {
-                m_ctx.error("OVF-REF-008", item.line.number,
+                m_ctx.error("OVF-REF-007", item.line.number,
                             fmt::format("{} ovf:configuration names {}, which no "
                                         "<DeploymentOptionSection> <Configuration> defines",
                                         describe_item(item), quote(id)));

@@ -367,7 +367,7 @@ private:
         }
         for (auto id : split_spaces(*configuration)) {
             if (!m_ctx.configurations.contains(id)) {
-                m_ctx.error("OVF-REF-008", line,
+                m_ctx.error("OVF-REF-007", line,
                             fmt::format("<Property> {} ovf:configuration names {}, which no "
                                         "<DeploymentOptionSection> <Configuration> defines",
                                         name(), quote(id)));
@@ -397,7 +397,7 @@ private:
                 return;
             }
             if (value == "True" || value == "False" || value == "TRUE" || value == "FALSE") {
-                m_ctx.warning("OVF-PROP-008", line,
+                m_ctx.warning("OVF-PROP-007", line,
                               fmt::format("<Property> {} {} is {}; booleans are \"true\" or "
                                           "\"false\" (VMware also reads other cases)",
                                           name(), where, shown(value)));

@@ -213,7 +213,7 @@ void index_properties(Context& ctx) {
             for (const auto& icon : ps->icons) {
                 ctx.referenced_files.insert(icon.file_ref);
                 if (!ctx.files.contains(icon.file_ref)) {
-                    ctx.error("OVF-REF-009", icon.line.number,
+                    ctx.error("OVF-REF-008", icon.line.number,
                               fmt::format("<Icon> ovf:fileRef {} names no <File> in "
                                           "<References>; add the File or remove the Icon",
                                           quote(icon.file_ref)));
@@ -285,7 +285,7 @@ void check_capacity(Context& ctx, const Disk& d) {
                                 d.file_ref ? "the size will be taken from the disk image"
                                            : "a blank disk of 0 bytes is useless"));
     } else if (*bytes > k_max_capacity) {
-        ctx.warning("OVF-DISK-006", line,
+        ctx.warning("OVF-DISK-005", line,
                     fmt::format("<Disk> {} capacity is {} bytes, more than 64 TiB; ovfkit refuses "
                                 "to convert disks that large unless told to",
                                 quote(d.disk_id), *bytes));
@@ -317,7 +317,7 @@ void index_disks(Context& ctx) {
                                   quote(d->disk_id), ctx.disks[d->disk_id]->line.number));
         }
         if (d->file_ref && d->file_ref->empty()) {
-            ctx.warning("OVF-REF-013", line,
+            ctx.warning("OVF-REF-012", line,
                         fmt::format("<Disk> {} has an empty ovf:fileRef; read as a blank disk "
                                     "with no file (leave the attribute out to say so)",
                                     quote(d->disk_id)));
@@ -461,7 +461,7 @@ void check_startup(Context& ctx, const std::vector<Section>& sections) {
     for (const auto* ss : find_all<StartupSection>(sections)) {
         for (const auto& item : ss->items) {
             if (!ctx.contents.contains(item.id)) {
-                ctx.error("OVF-REF-010", item.line.number,
+                ctx.error("OVF-REF-009", item.line.number,
                           fmt::format("<StartupSection> <Item> ovf:id {} names no virtual system "
                                       "of the package",
                                       quote(item.id)));
@@ -480,7 +480,7 @@ void check_strings(Context& ctx) {
         if (s.file_ref) {
             ctx.referenced_files.insert(*s.file_ref);
             if (!ctx.files.contains(*s.file_ref)) {
-                ctx.error("OVF-REF-009", s.line.number,
+                ctx.error("OVF-REF-008", s.line.number,
                           fmt::format("<Strings> ovf:fileRef {} names no <File> in <References>",
                                       quote(*s.file_ref)));
             }
@@ -489,7 +489,7 @@ void check_strings(Context& ctx) {
             if (m.file_ref) {
                 ctx.referenced_files.insert(*m.file_ref);
                 if (!ctx.files.contains(*m.file_ref)) {
-                    ctx.error("OVF-REF-009", m.line.number,
+                    ctx.error("OVF-REF-008", m.line.number,
                               fmt::format("<Msg> {} ovf:fileRef {} names no <File> in "
                                           "<References>",
                                           quote(m.msgid), quote(*m.file_ref)));
@@ -565,7 +565,7 @@ void index_and_check_references(Context& ctx) {
 void check_files(Context& ctx) {
     for (const auto& [id, f] : ctx.files) {
         if (!ctx.referenced_files.contains(id)) {
-            ctx.warning("OVF-REF-011", f->line.number,
+            ctx.warning("OVF-REF-010", f->line.number,
                         fmt::format("<File> {} ({}) is not referenced by any Disk, device, Icon "
                                     "or Strings; remove it or reference it",
                                     quote(id), quote(f->href)));
@@ -574,7 +574,7 @@ void check_files(Context& ctx) {
     for (const auto& [id, d] : ctx.disks) {
         // oVirt attaches disks by its own image/volume paths, not ovf:/disk/.
         if (!ctx.referenced_disks.contains(id) && ctx.env.version != OvfVersion::ovirt) {
-            ctx.warning("OVF-REF-012", d->line.number,
+            ctx.warning("OVF-REF-011", d->line.number,
                         fmt::format("<Disk> {} is not attached to any virtual hardware item "
                                     "(no HostResource names ovf:/disk/{}); it will not be "
                                     "deployed",

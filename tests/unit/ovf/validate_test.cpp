@@ -149,7 +149,7 @@ TEST(OvfValidate, DanglingFileRef) {
     auto t = edit(k_base, "ovf:fileRef=\"file1\"", "ovf:fileRef=\"file9\"");
     auto f = check(t);
     EXPECT_TRUE(has(f, "OVF-REF-001", line_of(t, "file9"))) << dump(f);
-    EXPECT_TRUE(has(f, "OVF-REF-011", line_of(t, "<File "))) << dump(f); // now unused
+    EXPECT_TRUE(has(f, "OVF-REF-010", line_of(t, "<File "))) << dump(f); // now unused
 }
 
 TEST(OvfValidate, DuplicateDiskIdAndNetworkName) {
@@ -169,7 +169,7 @@ TEST(OvfValidate, HostResourceForms) {
     auto t = edit(k_base, "ovf:/disk/disk1", "ovf:/disk/nope");
     auto f = check(t);
     EXPECT_TRUE(has(f, "OVF-REF-003", line_of(t, "ovf:/disk/nope"))) << dump(f);
-    EXPECT_TRUE(has(f, "OVF-REF-012", line_of(t, "<Disk "))) << dump(f);
+    EXPECT_TRUE(has(f, "OVF-REF-011", line_of(t, "<Disk "))) << dump(f);
 
     t = edit(k_base, "ovf:/disk/disk1", "ovf://disk/disk1");
     expect_only(check(t), "OVF-REF-004", Severity::warning, line_of(t, "ovf://disk/disk1"));
@@ -291,7 +291,7 @@ TEST(OvfValidate, ConfigurationIdsResolve) {
     auto t = edit(edit(k_base, "<Item>\n        <rasd:ElementName>CPU",
                        "<Item ovf:configuration=\"huge\">\n        <rasd:ElementName>CPU"),
                   "  <VirtualSystem", k_options);
-    expect_only(check(t), "OVF-REF-008", Severity::error, line_of(t, "\"huge\""));
+    expect_only(check(t), "OVF-REF-007", Severity::error, line_of(t, "\"huge\""));
     t = edit(k_options, "<Configuration ovf:id=\"large\">",
              "<Configuration ovf:id=\"large\" ovf:default=\"true\">");
     t = edit(k_base, "  <VirtualSystem", t);
@@ -398,7 +398,7 @@ TEST(OvfValidate, PropertyTypesAndQualifiers) {
         "OVF-PROP-002");
     EXPECT_EQ(
         code(check_property(R"~(<Property ovf:key="n" ovf:type="boolean" ovf:value="True"/>)~")),
-        "OVF-PROP-008");
+        "OVF-PROP-007");
     EXPECT_EQ(code(check_property(R"~(<Property ovf:key="n" ovf:type="ip" ovf:value="x"/>)~")),
               "OVF-PROP-001");
     EXPECT_EQ(
