@@ -168,9 +168,9 @@ void check_required_sections(Context& ctx, const std::vector<Section>& sections)
         if (u == nullptr || u->required == false) {
             continue;
         }
-        // Only elements that name themselves sections are sections by
-        // intent; other foreign elements the reader put in the section list
-        // (vbox:Machine carries ovf:required itself) get the same rule.
+        // Foreign elements the reader put in the section list without being
+        // named "...Section" (vbox:Machine) follow the same rule: they are
+        // content the consumer does not understand.
         std::string what = display_name(u->element);
         if (is_vendor_namespace(u->element.ns)) {
             ctx.warning("OVF-REQ-003", u->element.line.number,
