@@ -1,12 +1,13 @@
 // Rendering results for people (text) and programs (--json).
 #pragma once
 
-#include <ovfkit/base/diagnostics.hpp>
-#include <ovfkit/base/error.hpp>
-
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/base/error.hpp>
 
 namespace ovfkit::cli {
 
