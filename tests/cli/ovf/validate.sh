@@ -64,7 +64,7 @@ grep -q 'error: <File> "file1": "tiny.vmdk" is not in the package \[OVF-FILE-001
   || fail "missing file: $(cat "$T/out")"
 head -c 1000 "$tiny/tiny.vmdk" >"$T/pkg/tiny.vmdk"
 expect_rc 1 "$OVFKIT" validate "$T/pkg"
-grep -q 'ovf:size is 65536 but "tiny.vmdk" is 1000 bytes.*\[OVF-FILE-003\]' "$T/out" || fail "size: $(cat "$T/out")"
+grep -q 'ovf:size is 132608 but "tiny.vmdk" is 1000 bytes.*\[OVF-FILE-003\]' "$T/out" || fail "size: $(cat "$T/out")"
 cp "$tiny/tiny.vmdk" "$T/pkg/"
 expect_rc 0 "$OVFKIT" validate "$T/pkg"
 (cd "$T/pkg" && tar --format=ustar -cf "$T/tiny.ova" tiny.ovf tiny.vmdk)
