@@ -7,11 +7,11 @@
 // multi-file conversion leaves nothing behind that looks complete.
 #pragma once
 
-#include <ovfkit/io/file.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <ovfkit/io/file.hpp>
 
 namespace ovfkit::io {
 
@@ -33,6 +33,15 @@ public:
 
     // Unlinks every temporary file (also done by the destructor).
     void abandon();
+
+    // The final paths of the outputs created so far, in creation order.
+    std::vector<std::string> targets() const {
+        std::vector<std::string> out;
+        for (const auto& e : m_entries) {
+            out.push_back(e.target);
+        }
+        return out;
+    }
 
 private:
     struct Entry {

@@ -6,6 +6,7 @@
 
 namespace ovfkit::disk::formats {
 
+extern const FormatDriver k_raw_driver;
 extern const FormatDriver k_qcow2_driver;
 extern const FormatDriver k_vhd_driver;
 extern const FormatDriver k_vhd_fixed_driver;
@@ -19,7 +20,10 @@ extern const FormatDriver k_vmdk_flat_driver;
 
 namespace {
 
+// One driver per line, so adding one is a one-line diff.
+// clang-format off
 constexpr std::array k_drivers{
+    &k_raw_driver,
     &k_qcow2_driver,
     &k_vhd_driver,
     &k_vhd_fixed_driver,
@@ -31,6 +35,7 @@ constexpr std::array k_drivers{
     &k_vmdk_stream_driver,
     &k_vmdk_flat_driver,
 };
+// clang-format on
 
 } // namespace
 

@@ -1,0 +1,174 @@
+#include <algorithm>
+
+#include <ovfkit/disk/image.hpp>
+
+namespace ovfkit::disk {
+
+namespace {
+
+constexpr std::string_view k_name_hint = "name the format with -f (raw is never guessed)";
+
+std::string known_names(DriverList drivers, bool (*want)(const FormatDriver&)) {
+    std::string out;
+    for (const FormatDriver* d : drivers) {
+        if (want(*d)) {
+            out += out.empty() ? "" : ", ";
+            out += d->name;
+        }
+    }
+    return out;
+}
+
+bool any_driver(const FormatDriver&) {
+    return true;
+}
+
+} // namespace
+
+Result<ProbeBuffers> read_probe_buffers(io::File& file) {
+    ProbeBuffers b;
+    OVFKIT_TRY_ASSIGN(b.file_size, file.size());
+    b.head.resize(static_cast<size_t>(std::min<uint64_t>(b.file_size, k_probe_head)));
+    OVFKIT_TRY_ASSIGN(size_t got, file.pread(b.head, 0));
+    b.head.resize(got);
+    uint64_t tail = std::min<uint64_t>(b.file_size, k_probe_tail);
+    b.tail.resize(static_cast<size_t>(tail));
+    OVFKIT_TRY_ASSIGN(got, file.pread(b.tail, b.file_size - tail));
+    b.tail.resize(got);
+    return b;
+}
+
+std::vector<const FormatDriver*> confident_matches(const ProbeInput& input, DriverList drivers) {
+    std::vector<const FormatDriver*> out;
+    for (const FormatDriver* d : drivers) {
+        if (d->probe != nullptr && d->probe(input) >= k_confident_score) {
+            out.push_back(d);
+        }
+    }
+    return out;
+}
+
+Result<const FormatDriver*> detect_format(const ProbeInput& input, DriverList drivers,
+                                          std::string_view name) {
+    std::vector<std::pair<const FormatDriver*, int>> scored;
+    const FormatDriver* weak = nullptr;
+    int weak_score = 0;
+    for (const FormatDriver* d : drivers) {
+        if (d->probe == nullptr) {
+            continue; // raw: never guessed
+        }
+        int s = std::clamp(d->probe(input), 0, 100);
+        if (s >= k_confident_score) {
+            scored.emplace_back(d, s);
+        } else if (s > weak_score) {
+            weak = d;
+            weak_score = s;
+        }
+    }
+    if (scored.empty()) {
+        if (weak != nullptr) {
+            return fail(Errc::invalid,
+                        "{}: unknown disk format: no format recognises the content (closest: {}, "
+                        "score {} of 100); {}",
+                        name, weak->name, weak_score, k_name_hint);
+        }
+        return fail(Errc::invalid, "{}: unknown disk format: no format recognises the content; {}",
+                    name, k_name_hint);
+    }
+    if (scored.size() > 1) {
+        std::string list;
+        for (const auto& [d, s] : scored) {
+            list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", d->name, s);
+        }
+        return fail(Errc::refused,
+                    "{}: ambiguous disk format: the content matches {} (a file that carries "
+                    "several formats' headers is refused); {}",
+                    name, list, k_name_hint);
+    }
+    return scored.front().first;
+}
+
+Result<const FormatDriver*> driver_by_name(std::string_view name, DriverList drivers) {
+    for (const FormatDriver* d : drivers) {
+        if (d->name == name) {
+            return d;
+        }
+    }
+    return fail(Errc::usage, "unknown disk format '{}' (known: {})", name,
+                known_names(drivers, any_driver));
+}
+
+Result<Image> open_image(const std::string& path, const OpenImageOptions& options) {
+    Image image;
+    const FormatDriver* driver = nullptr;
+    if (!options.format.empty()) {
+        OVFKIT_TRY_ASSIGN(driver, driver_by_name(options.format, options.drivers));
+        if (driver->open == nullptr) {
+            return fail(Errc::usage, "disk format '{}' cannot be read (readable: {})", driver->name,
+                        known_names(options.drivers,
+                                    [](const FormatDriver& d) { return d.open != nullptr; }));
+        }
+    }
+    OVFKIT_TRY_ASSIGN(auto file, io::open_read(path));
+    OVFKIT_TRY_ASSIGN(auto dir, io::Directory::of_file(path));
+    image.directory = std::make_unique<io::Directory>(std::move(dir));
+
+    OpenPolicy policy = options.policy;
+    if (driver == nullptr) {
+        OVFKIT_TRY_ASSIGN(ProbeBuffers probe, read_probe_buffers(*file));
+        OVFKIT_TRY_ASSIGN(driver, detect_format(probe.input(), options.drivers, path));
+        image.detected = true;
+        policy.allow_parent = false;
+    } else if (driver->probe == nullptr) {
+        // Stated raw: read as raw, whatever the first bytes look like, but
+        // say so when they look like something else.
+        OVFKIT_TRY_ASSIGN(ProbeBuffers probe, read_probe_buffers(*file));
+        for (const FormatDriver* d : confident_matches(probe.input(), options.drivers)) {
+            image.warnings.push_back(
+                fmt::format("{}: opened as {} as requested, but its content looks like {}; it is "
+                            "not read as {}",
+                            path, driver->name, d->name, d->name));
+        }
+    }
+
+    OpenContext ctx{std::move(file), image.directory.get(), policy, 0};
+    auto reader = driver->open(ctx);
+    if (!reader) {
+        Error e = std::move(reader).error();
+        if (image.detected && e.code == Errc::refused) {
+            e.message += fmt::format(" (the format {} was detected from the content, so files it "
+                                     "names are not followed; name the format with -f)",
+                                     driver->name);
+        }
+        return fail(std::move(e));
+    }
+    image.reader = std::move(*reader);
+    image.driver = driver;
+    return image;
+}
+
+Result<uint64_t> data_bytes(DiskReader& reader) {
+    constexpr uint64_t k_window = uint64_t{1} << 30;
+    uint64_t total = 0;
+    const uint64_t size = reader.virtual_size();
+    for (uint64_t pos = 0; pos < size; pos += std::min(k_window, size - pos)) {
+        OVFKIT_TRY_ASSIGN(auto map, reader.extents(pos, std::min(k_window, size - pos)));
+        for (const Extent& e : map) {
+            total += e.kind == ExtentKind::data ? e.length : 0;
+        }
+    }
+    return total;
+}
+
+Result<std::unique_ptr<DiskWriter>> create_image(io::OutputSet& outputs, const std::string& path,
+                                                 const FormatDriver& driver,
+                                                 const CreateOptions& options) {
+    if (driver.create == nullptr) {
+        return fail(Errc::usage, "disk format '{}' cannot be written", driver.name);
+    }
+    OVFKIT_TRY_ASSIGN(io::File * file, outputs.create(path));
+    CreateContext ctx{file, path, &outputs, options};
+    return driver.create(ctx);
+}
+
+} // namespace ovfkit::disk
