@@ -1,0 +1,432 @@
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
+#include <sys/stat.h>
+
+#include <ovfkit/base/checked.hpp>
+#include <ovfkit/disk/convert.hpp>
+
+namespace ovfkit::disk {
+
+namespace {
+
+constexpr uint64_t k_default_chunk = 2 * 1024 * 1024;
+// Buffers in flight stay within this budget (at least two chunks).
+constexpr uint64_t k_buffer_budget = 32 * 1024 * 1024;
+constexpr unsigned k_max_tokens = 16;
+// Granularities above this would make every buffer huge; no format needs it.
+constexpr uint64_t k_max_granularity = uint64_t{256} << 20;
+// The allocation map is asked for in windows of this many chunks, so a
+// fragmented image never holds its whole map in memory.
+constexpr uint64_t k_window_chunks = 32;
+
+bool is_zero(std::span<const std::byte> b) {
+    constexpr size_t k_head = 16;
+    if (b.size() <= k_head) {
+        return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0}; });
+    }
+    static const std::byte k_zeros[k_head] = {};
+    // The first 16 bytes are zero and every byte equals the one 16 before it.
+    return std::memcmp(b.data(), k_zeros, k_head) == 0 &&
+           std::memcmp(b.data(), b.data() + k_head, b.size() - k_head) == 0;
+}
+
+// One chunk in flight, with its reusable buffer.
+struct Work {
+    std::vector<std::byte> buffer;
+    Chunk chunk;
+    uint64_t offset = 0;
+    size_t length = 0;
+    uint64_t read = 0;       // bytes read from the input
+    uint64_t data_bytes = 0; // bytes in data runs after the zero test
+    bool skip = false;       // all zeros: nothing to write
+};
+
+// At most `tokens` Work objects exist; oneTBB never has more items in flight.
+class WorkPool {
+public:
+    explicit WorkPool(size_t buffer_size) : m_buffer_size(buffer_size) {}
+
+    Work* acquire() {
+        std::lock_guard lock(m_mutex);
+        if (m_free.empty()) {
+            m_all.push_back(std::make_unique<Work>());
+            m_all.back()->buffer.resize(m_buffer_size);
+            m_free.push_back(m_all.back().get());
+        }
+        Work* w = m_free.back();
+        m_free.pop_back();
+        w->chunk.runs.clear();
+        w->chunk.encoded.reset();
+        w->read = 0;
+        w->data_bytes = 0;
+        w->skip = false;
+        return w;
+    }
+
+    void release(Work* w) {
+        w->chunk.encoded.reset();
+        std::lock_guard lock(m_mutex);
+        m_free.push_back(w);
+    }
+
+private:
+    size_t m_buffer_size;
+    std::mutex m_mutex;
+    std::vector<std::unique_ptr<Work>> m_all;
+    std::vector<Work*> m_free;
+};
+
+// Walks the reader's allocation map forward, one window at a time. Windows
+// start at chunk boundaries and span whole chunks, so a chunk never straddles
+// two windows. Beyond the reader's size (up to the writer's) the disk is
+// unallocated.
+class MapCursor {
+public:
+    MapCursor(DiskReader& reader, uint64_t size, uint64_t window)
+        : m_reader(reader), m_reader_size(reader.virtual_size()), m_size(size), m_window(window) {}
+
+    // The first offset >= pos (a chunk boundary) inside a data extent.
+    Result<std::optional<uint64_t>> next_data(uint64_t pos) {
+        while (pos < m_size) {
+            if (!m_loaded || pos < m_start || pos >= m_end) {
+                OVFKIT_TRY(load(pos));
+            }
+            while (m_index < m_map.size() && m_map[m_index].offset + m_map[m_index].length <= pos) {
+                ++m_index;
+            }
+            for (size_t i = m_index; i < m_map.size(); ++i) {
+                if (m_map[i].kind == ExtentKind::data) {
+                    return std::max(m_map[i].offset, pos);
+                }
+            }
+            pos = m_end;
+        }
+        return std::nullopt;
+    }
+
+    // The extents of [b, e), clipped; [b, e) lies in the current window at or
+    // after the last next_data() position.
+    void pieces(uint64_t b, uint64_t e, std::vector<Extent>& out) const {
+        out.clear();
+        for (size_t i = m_index; i < m_map.size() && m_map[i].offset < e; ++i) {
+            uint64_t lo = std::max(b, m_map[i].offset);
+            uint64_t hi = std::min(e, m_map[i].offset + m_map[i].length);
+            if (lo < hi) {
+                out.push_back({lo, hi - lo, m_map[i].kind});
+            }
+        }
+    }
+
+private:
+    Result<void> load(uint64_t at) {
+        m_start = at;
+        m_end = std::min(m_size, checked_add(at, m_window).value_or(m_size));
+        m_index = 0;
+        m_map.clear();
+        if (at < m_reader_size) {
+            uint64_t end = std::min(m_end, m_reader_size);
+            OVFKIT_TRY_ASSIGN(m_map, m_reader.extents(at, end - at));
+            // The converter relies on the map's contract; a reader that breaks
+            // it must not make the output silently wrong.
+            uint64_t pos = at;
+            for (const Extent& x : m_map) {
+                if (x.offset != pos || x.length == 0 || x.length > end - pos) {
+                    return fail(Errc::invalid,
+                                "{}: the allocation map of [{}, {}) is not contiguous at offset "
+                                "{} (extent at {} of {} bytes)",
+                                m_reader.info().files.empty() ? m_reader.info().format
+                                                              : m_reader.info().files.front(),
+                                at, end, pos, x.offset, x.length);
+                }
+                pos += x.length;
+            }
+            if (pos != end) {
+                return fail(Errc::invalid, "{}: the allocation map of [{}, {}) stops at offset {}",
+                            m_reader.info().files.empty() ? m_reader.info().format
+                                                          : m_reader.info().files.front(),
+                            at, end, pos);
+            }
+        }
+        if (m_end > std::max(at, m_reader_size)) {
+            uint64_t from = std::max(at, m_reader_size);
+            append_extent(m_map, {from, m_end - from, ExtentKind::unallocated});
+        }
+        m_loaded = true;
+        return {};
+    }
+
+    DiskReader& m_reader;
+    uint64_t m_reader_size;
+    uint64_t m_size;
+    uint64_t m_window;
+    bool m_loaded = false;
+    uint64_t m_start = 0;
+    uint64_t m_end = 0;
+    size_t m_index = 0;
+    std::vector<Extent> m_map;
+};
+
+// The first error of any stage; later ones are dropped.
+class FirstError {
+public:
+    void set(Error e) {
+        std::lock_guard lock(m_mutex);
+        if (!m_error) {
+            m_error = std::move(e);
+            m_failed.store(true, std::memory_order_release);
+        }
+    }
+    bool failed() const { return m_failed.load(std::memory_order_acquire); }
+    std::optional<Error> take() {
+        std::lock_guard lock(m_mutex);
+        return std::move(m_error);
+    }
+
+private:
+    std::mutex m_mutex;
+    std::optional<Error> m_error;
+    std::atomic<bool> m_failed{false};
+};
+
+} // namespace
+
+Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOptions& options) {
+    auto started = std::chrono::steady_clock::now();
+    const WriterCaps caps = out.capabilities();
+    const uint64_t g = caps.granularity;
+    const std::string in_name = in.info().files.empty() ? in.info().format : in.info().files[0];
+    if (g == 0 || g > k_max_granularity) {
+        return fail(Errc::usage, "writer granularity {} is outside 1..{} bytes", g,
+                    k_max_granularity);
+    }
+    const uint64_t size = options.virtual_size != 0 ? options.virtual_size : in.virtual_size();
+    if (size < in.virtual_size()) {
+        return fail(Errc::usage, "{}: output size {} is smaller than the input's virtual size {}",
+                    in_name, size, in.virtual_size());
+    }
+    uint64_t target = options.chunk_size != 0 ? options.chunk_size : k_default_chunk;
+    const uint64_t chunk = std::max(g, target / g * g);
+
+    ConvertStats stats;
+    stats.virtual_size = size;
+    stats.chunk_size = chunk;
+    stats.threads = options.threads != 0
+                        ? options.threads
+                        : static_cast<unsigned>(std::max(1, tbb::info::default_concurrency()));
+    stats.tokens = static_cast<unsigned>(std::clamp<uint64_t>(
+        std::min<uint64_t>(uint64_t{2} * stats.threads, k_buffer_budget / chunk), 2, k_max_tokens));
+
+    MapCursor cursor(in, size, chunk * k_window_chunks);
+    WorkPool pool(static_cast<size_t>(chunk));
+    FirstError error;
+    uint64_t pos = 0;
+    std::vector<Extent> pieces;
+    const auto cancelled = [&] {
+        return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
+    };
+
+    // Stage 1: the next chunk that holds data, read.
+    auto produce = [&](tbb::flow_control& fc) -> Work* {
+        if (error.failed()) {
+            fc.stop();
+            return nullptr;
+        }
+        if (cancelled()) {
+            error.set(Error{Errc::io, fmt::format("{}: conversion interrupted", in_name)});
+            fc.stop();
+            return nullptr;
+        }
+        auto next = cursor.next_data(pos);
+        if (!next) {
+            error.set(std::move(next).error());
+            fc.stop();
+            return nullptr;
+        }
+        if (!*next) {
+            pos = size;
+            fc.stop();
+            return nullptr;
+        }
+        uint64_t start = **next - **next % chunk;
+        uint64_t end = std::min(size, start + chunk);
+        Work* w = pool.acquire();
+        w->offset = start;
+        w->length = static_cast<size_t>(end - start);
+        cursor.pieces(start, end, pieces);
+        for (const Extent& p : pieces) {
+            auto dst = std::span(w->buffer).subspan(static_cast<size_t>(p.offset - start),
+                                                    static_cast<size_t>(p.length));
+            if (p.kind != ExtentKind::data) {
+                std::memset(dst.data(), 0, dst.size());
+                continue;
+            }
+            if (auto r = in.read_at(p.offset, dst); !r) {
+                error.set(std::move(r).error());
+                pool.release(w);
+                fc.stop();
+                return nullptr;
+            }
+            w->read += p.length;
+        }
+        pos = end;
+        return w;
+    };
+
+    // Stage 2: runs of data and zero granules, then the writer's encoding.
+    auto encode = [&](Work* w) -> Work* {
+        if (error.failed()) {
+            return w;
+        }
+        auto bytes = std::span<const std::byte>(w->buffer).first(w->length);
+        for (uint64_t r = 0; r < w->length; r += g) {
+            uint64_t n = std::min<uint64_t>(g, w->length - r);
+            bool zero = is_zero(bytes.subspan(static_cast<size_t>(r), static_cast<size_t>(n)));
+            append_extent(w->chunk.runs,
+                          {w->offset + r, n, zero ? ExtentKind::zero : ExtentKind::data});
+            w->data_bytes += zero ? 0 : n;
+        }
+        if (w->data_bytes == 0) {
+            w->skip = true;
+            return w;
+        }
+        w->chunk.offset = w->offset;
+        w->chunk.data = bytes;
+        if (auto r = out.encode(w->chunk); !r) {
+            error.set(std::move(r).error());
+        }
+        return w;
+    };
+
+    // Stage 3: in ascending order into the writer.
+    auto consume = [&](Work* w) {
+        stats.bytes_read += w->read;
+        if (!error.failed() && !w->skip) {
+            if (auto r = out.write(w->chunk); !r) {
+                error.set(std::move(r).error());
+            } else {
+                stats.bytes_written += w->data_bytes;
+                stats.chunks += 1;
+            }
+        }
+        stats.zero_bytes += w->read - std::min(w->read, w->data_bytes);
+        uint64_t done = w->offset + w->length;
+        pool.release(w);
+        if (options.progress && !error.failed()) {
+            options.progress(done, size);
+        }
+    };
+
+    {
+        std::optional<tbb::global_control> more_threads;
+        if (stats.threads > static_cast<unsigned>(tbb::info::default_concurrency())) {
+            more_threads.emplace(tbb::global_control::max_allowed_parallelism, stats.threads);
+        }
+        tbb::task_arena arena(static_cast<int>(stats.threads));
+        arena.execute([&] {
+            tbb::parallel_pipeline(
+                stats.tokens,
+                tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order, produce) &
+                    tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel, encode) &
+                    tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, consume));
+        });
+    }
+    if (auto e = error.take()) {
+        return fail(std::move(*e));
+    }
+    OVFKIT_TRY(out.finish());
+    if (options.progress) {
+        options.progress(size, size);
+    }
+    stats.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return stats;
+}
+
+Result<ConvertSummary> convert_image(const ConvertRequest& request) {
+    auto started = std::chrono::steady_clock::now();
+    OVFKIT_TRY_ASSIGN(const FormatDriver* out_driver,
+                      driver_by_name(request.output_format, request.drivers));
+    if (out_driver->create == nullptr) {
+        return fail(Errc::usage, "disk format '{}' cannot be written", out_driver->name);
+    }
+    if (request.compress && !out_driver->supports_compression) {
+        std::string with;
+        for (const FormatDriver* d : request.drivers) {
+            if (d->create != nullptr && d->supports_compression) {
+                with += fmt::format("{}{}", with.empty() ? "" : ", ", d->name);
+            }
+        }
+        return fail(Errc::usage, "disk format '{}' has no compression (--compress works with: {})",
+                    out_driver->name, with);
+    }
+    struct stat st {};
+    if (!request.force && ::lstat(request.output.c_str(), &st) == 0) {
+        return fail(Errc::refused, "{}: already exists; refusing to replace it (use --force)",
+                    request.output);
+    }
+
+    OpenImageOptions open_options;
+    open_options.format = request.input_format;
+    open_options.policy = request.policy;
+    open_options.drivers = request.drivers;
+    OVFKIT_TRY_ASSIGN(Image image, open_image(request.input, open_options));
+    DiskReader& reader = *image.reader;
+
+    ConvertSummary summary;
+    summary.input_format = reader.info().format;
+    summary.output_format = std::string(out_driver->name);
+    summary.warnings = image.warnings;
+
+    // Guests address 512-byte sectors: a partial last sector is padded with
+    // zeros (as qemu-img does), except for raw, which keeps the exact size.
+    uint64_t size = reader.virtual_size();
+    if (out_driver->family != "raw") {
+        auto rounded = align_up(size, 512);
+        if (!rounded) {
+            return fail(Errc::invalid, "{}: virtual size {} cannot be rounded to 512 bytes",
+                        request.input, size);
+        }
+        size = *rounded;
+    }
+    if (out_driver->max_virtual_size != 0 && size > out_driver->max_virtual_size) {
+        return fail(Errc::invalid,
+                    "{}: virtual size {} bytes is larger than the {} maximum of {} bytes",
+                    request.input, size, out_driver->name, out_driver->max_virtual_size);
+    }
+
+    io::OutputSet outputs(request.force);
+    CreateOptions create;
+    create.virtual_size = size;
+    create.compress = request.compress;
+    create.cluster_size = request.cluster_size;
+    OVFKIT_TRY_ASSIGN(auto writer, create_image(outputs, request.output, *out_driver, create));
+    ConvertOptions pipeline = request.pipeline;
+    pipeline.virtual_size = size;
+    OVFKIT_TRY_ASSIGN(summary.stats, copy_disk(reader, *writer, pipeline));
+    writer.reset();
+    std::vector<std::string> targets = outputs.targets();
+    OVFKIT_TRY(outputs.commit());
+    for (const std::string& path : targets) {
+        OutputFile f;
+        f.path = path;
+        if (::stat(path.c_str(), &st) == 0) {
+            f.size = static_cast<uint64_t>(st.st_size);
+            f.allocated = static_cast<uint64_t>(st.st_blocks) * 512;
+        }
+        summary.output_size += f.size;
+        summary.files.push_back(std::move(f));
+    }
+    summary.stats.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return summary;
+}
+
+} // namespace ovfkit::disk
