@@ -13,7 +13,8 @@ namespace ovfkit::cli {
 
 namespace {
 
-constexpr uint64_t k_window = uint64_t{1} << 30;
+// With 512-byte clusters a 64 MiB window maps to at most 128 Ki extents.
+constexpr uint64_t k_window = uint64_t{64} << 20;
 
 struct MapOptions {
     CommonOptions common;

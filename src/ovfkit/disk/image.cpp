@@ -148,7 +148,7 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
 }
 
 Result<uint64_t> data_bytes(DiskReader& reader) {
-    constexpr uint64_t k_window = uint64_t{1} << 30;
+    constexpr uint64_t k_window = uint64_t{64} << 20; // at most 128 Ki extents
     uint64_t total = 0;
     const uint64_t size = reader.virtual_size();
     for (uint64_t pos = 0; pos < size; pos += std::min(k_window, size - pos)) {
