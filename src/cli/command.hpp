@@ -5,8 +5,9 @@
 // chosen, stores the action to run. main.cpp lists them in one table.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <functional>
+
+#include <CLI/CLI.hpp>
 
 namespace ovfkit::cli {
 
@@ -15,8 +16,8 @@ using Action = std::function<int()>;
 
 // Options every command takes.
 struct CommonOptions {
-    bool json = false;   // machine-readable output on stdout
-    bool quiet = false;  // no progress, no warnings on stderr
+    bool json = false;  // machine-readable output on stdout
+    bool quiet = false; // no progress, no warnings on stderr
 };
 
 void add_common_options(CLI::App& sub, CommonOptions& options);

@@ -1,9 +1,10 @@
 // ovfkit command line: a table of subcommands over libovfkit.
+#include <exception>
+
+#include <fmt/format.h>
+
 #include <cli/commands.hpp>
 #include <cli/output.hpp>
-
-#include <exception>
-#include <fmt/format.h>
 
 int main(int argc, char** argv) {
     using namespace ovfkit::cli;

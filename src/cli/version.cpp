@@ -1,9 +1,9 @@
-#include <cli/commands.hpp>
-#include <cli/output.hpp>
+#include <fmt/format.h>
 
 #include <ovfkit/disk/formats/registry.hpp>
 
-#include <fmt/format.h>
+#include <cli/commands.hpp>
+#include <cli/output.hpp>
 
 namespace ovfkit::cli {
 

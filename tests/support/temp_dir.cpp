@@ -1,12 +1,13 @@
-#include <support/temp_dir.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
 #include <sys/wait.h>
+
+#include <support/temp_dir.hpp>
 
 namespace ovfkit::test {
 
@@ -47,7 +48,8 @@ std::vector<std::byte> read_file(const std::string& path) {
 
 void write_file(const std::string& path, const std::vector<std::byte>& data) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
     if (!out) {
         throw std::runtime_error("cannot write " + path);
     }

@@ -6,20 +6,21 @@
 // without any layer translating it.
 #pragma once
 
-#include <fmt/format.h>
 #include <string>
-#include <tl/expected.hpp>
 #include <utility>
+
+#include <fmt/format.h>
+#include <tl/expected.hpp>
 
 namespace ovfkit {
 
 // Values are the process exit codes; keep them stable.
 enum class Errc : int {
     ok = 0,
-    invalid = 1,     // validation or compatibility failure
-    usage = 2,       // wrong arguments
-    io = 3,          // the operating system refused (open, read, write, rename)
-    refused = 4,     // integrity or security refusal (hostile or untrusted input)
+    invalid = 1, // validation or compatibility failure
+    usage = 2,   // wrong arguments
+    io = 3,      // the operating system refused (open, read, write, rename)
+    refused = 4, // integrity or security refusal (hostile or untrusted input)
 };
 
 struct Error {

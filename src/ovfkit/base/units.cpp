@@ -1,7 +1,7 @@
+#include <cctype>
+
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/units.hpp>
-
-#include <cctype>
 
 namespace ovfkit {
 

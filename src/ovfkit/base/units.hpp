@@ -1,11 +1,11 @@
 // Sizes as people write them ("64M", "2G", "512") and as ovfkit prints them.
 #pragma once
 
-#include <ovfkit/base/error.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <ovfkit/base/error.hpp>
 
 namespace ovfkit {
 

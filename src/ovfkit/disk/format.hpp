@@ -2,17 +2,17 @@
 // libarchive's bidders). formats/registry.cpp is the only list of drivers.
 #pragma once
 
-#include <ovfkit/base/error.hpp>
-#include <ovfkit/disk/reader.hpp>
-#include <ovfkit/disk/writer.hpp>
-#include <ovfkit/io/atomic_output.hpp>
-#include <ovfkit/io/file.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/reader.hpp>
+#include <ovfkit/disk/writer.hpp>
+#include <ovfkit/io/atomic_output.hpp>
+#include <ovfkit/io/file.hpp>
 
 namespace ovfkit::disk {
 
@@ -28,30 +28,30 @@ inline constexpr size_t k_probe_tail = 64 * 1024;
 
 // Policy for what an image may refer to (SECURITY.md R1, R4).
 struct OpenPolicy {
-    bool allow_parent = false;        // differencing/backing chains inside the directory
+    bool allow_parent = false; // differencing/backing chains inside the directory
     uint32_t max_chain_depth = 16;
     uint64_t max_virtual_size = uint64_t{64} << 40; // 64 TiB, VHDX's maximum
 };
 
 struct OpenContext {
-    std::unique_ptr<io::File> file;   // the image (for VMDK: the descriptor or sparse file)
-    const io::Directory* directory;   // where referenced files (extents, parents) may live;
-                                      // null when the image may refer to nothing
+    std::unique_ptr<io::File> file; // the image (for VMDK: the descriptor or sparse file)
+    const io::Directory* directory; // where referenced files (extents, parents) may live;
+                                    // null when the image may refer to nothing
     OpenPolicy policy;
-    uint32_t depth = 0;               // position in a parent chain
+    uint32_t depth = 0; // position in a parent chain
 };
 
 struct CreateContext {
-    io::File* file;                   // the main output (already created, empty)
-    std::string path;                 // its final path, for naming sibling files
-    io::OutputSet* outputs;           // creates sibling outputs (VMDK flat extent)
+    io::File* file;         // the main output (already created, empty)
+    std::string path;       // its final path, for naming sibling files
+    io::OutputSet* outputs; // creates sibling outputs (VMDK flat extent)
     CreateOptions options;
 };
 
 struct FormatDriver {
-    std::string_view name;            // command-line name: "vmdk-stream"
-    std::string_view description;     // one line for --help and --version
-    std::string_view family;          // qemu-img format name: "vmdk", "vpc", "qcow2", ...
+    std::string_view name;        // command-line name: "vmdk-stream"
+    std::string_view description; // one line for --help and --version
+    std::string_view family;      // qemu-img format name: "vmdk", "vpc", "qcow2", ...
     // Score 0..100 of how surely `input` is this format; nullptr for raw,
     // which is never detected.
     int (*probe)(const ProbeInput& input);
@@ -59,7 +59,7 @@ struct FormatDriver {
     Result<std::unique_ptr<DiskReader>> (*open)(OpenContext& ctx);
     // Creates a writer; nullptr when the format is read-only.
     Result<std::unique_ptr<DiskWriter>> (*create)(CreateContext& ctx);
-    uint64_t max_virtual_size = 0;    // 0: no limit beyond the policy
+    uint64_t max_virtual_size = 0; // 0: no limit beyond the policy
     bool supports_compression = false;
 };
 

@@ -6,26 +6,26 @@
 // thread-safe: the converter reads from one thread, in order.
 #pragma once
 
-#include <ovfkit/base/diagnostics.hpp>
-#include <ovfkit/base/error.hpp>
-#include <ovfkit/disk/extent.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/extent.hpp>
+
 namespace ovfkit::disk {
 
 struct DiskInfo {
-    std::string format;             // a driver name from the registry, e.g. "vmdk-stream"
-    uint64_t virtual_size = 0;      // bytes the guest sees
-    uint64_t allocated_size = 0;    // bytes of guest data the image stores
-    uint64_t cluster_size = 0;      // grain / block / cluster in bytes (0: not applicable)
-    bool dirty = false;             // VHDX log to replay, qcow2 dirty bit, ...
+    std::string format;                // a driver name from the registry, e.g. "vmdk-stream"
+    uint64_t virtual_size = 0;         // bytes the guest sees
+    uint64_t allocated_size = 0;       // bytes of guest data the image stores
+    uint64_t cluster_size = 0;         // grain / block / cluster in bytes (0: not applicable)
+    bool dirty = false;                // VHDX log to replay, qcow2 dirty bit, ...
     std::optional<std::string> parent; // backing / parent file name, as stored
-    std::vector<std::string> files; // every file the image consists of (descriptor, extents)
+    std::vector<std::string> files;    // every file the image consists of (descriptor, extents)
 };
 
 class DiskReader {

@@ -8,13 +8,13 @@
 // (footers, tables, the end-of-stream marker).
 #pragma once
 
-#include <ovfkit/base/error.hpp>
-#include <ovfkit/disk/extent.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
+
+#include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/extent.hpp>
 
 namespace ovfkit::disk {
 
@@ -24,17 +24,17 @@ struct EncodedChunk {
 };
 
 struct Chunk {
-    uint64_t offset = 0;              // guest offset, a multiple of the writer's granularity
-    std::span<const std::byte> data;  // guest bytes; size is a multiple of the granularity,
-                                      // except for the last chunk of the disk
-    std::vector<Extent> runs;         // covers the chunk: `data` runs to store, `zero` runs
-                                      // (all-zero granules found by the converter) to skip
+    uint64_t offset = 0;                   // guest offset, a multiple of the writer's granularity
+    std::span<const std::byte> data;       // guest bytes; size is a multiple of the granularity,
+                                           // except for the last chunk of the disk
+    std::vector<Extent> runs;              // covers the chunk: `data` runs to store, `zero` runs
+                                           // (all-zero granules found by the converter) to skip
     std::unique_ptr<EncodedChunk> encoded; // set by DiskWriter::encode, may stay null
 };
 
 struct WriterCaps {
-    bool sequential_only = false;  // write() must see strictly ascending offsets
-    uint64_t granularity = 512;    // chunk and run boundaries are multiples of this
+    bool sequential_only = false; // write() must see strictly ascending offsets
+    uint64_t granularity = 512;   // chunk and run boundaries are multiples of this
 };
 
 class DiskWriter {
@@ -59,8 +59,8 @@ public:
 
 struct CreateOptions {
     uint64_t virtual_size = 0;
-    bool compress = false;       // compressed clusters/grains where the format has them
-    uint64_t cluster_size = 0;   // grain / cluster / block size; 0 picks the format default
+    bool compress = false;     // compressed clusters/grains where the format has them
+    uint64_t cluster_size = 0; // grain / cluster / block size; 0 picks the format default
 };
 
 } // namespace ovfkit::disk

@@ -1,13 +1,14 @@
-#include <ovfkit/io/atomic_output.hpp>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <random>
 #include <set>
+
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <ovfkit/io/atomic_output.hpp>
 
 namespace ovfkit::io {
 
@@ -45,7 +46,7 @@ Result<File*> OutputSet::create(const std::string& path) {
     if (base.empty()) {
         return fail(Errc::usage, "{}: output path names a directory", path);
     }
-    struct stat st{};
+    struct stat st {};
     if (!m_force && ::lstat(path.c_str(), &st) == 0) {
         return fail(Errc::io, "{}: already exists (use --force to replace it)", path);
     }

@@ -1,13 +1,14 @@
-#include <ovfkit/io/file.hpp>
-
 #include <cerrno>
 #include <cstring>
+#include <vector>
+
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <vector>
+
+#include <ovfkit/io/file.hpp>
 
 namespace ovfkit::io {
 
@@ -68,7 +69,7 @@ public:
     }
 
     Result<uint64_t> size() override {
-        struct stat st{};
+        struct stat st {};
         if (::fstat(m_fd, &st) != 0) {
             return fail(Errc::io, "{}: stat failed: {}", m_name, os_error(errno));
         }
@@ -133,13 +134,13 @@ private:
 };
 
 Result<void> require_regular(int fd, const std::string& name) {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) {
         return fail(Errc::io, "{}: stat failed: {}", name, os_error(errno));
     }
     if (!S_ISREG(st.st_mode)) {
-        return fail(Errc::refused, "{}: not a regular file (devices, FIFOs and sockets are refused)",
-                    name);
+        return fail(Errc::refused,
+                    "{}: not a regular file (devices, FIFOs and sockets are refused)", name);
     }
     return {};
 }
@@ -269,7 +270,7 @@ Result<std::unique_ptr<File>> Directory::open_read(std::string_view name) const 
     }
     std::string n(name);
     std::string display = m_path == "." ? n : m_path + "/" + n;
-    struct open_how how{};
+    struct open_how how {};
     how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     long fd = ::syscall(SYS_openat2, m_fd, n.c_str(), &how, sizeof how);
@@ -297,7 +298,7 @@ bool Directory::exists(std::string_view name) const {
     if (!check_member_name(name)) {
         return false;
     }
-    struct stat st{};
+    struct stat st {};
     return ::fstatat(m_fd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 

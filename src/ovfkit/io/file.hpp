@@ -7,13 +7,13 @@
 // hostile image from naming /etc/shadow (SECURITY.md R1, R5).
 #pragma once
 
-#include <ovfkit/base/error.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+
+#include <ovfkit/base/error.hpp>
 
 namespace ovfkit::io {
 

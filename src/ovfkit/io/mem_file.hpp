@@ -1,9 +1,9 @@
 // A File held in memory, for tests and fuzzers.
 #pragma once
 
-#include <ovfkit/io/file.hpp>
-
 #include <vector>
+
+#include <ovfkit/io/file.hpp>
 
 namespace ovfkit::io {
 

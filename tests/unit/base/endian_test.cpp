@@ -1,8 +1,9 @@
+#include <array>
+
+#include <gtest/gtest.h>
+
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/endian.hpp>
-
-#include <array>
-#include <gtest/gtest.h>
 
 namespace ovfkit {
 namespace {

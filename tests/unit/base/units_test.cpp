@@ -1,6 +1,6 @@
-#include <ovfkit/base/units.hpp>
-
 #include <gtest/gtest.h>
+
+#include <ovfkit/base/units.hpp>
 
 namespace ovfkit {
 namespace {

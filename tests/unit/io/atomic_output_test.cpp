@@ -1,9 +1,10 @@
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
 #include <ovfkit/io/atomic_output.hpp>
 
 #include <support/temp_dir.hpp>
-
-#include <filesystem>
-#include <gtest/gtest.h>
 
 namespace ovfkit::io {
 namespace {
@@ -12,7 +13,8 @@ namespace fs = std::filesystem;
 using test::TempDir;
 
 size_t entries(const std::string& dir) {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}));
+    return static_cast<size_t>(
+        std::distance(fs::directory_iterator(dir), fs::directory_iterator{}));
 }
 
 TEST(OutputSet, NothingAppearsUntilCommit) {

@@ -1,12 +1,12 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/io/mem_file.hpp>
 
 #include <support/temp_dir.hpp>
-
-#include <gtest/gtest.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace ovfkit::io {
 namespace {
@@ -62,8 +62,8 @@ TEST(Directory, OpensOnlySingleComponentsBeneathIt) {
     auto d = Directory::open(dir.path());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->open_read("disk.vmdk"));
-    for (const char* name : {"../disk.vmdk", "/etc/passwd", "a/b", "..", "nbd:host", "json:{}",
-                             "-rf", "c:\\x", ""}) {
+    for (const char* name :
+         {"../disk.vmdk", "/etc/passwd", "a/b", "..", "nbd:host", "json:{}", "-rf", "c:\\x", ""}) {
         auto r = d->open_read(name);
         ASSERT_FALSE(r) << name;
         EXPECT_EQ(r.error().code, Errc::refused) << name;

@@ -1,10 +1,10 @@
 // The list of disk formats compiled into ovfkit.
 #pragma once
 
-#include <ovfkit/disk/format.hpp>
-
 #include <span>
 #include <string_view>
+
+#include <ovfkit/disk/format.hpp>
 
 namespace ovfkit::disk::formats {
 
