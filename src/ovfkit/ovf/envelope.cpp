@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/ovf/units.hpp>
 
@@ -39,23 +40,12 @@ bool is_cim_ns(std::string_view ns) {
     return ns == k_rasd_ns || ns == k_vssd_ns || ns == k_sasd_ns || ns == k_epasd_ns;
 }
 
-std::string trim(std::string_view s) {
-    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!s.empty() && ws(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && ws(s.back())) {
-        s.remove_suffix(1);
-    }
-    return std::string(s);
-}
-
 } // namespace
 
 std::optional<std::string> CimFields::get(std::string_view name) const {
     for (const auto& f : fields) {
         if (f.name == name && is_cim_ns(f.ns) && !f.verbatim) {
-            return trim(f.value);
+            return std::string(trim(f.value));
         }
     }
     return std::nullopt;
@@ -65,7 +55,7 @@ std::vector<std::string> CimFields::get_all(std::string_view name) const {
     std::vector<std::string> out;
     for (const auto& f : fields) {
         if (f.name == name && is_cim_ns(f.ns) && !f.verbatim) {
-            out.push_back(trim(f.value));
+            out.emplace_back(trim(f.value));
         }
     }
     return out;

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/ovf/summary.hpp>
 #include <ovfkit/ovf/units.hpp>
 #include <ovfkit/ovf/validate.hpp>
@@ -18,17 +19,6 @@
 namespace ovfkit::ovf {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!s.empty() && ws(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && ws(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);

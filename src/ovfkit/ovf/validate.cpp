@@ -15,6 +15,7 @@
 // does not understand (DSP0243: the consumer must then refuse the package).
 #include <algorithm>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/ovf/schema.hpp>
 #include <ovfkit/ovf/units.hpp>
 #include <ovfkit/ovf/validate.hpp>
@@ -64,17 +65,6 @@ std::string_view property_reference(std::string_view text) {
         return text.substr(2, text.size() - 3);
     }
     return {};
-}
-
-std::string_view trim(std::string_view text) {
-    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!text.empty() && ws(text.front())) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && ws(text.back())) {
-        text.remove_suffix(1);
-    }
-    return text;
 }
 
 std::vector<std::string_view> split_spaces(std::string_view text) {

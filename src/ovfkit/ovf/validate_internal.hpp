@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/ovf/validate.hpp>
 
@@ -80,9 +81,6 @@ bool is_placeholder(std::string_view text);
 
 // The property named by a "${key}" reference, "" when `text` is not one.
 std::string_view property_reference(std::string_view text);
-
-// `text` without surrounding white space.
-std::string_view trim(std::string_view text);
 
 // Splits a space-separated list (ovf:configuration, ResourceSubType).
 std::vector<std::string_view> split_spaces(std::string_view text);

@@ -10,6 +10,7 @@
 #include <ovfkit/ovf/xml_reader.hpp>
 #include <ovfkit/ovf/xml_writer.hpp>
 
+#include <support/corpus.hpp>
 #include <support/temp_dir.hpp>
 
 namespace ovfkit::ovf {
@@ -47,19 +48,6 @@ const std::map<std::string, Broken>& known_broken() {
     return k;
 }
 
-std::vector<std::string> corpus_descriptors() {
-    std::vector<std::string> out;
-    std::filesystem::path root = test::corpus_path("ovf");
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(root, ec)) {
-        if (entry.is_regular_file() && entry.path().extension() == ".ovf") {
-            out.push_back(entry.path().lexically_relative(root).generic_string());
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 Result<Envelope> read(const std::string& text, const std::string& name, Diagnostics& diag) {
     return read_envelope(std::as_bytes(std::span(text.data(), text.size())), name, diag);
 }
@@ -86,7 +74,7 @@ bool schema_valid(const std::string& path, OvfVersion version) {
 class OvfCorpus : public testing::TestWithParam<std::string> {};
 
 TEST(OvfCorpusListing, FindsTheWholeCorpus) {
-    auto all = corpus_descriptors();
+    auto all = test::corpus_descriptors();
     EXPECT_GE(all.size(), 50u);
     for (const auto& [name, _] : known_broken()) {
         EXPECT_NE(std::find(all.begin(), all.end(), name), all.end()) << name;
@@ -164,16 +152,8 @@ TEST_P(OvfCorpus, ReadsOrFailsAsExpected) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(All, OvfCorpus, testing::ValuesIn(corpus_descriptors()),
-                         [](const testing::TestParamInfo<std::string>& param) {
-                             std::string n = param.param;
-                             for (auto& c : n) {
-                                 if (!std::isalnum(static_cast<unsigned char>(c))) {
-                                     c = '_';
-                                 }
-                             }
-                             return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(All, OvfCorpus, testing::ValuesIn(test::corpus_descriptors()),
+                         test::corpus_param_name);
 
 } // namespace
 } // namespace ovfkit::ovf

@@ -19,6 +19,7 @@
 
 #include <ovfkit/ovf/validate.hpp>
 
+#include <support/corpus.hpp>
 #include <support/temp_dir.hpp>
 
 namespace ovfkit::ovf {
@@ -28,19 +29,6 @@ namespace fs = std::filesystem;
 
 bool have_corpus() {
     return fs::is_directory(test::corpus_path("ovf"));
-}
-
-std::vector<std::string> corpus_descriptors() {
-    std::vector<std::string> out;
-    fs::path root = test::corpus_path("ovf");
-    std::error_code ec;
-    for (const auto& entry : fs::recursive_directory_iterator(root, ec)) {
-        if (entry.is_regular_file() && entry.path().extension() == ".ovf") {
-            out.push_back(entry.path().lexically_relative(root).generic_string());
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
 }
 
 fs::path golden_root() {
@@ -114,23 +102,15 @@ TEST_P(OvfGolden, VerdictMatchesTheGoldenFile) {
         << "OVFKIT_UPDATE_GOLDEN=1 and review the diff";
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, OvfGolden, testing::ValuesIn(corpus_descriptors()),
-                         [](const testing::TestParamInfo<std::string>& param) {
-                             std::string n = param.param;
-                             for (auto& c : n) {
-                                 if (!std::isalnum(static_cast<unsigned char>(c))) {
-                                     c = '_';
-                                 }
-                             }
-                             return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Corpus, OvfGolden, testing::ValuesIn(test::corpus_descriptors()),
+                         test::corpus_param_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OvfGolden);
 
 TEST(OvfGoldenFiles, EveryGoldenFileHasItsDescriptor) {
     if (!have_corpus()) {
         GTEST_SKIP() << "corpus not found at " << test::corpus_path("ovf");
     }
-    auto all = corpus_descriptors();
+    auto all = test::corpus_descriptors();
     std::error_code ec;
     for (const auto& entry : fs::recursive_directory_iterator(golden_root(), ec)) {
         if (!entry.is_regular_file()) {

@@ -18,6 +18,7 @@
 #include <charconv>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/disk/formats/vmdk_descriptor.hpp>
 
 namespace ovfkit::disk::formats::vmdk {
@@ -26,16 +27,6 @@ namespace {
 
 char lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 bool starts_with_icase(std::string_view s, std::string_view prefix) {
