@@ -82,4 +82,8 @@ grep -q "L2 table at 0x40000000 lies outside the file" "$T/err" || fail "$(cat "
 # The writer refusing its options after the output was created.
 expect_rc 2 "$OVFKIT" disk convert -O vmdk --cluster-size 128K "$T/a.qcow2" "$T/out.d/g.vmdk"
 [[ -z $(ls -A "$T/out.d") ]] || fail "files left behind: $(ls -A "$T/out.d")"
+for f in vhd vdi; do
+  expect_rc 2 "$OVFKIT" disk convert -O $f --cluster-size 3000 "$T/a.qcow2" "$T/out.d/g.$f"
+  [[ -z $(ls -A "$T/out.d") ]] || fail "files left behind: $(ls -A "$T/out.d")"
+done
 echo "ok"

@@ -420,7 +420,7 @@ private:
 
 Result<std::unique_ptr<DiskWriter>> create_vdi_common(CreateContext& ctx, bool fixed) {
     if (ctx.options.cluster_size != 0 && ctx.options.cluster_size != k_block_size) {
-        return fail(Errc::invalid,
+        return fail(Errc::usage,
                     "{}: block size {} is not supported: VDI images use 1 MiB (1048576) blocks",
                     ctx.path, ctx.options.cluster_size);
     }

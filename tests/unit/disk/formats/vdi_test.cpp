@@ -161,6 +161,7 @@ TEST(Vdi, WriterOnlyTakes1MiBBlocks) {
     ASSERT_FALSE(w);
     EXPECT_EQ(w.error().message,
               "x.vdi: block size 2097152 is not supported: VDI images use 1 MiB (1048576) blocks");
+    EXPECT_EQ(w.error().code, Errc::usage);
 }
 
 TEST(Vdi, ZeroBlocksAndBlockExtraAreRead) {

@@ -226,6 +226,7 @@ TEST(Vhd, BlockSizeIsConfigurable) {
     ASSERT_FALSE(w);
     EXPECT_EQ(w.error().message,
               "x.vhd: block size 3000 is not a power of two between 4096 and 16777216 bytes");
+    EXPECT_EQ(w.error().code, Errc::usage);
 }
 
 TEST(Vhd, WriterRefusesSizesBeyond2040GiB) {
