@@ -44,9 +44,10 @@ struct Work {
     Chunk chunk;
     uint64_t offset = 0;
     size_t length = 0;
-    uint64_t read = 0;       // bytes read from the input
-    uint64_t data_bytes = 0; // bytes in data runs after the zero test
-    bool skip = false;       // all zeros: nothing to write
+    uint64_t read = 0;          // bytes read from the input
+    uint64_t data_bytes = 0;    // bytes in data runs after the zero test
+    bool skip = false;          // all zeros: nothing to write
+    std::vector<Extent> pieces; // the chunk's map, when the parallel stage reads it
 };
 
 // At most `tokens` Work objects exist; oneTBB never has more items in flight.
@@ -228,12 +229,28 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
     WorkPool pool(static_cast<size_t>(chunk));
     FirstError error;
     uint64_t pos = 0;
-    std::vector<Extent> pieces;
     const auto cancelled = [&] {
         return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
     };
 
-    // Stage 1: the next chunk that holds data, read.
+    // Fills a chunk's buffer from its map: data extents read, the rest zeros.
+    const bool parallel_reads = in.concurrent_reads();
+    auto read_pieces = [&in](Work& w) -> Result<void> {
+        for (const Extent& p : w.pieces) {
+            auto dst = std::span(w.buffer).subspan(static_cast<size_t>(p.offset - w.offset),
+                                                   static_cast<size_t>(p.length));
+            if (p.kind != ExtentKind::data) {
+                std::memset(dst.data(), 0, dst.size());
+                continue;
+            }
+            OVFKIT_TRY(in.read_at(p.offset, dst));
+            w.read += p.length;
+        }
+        return {};
+    };
+
+    // Stage 1: the next chunk that holds data, read here unless the reader
+    // allows concurrent reads (then stage 2 reads it).
     auto produce = [&](tbb::flow_control& fc) -> Work* {
         if (error.failed()) {
             fc.stop();
@@ -260,23 +277,17 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
         Work* w = pool.acquire();
         w->offset = start;
         w->length = static_cast<size_t>(end - start);
-        cursor.pieces(start, end, pieces);
-        for (const Extent& p : pieces) {
-            auto dst = std::span(w->buffer).subspan(static_cast<size_t>(p.offset - start),
-                                                    static_cast<size_t>(p.length));
-            if (p.kind != ExtentKind::data) {
-                std::memset(dst.data(), 0, dst.size());
-                continue;
-            }
-            if (auto r = in.read_at(p.offset, dst); !r) {
-                error.set(std::move(r).error());
-                pool.release(w);
-                fc.stop();
-                return nullptr;
-            }
-            w->read += p.length;
-        }
+        cursor.pieces(start, end, w->pieces);
         pos = end;
+        if (parallel_reads) {
+            return w;
+        }
+        if (auto r = read_pieces(*w); !r) {
+            error.set(std::move(r).error());
+            pool.release(w);
+            fc.stop();
+            return nullptr;
+        }
         return w;
     };
 
@@ -284,6 +295,12 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
     auto encode = [&](Work* w) -> Work* {
         if (error.failed()) {
             return w;
+        }
+        if (parallel_reads) {
+            if (auto r = read_pieces(*w); !r) {
+                error.set(std::move(r).error());
+                return w;
+            }
         }
         auto bytes = std::span<const std::byte>(w->buffer).first(w->length);
         for (uint64_t r = 0; r < w->length; r += g) {

@@ -3,7 +3,8 @@
 // A reader exposes the guest-visible disk: its virtual size, an allocation
 // map and positional reads. Reads of unallocated or zero extents return
 // zeros; reads never write the input (SECURITY.md R18). Readers are not
-// thread-safe: the converter reads from one thread, in order.
+// thread-safe unless concurrent_reads() says so: the converter reads from one
+// thread, in order.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,11 @@ public:
     // size. Fails with an error naming the structure and offset on corrupt
     // metadata.
     virtual Result<void> read_at(uint64_t offset, std::span<std::byte> out) = 0;
+
+    // True when read_at() may run on several threads at once (positional
+    // reads with no shared mutable state); the converter then reads in its
+    // parallel stage. Metadata lookups (extents()) stay on one thread.
+    virtual bool concurrent_reads() const { return false; }
 
     // Structural consistency checks beyond what opening does (tables inside
     // the file, no overlaps, refcounts, checksums). Adds findings; returns an

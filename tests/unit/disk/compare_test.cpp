@@ -82,8 +82,8 @@ TEST(Compare, RangesUnallocatedInBothAreNotRead) {
     auto r = compare_disks(a, b);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_TRUE(r->identical);
-    EXPECT_EQ(a.bytes_read, k_mib + 4096);
-    EXPECT_EQ(b.bytes_read, k_mib + 8192);
+    EXPECT_EQ(a.bytes_read.load(), k_mib + 4096);
+    EXPECT_EQ(b.bytes_read.load(), k_mib + 8192);
 
     SyntheticDisk c(size, {{k_mib, k_mib, ExtentKind::data, 1},
                            {(uint64_t{30} << 30) + 100, 1, ExtentKind::data, 5}});

@@ -155,7 +155,7 @@ TEST(Convert, HugeSparseDiskIsBoundedWork) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     EXPECT_TRUE(out.finished);
-    EXPECT_EQ(in.bytes_read, k_mib + 8192 + k_mib);
+    EXPECT_EQ(in.bytes_read.load(), k_mib + 8192 + k_mib);
     EXPECT_EQ(s->bytes_read, in.bytes_read);
     EXPECT_EQ(out.data_bytes, k_mib + 65536 + k_mib);
     EXPECT_EQ(out.chunks, 3u);
@@ -173,19 +173,24 @@ TEST(Convert, UnallocatedAndZeroExtentsAreNeverRead) {
                             {5 * k_mib, 700, ExtentKind::data, 2},
                             {6 * k_mib - 10, 20, ExtentKind::data, 3},
                             {size - 100, 100, ExtentKind::data, 4}});
-    for (uint64_t g : {512u, 4096u, 65536u, 1u << 20}) {
-        RecordingWriter out(size, g, true);
-        ConvertOptions o;
-        o.threads = 2;
-        auto s = copy_disk(in, out, o);
-        ASSERT_TRUE(s) << s.error().message;
-        EXPECT_TRUE(out.image == in.guest()) << "granularity " << g;
-        // Only data extents were read: 5000 + 3 MiB + 700 + 20 + 100.
-        EXPECT_EQ(s->bytes_read, 5000 + 3 * k_mib + 820) << "granularity " << g;
-        // The 3 MiB of stored zeros were read but never written (with
-        // granules up to 64 KiB the data around them is far smaller).
-        if (g <= 65536) {
-            EXPECT_LT(out.data_bytes, 6 * g + 5000);
+    // Reads in the input stage, and in the parallel stage for readers that
+    // allow concurrent reads.
+    for (bool concurrent : {false, true}) {
+        in.concurrent = concurrent;
+        for (uint64_t g : {512u, 4096u, 65536u, 1u << 20}) {
+            RecordingWriter out(size, g, true);
+            ConvertOptions o;
+            o.threads = 2;
+            auto s = copy_disk(in, out, o);
+            ASSERT_TRUE(s) << s.error().message;
+            EXPECT_TRUE(out.image == in.guest()) << "granularity " << g;
+            // Only data extents were read: 5000 + 3 MiB + 700 + 20 + 100.
+            EXPECT_EQ(s->bytes_read, 5000 + 3 * k_mib + 820) << "granularity " << g;
+            // The 3 MiB of stored zeros were read but never written (with
+            // granules up to 64 KiB the data around them is far smaller).
+            if (g <= 65536) {
+                EXPECT_LT(out.data_bytes, 6 * g + 5000);
+            }
         }
     }
 }
@@ -209,11 +214,21 @@ TEST(Convert, ProgressClimbsToTheTotal) {
     EXPECT_EQ(calls.back().first, guest.size());
 }
 
+void read_error_leaves_no_file(bool concurrent);
+
 TEST(Convert, ReadErrorStopsTheConversionAndLeavesNoFile) {
+    for (bool concurrent : {false, true}) {
+        SCOPED_TRACE(concurrent ? "parallel reads" : "serial reads");
+        read_error_leaves_no_file(concurrent);
+    }
+}
+
+void read_error_leaves_no_file(bool concurrent) {
     TempDir dir;
     const uint64_t size = 16 * k_mib;
     SyntheticDisk in(size, {{0, size, ExtentKind::data, 1}});
     in.fail_reads_at = 9 * k_mib + 5;
+    in.concurrent = concurrent;
     {
         io::OutputSet outputs;
         CreateOptions co;

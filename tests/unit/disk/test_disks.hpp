@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -66,6 +67,8 @@ public:
         return out;
     }
 
+    bool concurrent_reads() const override { return concurrent; }
+
     Result<void> read_at(uint64_t offset, std::span<std::byte> out) override {
         if (fail_reads_at && offset <= *fail_reads_at && *fail_reads_at < offset + out.size()) {
             return fail(Errc::invalid, "synthetic.img: bad sector at offset {}", *fail_reads_at);
@@ -101,8 +104,9 @@ public:
 
     uint64_t extents_calls = 0;
     uint64_t max_extents_length = 0;
-    uint64_t bytes_read = 0;
+    std::atomic<uint64_t> bytes_read{0};
     std::optional<uint64_t> fail_reads_at;
+    bool concurrent = false; // claim concurrent_reads(), so the converter reads in parallel
 
 private:
     const Stored* find(uint64_t pos) const {

@@ -69,6 +69,9 @@ public:
         return map;
     }
 
+    // pread on one descriptor, no cache: safe from several threads.
+    bool concurrent_reads() const override { return true; }
+
     Result<void> read_at(uint64_t offset, std::span<std::byte> out) override {
         auto end = checked_add(offset, out.size());
         if (!end || *end > m_info.virtual_size) {
