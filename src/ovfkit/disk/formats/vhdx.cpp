@@ -177,6 +177,9 @@ public:
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
     Result<void> read_at(uint64_t offset, std::span<std::byte> out) override;
+    // After open() the BAT, metadata and log overlay are read-only and reads
+    // are positional, so workers may read side by side (parents permitting).
+    bool concurrent_reads() const override { return !m_parent || m_parent->concurrent_reads(); }
 
     const Guid& data_write_guid() const { return m_header.data_write_guid; }
     uint32_t logical_sector() const { return m_meta.logical_sector; }

@@ -68,6 +68,7 @@ TEST(Raw, VirtualSizeIsTheFileSizeExactly) {
     EXPECT_EQ((*r)->info().cluster_size, 0u);
     EXPECT_FALSE((*r)->info().parent);
     EXPECT_EQ((*r)->info().files, std::vector<std::string>{"odd.img"});
+    EXPECT_TRUE((*r)->concurrent_reads());
     EXPECT_TRUE(read_all(**r) == filled(1000, 7));
 
     Diagnostics diag;
