@@ -10,6 +10,7 @@
 #include <oneapi/tbb/task_arena.h>
 #include <sys/stat.h>
 
+#include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/convert.hpp>
 
@@ -26,17 +27,6 @@ constexpr uint64_t k_max_granularity = uint64_t{256} << 20;
 // The allocation map is asked for in windows of this many chunks, so a
 // fragmented image never holds its whole map in memory.
 constexpr uint64_t k_window_chunks = 32;
-
-bool is_zero(std::span<const std::byte> b) {
-    constexpr size_t k_head = 16;
-    if (b.size() <= k_head) {
-        return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0}; });
-    }
-    static const std::byte k_zeros[k_head] = {};
-    // The first 16 bytes are zero and every byte equals the one 16 before it.
-    return std::memcmp(b.data(), k_zeros, k_head) == 0 &&
-           std::memcmp(b.data(), b.data() + k_head, b.size() - k_head) == 0;
-}
 
 // One chunk in flight, with its reusable buffer.
 struct Work {
@@ -305,7 +295,7 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
         auto bytes = std::span<const std::byte>(w->buffer).first(w->length);
         for (uint64_t r = 0; r < w->length; r += g) {
             uint64_t n = std::min<uint64_t>(g, w->length - r);
-            bool zero = is_zero(bytes.subspan(static_cast<size_t>(r), static_cast<size_t>(n)));
+            bool zero = is_all_zero(bytes.subspan(static_cast<size_t>(r), static_cast<size_t>(n)));
             append_extent(w->chunk.runs,
                           {w->offset + r, n, zero ? ExtentKind::zero : ExtentKind::data});
             w->data_bytes += zero ? 0 : n;

@@ -29,6 +29,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/package/tar_index.hpp>
 
@@ -158,10 +159,6 @@ bool has_ustar_magic(std::span<const std::byte> block) {
 
 bool is_posix_magic(std::span<const std::byte> block) {
     return byte_at(block, k_off_magic + 5) == 0;
-}
-
-bool all_zero(std::span<const std::byte> data) {
-    return std::all_of(data.begin(), data.end(), [](std::byte b) { return b == std::byte{0}; });
 }
 
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
@@ -376,7 +373,7 @@ Result<TarIndex> TarIndex::build(io::File& file, const TarLimits& limits, Diagno
                         where, offset, file_size - offset);
         }
         OVFKIT_TRY(io::read_exact(file, block, offset));
-        if (all_zero(block)) {
+        if (is_all_zero(block)) {
             if (pending) {
                 return fail(Errc::refused,
                             "{}: zero block at offset {} follows an extended header instead of "
@@ -393,7 +390,7 @@ Result<TarIndex> TarIndex::build(io::File& file, const TarLimits& limits, Diagno
                 return fail(Errc::refused, "{}: truncated tar header at offset {}", where, after);
             }
             OVFKIT_TRY(io::read_exact(file, block, after));
-            if (!all_zero(block)) {
+            if (!is_all_zero(block)) {
                 return fail(Errc::refused,
                             "{}: a single zero block at offset {} is followed by a header; an "
                             "archive ends with two zero blocks",

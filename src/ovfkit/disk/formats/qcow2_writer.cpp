@@ -31,6 +31,7 @@
 
 #include <libdeflate.h>
 
+#include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/formats/qcow2_internal.hpp>
 
@@ -61,26 +62,6 @@ struct Encoded final : EncodedChunk {
     std::vector<std::vector<std::byte>> streams;
     std::vector<uint8_t> zero; // all-zero cluster found while compressing
 };
-
-bool all_zero(std::span<const std::byte> s) {
-    const std::byte* p = s.data();
-    size_t n = s.size();
-    while (n >= 8) {
-        uint64_t v;
-        std::memcpy(&v, p, 8);
-        if (v != 0) {
-            return false;
-        }
-        p += 8;
-        n -= 8;
-    }
-    while (n-- > 0) {
-        if (*p++ != std::byte{0}) {
-            return false;
-        }
-    }
-    return true;
-}
 
 class Writer final : public DiskWriter {
 public:
@@ -150,7 +131,7 @@ public:
             auto src = chunk.data.subspan(
                 static_cast<size_t>(off),
                 static_cast<size_t>(std::min<uint64_t>(m_c, chunk.data.size() - off)));
-            if (all_zero(src)) {
+            if (is_all_zero(src)) {
                 enc->zero[i] = 1;
                 continue;
             }

@@ -25,6 +25,7 @@
 
 #include <libdeflate.h>
 
+#include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/formats/vmdk_writer.hpp>
 
@@ -69,13 +70,6 @@ struct StreamGrains final : EncodedChunk {
     // (grain index, byte offset of its marker in `bytes`)
     std::vector<std::pair<uint64_t, uint64_t>> grains;
 };
-
-bool all_zero(std::span<const std::byte> b) {
-    // A buffer is all zeros when its first byte is and it equals itself
-    // shifted by one; memcmp is vectorised.
-    return b.empty() ||
-           (b[0] == std::byte{0} && std::memcmp(b.data(), b.data() + 1, b.size() - 1) == 0);
-}
 
 // True when [offset, offset+length) (guest bytes) lies in zero runs only.
 bool covered_by_zero_runs(const Chunk& chunk, uint64_t offset, uint64_t length) {
@@ -127,7 +121,7 @@ public:
             size_t n =
                 static_cast<size_t>(std::min<uint64_t>(k_grain_bytes, chunk.data.size() - in));
             auto data = chunk.data.subspan(in, n);
-            if (covered_by_zero_runs(chunk, offset, n) || all_zero(data)) {
+            if (covered_by_zero_runs(chunk, offset, n) || is_all_zero(data)) {
                 continue;
             }
             if (n < k_grain_bytes) {
