@@ -7,6 +7,10 @@
 
 namespace ovfkit::test {
 
+bool have_corpus() {
+    return std::filesystem::is_directory(corpus_path("ovf"));
+}
+
 std::vector<std::string> corpus_descriptors() {
     std::vector<std::string> out;
     std::filesystem::path root = corpus_path("ovf");

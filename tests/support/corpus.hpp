@@ -8,6 +8,10 @@
 
 namespace ovfkit::test {
 
+// True when the shared corpus is beside the checkout; tests that read it skip
+// otherwise.
+bool have_corpus();
+
 // Every .ovf below corpus/ovf, relative to it ("vmware-vsphere/win19.ovf"),
 // sorted; empty when the corpus is not beside the checkout.
 std::vector<std::string> corpus_descriptors();

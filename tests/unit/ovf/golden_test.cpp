@@ -27,10 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool have_corpus() {
-    return fs::is_directory(test::corpus_path("ovf"));
-}
-
 fs::path golden_root() {
     return fs::path(OVFKIT_SOURCE_DIR) / "tests" / "golden" / "ovf";
 }
@@ -107,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(Corpus, OvfGolden, testing::ValuesIn(test::corpus_descr
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OvfGolden);
 
 TEST(OvfGoldenFiles, EveryGoldenFileHasItsDescriptor) {
-    if (!have_corpus()) {
+    if (!test::have_corpus()) {
         GTEST_SKIP() << "corpus not found at " << test::corpus_path("ovf");
     }
     auto all = test::corpus_descriptors();
@@ -146,7 +142,7 @@ const std::map<std::string, std::vector<Expected>>& meant_invalid() {
 }
 
 TEST(OvfGoldenFiles, MeantInvalidDescriptorsFailWithTheirCodes) {
-    if (!have_corpus()) {
+    if (!test::have_corpus()) {
         GTEST_SKIP() << "corpus not found at " << test::corpus_path("ovf");
     }
     for (const auto& [rel, expected] : meant_invalid()) {

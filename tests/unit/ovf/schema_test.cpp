@@ -3,6 +3,7 @@
 #include <ovfkit/ovf/schema.hpp>
 #include <ovfkit/xml/document.hpp>
 
+#include <support/corpus.hpp>
 #include <support/temp_dir.hpp>
 
 namespace ovfkit::ovf {
@@ -28,6 +29,9 @@ std::string codes(const Diagnostics& diag) {
 }
 
 TEST(Schema, ValidOvf1DescriptorsPass) {
+    if (!test::have_corpus()) {
+        GTEST_SKIP() << "the shared corpus is not beside the checkout";
+    }
     for (const char* f :
          {"ovf/cot/minimal.ovf", "ovf/cot/input.ovf", "ovf/vmware-vsphere/efi-nvram.ovf",
           "ovf/vmware-vcenter/nested-vapp.ovf"}) {
@@ -37,6 +41,9 @@ TEST(Schema, ValidOvf1DescriptorsPass) {
 }
 
 TEST(Schema, ReportsViolationsWithLines) {
+    if (!test::have_corpus()) {
+        GTEST_SKIP() << "the shared corpus is not beside the checkout";
+    }
     // Same verdicts and lines as `xmllint --schema ovf-envelope-1.xsd`.
     auto diag = schema_findings("ovf/cot/invalid.ovf");
     ASSERT_EQ(diag.findings().size(), 1u) << codes(diag);
@@ -53,6 +60,9 @@ TEST(Schema, ReportsViolationsWithLines) {
 }
 
 TEST(Schema, VendorSectionsAreWarnings) {
+    if (!test::have_corpus()) {
+        GTEST_SKIP() << "the shared corpus is not beside the checkout";
+    }
     auto diag = schema_findings("ovf/vmware-studio/VM_OVF10.ovf");
     ASSERT_EQ(diag.findings().size(), 1u) << codes(diag);
     EXPECT_EQ(diag.findings()[0].code, "OVF-SCHEMA-002");
@@ -61,6 +71,9 @@ TEST(Schema, VendorSectionsAreWarnings) {
 }
 
 TEST(Schema, Ovf2SchemaCompilesAndValidates) {
+    if (!test::have_corpus()) {
+        GTEST_SKIP() << "the shared corpus is not beside the checkout";
+    }
     auto diag = schema_findings("ovf/cot/ubuntu.2.0.ovf");
     ASSERT_FALSE(diag.empty());
     for (const auto& f : diag.findings()) {
@@ -71,6 +84,9 @@ TEST(Schema, Ovf2SchemaCompilesAndValidates) {
 }
 
 TEST(Schema, NoSchemaForOvf09AndOvirt) {
+    if (!test::have_corpus()) {
+        GTEST_SKIP() << "the shared corpus is not beside the checkout";
+    }
     auto diag = schema_findings("ovf/cot/v0.9.ovf");
     ASSERT_EQ(diag.findings().size(), 1u);
     EXPECT_EQ(diag.findings()[0].code, "OVF-SCHEMA-003");
@@ -94,6 +110,9 @@ TEST(Schema, LoaderServesOnlyEmbeddedFiles) {
 }
 
 TEST(Schema, IgnoresSchemaLocationInTheDocument) {
+    if (!test::have_corpus()) {
+        GTEST_SKIP() << "the shared corpus is not beside the checkout";
+    }
     std::string text = test::read_text(test::corpus_path("ovf/cot/minimal.ovf"));
     auto pos = text.find("<ovf:Envelope ");
     ASSERT_NE(pos, std::string::npos);
