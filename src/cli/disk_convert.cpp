@@ -1,5 +1,5 @@
 // ovfkit disk convert IN OUT -O FORMAT [-f FORMAT] [--compress] [--threads N]
-//                    [--cluster-size N] [--force] [--json]
+//                    [--cluster-size N] [--force] [--buffered] [--json]
 #include <atomic>
 #include <csignal>
 
@@ -25,6 +25,7 @@ struct ConvertOptions {
     unsigned threads = 0;
     std::string cluster_size;
     bool force = false;
+    bool buffered = false;
 };
 
 // SIGINT/SIGTERM stop the conversion between chunks; the output set then
@@ -69,6 +70,7 @@ nlohmann::json summary_json(const ConvertOptions& o, const disk::ConvertSummary&
             {"bytes_read", s.stats.bytes_read},
             {"bytes_written", s.stats.bytes_written},
             {"output_size", s.output_size},
+            {"direct_bytes", s.direct_bytes},
             {"files", files},
             {"seconds", s.stats.seconds},
             {"threads", s.stats.threads},
@@ -85,6 +87,7 @@ int run(const ConvertOptions& o) {
     req.output_format = o.output_format;
     req.compress = o.compress;
     req.force = o.force;
+    req.direct_io = !o.buffered;
     if (!o.cluster_size.empty()) {
         auto cs = parse_size(o.cluster_size);
         if (!cs) {
@@ -137,6 +140,8 @@ void add_disk_convert_command(CLI::App& disk, Action& action) {
     sub->add_option("--cluster-size", opts->cluster_size,
                     "Cluster/grain/block size of the output, e.g. 64K, 2M (default: the format's)");
     sub->add_flag("--force", opts->force, "Replace OUT if it exists");
+    sub->add_flag("--buffered", opts->buffered,
+                  "Write the output through the page cache (default: whole pages with O_DIRECT)");
     add_allow_parent_option(*sub, opts->input.allow_parent);
     add_common_options(*sub, opts->common);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });

@@ -10,6 +10,7 @@
 #include <oneapi/tbb/task_arena.h>
 #include <sys/stat.h>
 
+#include <ovfkit/base/aligned_buffer.hpp>
 #include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/convert.hpp>
@@ -30,7 +31,7 @@ constexpr uint64_t k_window_chunks = 32;
 
 // One chunk in flight, with its reusable buffer.
 struct Work {
-    std::vector<std::byte> buffer;
+    AlignedBuffer buffer; // page-aligned, so data runs can be written past the page cache
     Chunk chunk;
     uint64_t offset = 0;
     size_t length = 0;
@@ -49,7 +50,7 @@ public:
         std::lock_guard lock(m_mutex);
         if (m_free.empty()) {
             m_all.push_back(std::make_unique<Work>());
-            m_all.back()->buffer.resize(m_buffer_size);
+            m_all.back()->buffer = AlignedBuffer(m_buffer_size);
             m_free.push_back(m_all.back().get());
         }
         Work* w = m_free.back();
@@ -227,8 +228,8 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
     const bool parallel_reads = in.concurrent_reads();
     auto read_pieces = [&in](Work& w) -> Result<void> {
         for (const Extent& p : w.pieces) {
-            auto dst = std::span(w.buffer).subspan(static_cast<size_t>(p.offset - w.offset),
-                                                   static_cast<size_t>(p.length));
+            auto dst = w.buffer.span().subspan(static_cast<size_t>(p.offset - w.offset),
+                                               static_cast<size_t>(p.length));
             if (p.kind != ExtentKind::data) {
                 std::memset(dst.data(), 0, dst.size());
                 continue;
@@ -292,7 +293,7 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
                 return w;
             }
         }
-        auto bytes = std::span<const std::byte>(w->buffer).first(w->length);
+        auto bytes = std::span<const std::byte>(w->buffer.span()).first(w->length);
         for (uint64_t r = 0; r < w->length; r += g) {
             uint64_t n = std::min<uint64_t>(g, w->length - r);
             bool zero = is_all_zero(bytes.subspan(static_cast<size_t>(r), static_cast<size_t>(n)));
@@ -409,7 +410,7 @@ Result<ConvertSummary> convert_image(const ConvertRequest& request) {
                     request.input, size, out_driver->name, out_driver->max_virtual_size);
     }
 
-    io::OutputSet outputs(request.force);
+    io::OutputSet outputs(request.force, request.direct_io);
     CreateOptions create;
     create.virtual_size = size;
     create.compress = request.compress;
@@ -419,6 +420,7 @@ Result<ConvertSummary> convert_image(const ConvertRequest& request) {
     pipeline.virtual_size = size;
     OVFKIT_TRY_ASSIGN(summary.stats, copy_disk(reader, *writer, pipeline));
     writer.reset();
+    summary.direct_bytes = outputs.direct_bytes();
     std::vector<std::string> targets = outputs.targets();
     OVFKIT_TRY(outputs.commit());
     for (const std::string& path : targets) {

@@ -67,6 +67,9 @@ struct ConvertRequest {
     bool compress = false;
     uint64_t cluster_size = 0; // 0: the format's default
     bool force = false;        // replace an existing output
+    // Write whole aligned pages of the output with O_DIRECT, past the page
+    // cache, where the file system allows it (io::adopt_fd_direct).
+    bool direct_io = true;
     OpenPolicy policy;
     ConvertOptions pipeline;
     DriverList drivers = formats::all();
@@ -84,6 +87,7 @@ struct ConvertSummary {
     ConvertStats stats;
     std::vector<OutputFile> files; // the main output first
     uint64_t output_size = 0;      // sum of the files' sizes
+    uint64_t direct_bytes = 0;     // bytes written with O_DIRECT, past the page cache
     std::vector<std::string> warnings;
 };
 

@@ -59,7 +59,8 @@ Result<File*> OutputSet::create(const std::string& path) {
             }
             return fail(Errc::io, "{}: cannot create output: {}", path, std::strerror(errno));
         }
-        m_entries.push_back({path, temp, adopt_fd(fd, path)});
+        m_entries.push_back(
+            {path, temp, m_direct ? adopt_fd_direct(fd, path) : adopt_fd(fd, path)});
         return m_entries.back().file.get();
     }
     return fail(Errc::io, "{}: cannot create a unique temporary name", path);

@@ -19,7 +19,9 @@ class OutputSet {
 public:
     // `force` allows replacing existing targets; otherwise an existing target
     // is an error, both at create() and (race-free) at commit().
-    explicit OutputSet(bool force = false) : m_force(force) {}
+    // `direct`: outputs write aligned pages past the page cache (adopt_fd_direct).
+    explicit OutputSet(bool force = false, bool direct = false)
+        : m_force(force), m_direct(direct) {}
     OutputSet(const OutputSet&) = delete;
     OutputSet& operator=(const OutputSet&) = delete;
     ~OutputSet();
@@ -33,6 +35,15 @@ public:
 
     // Unlinks every temporary file (also done by the destructor).
     void abandon();
+
+    // Bytes the outputs wrote with O_DIRECT so far.
+    uint64_t direct_bytes() const {
+        uint64_t n = 0;
+        for (const auto& e : m_entries) {
+            n += e.file->direct_bytes();
+        }
+        return n;
+    }
 
     // The final paths of the outputs created so far, in creation order.
     std::vector<std::string> targets() const {
@@ -50,6 +61,7 @@ private:
         std::unique_ptr<File> file;
     };
     bool m_force;
+    bool m_direct;
     bool m_committed = false;
     std::vector<Entry> m_entries;
 };

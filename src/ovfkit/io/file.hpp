@@ -41,6 +41,11 @@ public:
     virtual Result<uint64_t> next_data(uint64_t offset);
     virtual Result<uint64_t> next_hole(uint64_t offset);
 
+    // True when whole aligned pages are written with O_DIRECT, past the page
+    // cache (see adopt_fd_direct); direct_bytes() counts the bytes so written.
+    virtual bool direct_writes() const { return false; }
+    virtual uint64_t direct_bytes() const { return 0; }
+
     // Makes [offset, offset+length) read as zeros without writing data where
     // the storage allows (hole punching); the default writes zeros.
     virtual Result<void> write_zeroes(uint64_t offset, uint64_t length);
@@ -55,6 +60,14 @@ Result<std::unique_ptr<File>> open_read(const std::string& path);
 
 // Wraps an already-open descriptor (takes ownership).
 std::unique_ptr<File> adopt_fd(int fd, std::string name);
+
+// As adopt_fd, for an output: writes whose offset, length and buffer address
+// are multiples of the page size (and of the file system's direct I/O
+// alignment) go through a second O_DIRECT descriptor, past the page cache;
+// everything else, and everything on file systems without direct I/O, is
+// written as usual. A conversion then does not evict the host's page cache
+// and its final fsync has little left to flush.
+std::unique_ptr<File> adopt_fd_direct(int fd, std::string name);
 
 // Opens names strictly beneath one directory: one path component, no "..",
 // no symlinks, regular files only (openat2 RESOLVE_BENEATH|NO_SYMLINKS, with a

@@ -61,6 +61,34 @@ for entry in "${formats[@]}"; do
   qemu-img compare -q -f raw -F raw "$T/src.raw" "$T/b-$name.raw" || fail "$name -> raw differs"
 done
 
+# Outputs are written in whole pages with O_DIRECT where the file system
+# does direct I/O, through the page cache with --buffered: same bytes.
+direct_ok=$(python3 - "$T" <<'PY'
+import os, sys
+try:
+    fd = os.open(os.path.join(sys.argv[1], "probe"), os.O_WRONLY | os.O_CREAT | os.O_DIRECT)
+    os.close(fd); print(1)
+except OSError:
+    print(0)
+PY
+)
+for fmt in raw qcow2; do
+  for mode in direct buffered; do
+    flag=(); [[ $mode == buffered ]] && flag=(--buffered)
+    expect_rc 0 "$OVFKIT" disk convert -f raw -O "$fmt" --json "${flag[@]}" "$T/src.raw" "$T/$mode.$fmt"
+    python3 - "$T/out" "$mode" "$direct_ok" <<'PY' || fail "direct_bytes of $fmt ($mode): $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+if sys.argv[2] == "direct" and sys.argv[3] == "1":
+    assert 0 < d["direct_bytes"] <= d["bytes_written"], d
+else:
+    assert d["direct_bytes"] == 0, d
+PY
+  done
+  cmp "$T/direct.$fmt" "$T/buffered.$fmt" || fail "$fmt: direct and --buffered outputs differ"
+done
+qemu-img compare -q -f raw -F raw "$T/src.raw" "$T/direct.raw" || fail "direct raw output differs"
+
 # -q prints nothing; without a terminal there is no progress bar either.
 expect_rc 0 "$OVFKIT" disk convert -q -f raw -O vhdx "$T/src.raw" "$T/q.vhdx"
 [[ ! -s $T/out && ! -s $T/err ]] || fail "-q printed something"

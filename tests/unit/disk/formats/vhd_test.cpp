@@ -275,6 +275,23 @@ TEST(Vhd, FooterCopiesAreIdenticalAndChecksummed) {
     EXPECT_EQ(f.unique_id[6] >> 4, 4);
 }
 
+TEST(Vhd, BlockDataStartsOn4KiBBoundaries) {
+    // 3 MiB: two 2 MiB blocks. Each BAT entry names the block's bitmap
+    // sector; the data after that bitmap must start on a 4 KiB boundary, and
+    // blocks must not overlap.
+    auto bytes = small_dynamic();
+    uint64_t previous_end = 1536 + 512; // the BAT of 2 entries, one sector
+    for (size_t i = 0; i < 2; ++i) {
+        uint32_t sector = get_be32(bytes, 1536 + 4 * i);
+        ASSERT_NE(sector, 0xFFFFFFFFu) << "block " << i;
+        uint64_t bitmap = uint64_t{sector} * 512;
+        EXPECT_EQ((bitmap + 512) % 4096, 0u) << "block " << i << " bitmap at " << bitmap;
+        EXPECT_GE(bitmap, previous_end) << "block " << i;
+        previous_end = bitmap + 512 + 2 * k_mib;
+    }
+    EXPECT_EQ(bytes.size(), previous_end + 512); // then only the footer
+}
+
 // --- footer fallback and probing -----------------------------------------
 
 TEST(Vhd, BadTailFooterFallsBackToTheCopyWithAWarning) {
@@ -356,10 +373,10 @@ TEST(VhdHostile, Truncated) {
     // Cut after the first block's bitmap: the tail footer is gone, the copy
     // at offset 0 is used, and block 0 no longer fits in the file.
     auto bytes = small_dynamic();
-    bytes.resize(2048 + 512 + 4096);
+    bytes.resize(7680 + 512 + 4096);
     EXPECT_EQ(open_error(bytes, &code),
-              "disk.vhd: BAT entry 0 at offset 1536: block at offset 2048 extends beyond the end "
-              "of the file (6656 bytes)");
+              "disk.vhd: BAT entry 0 at offset 1536: block at offset 7680 extends beyond the end "
+              "of the file (12288 bytes)");
     EXPECT_EQ(code, Errc::invalid);
 }
 
