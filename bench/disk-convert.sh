@@ -2,9 +2,11 @@
 # bench/disk-convert.sh [WORKDIR]
 # Times `ovfkit disk convert` against `qemu-img convert` side by side, on the
 # same machine in the same run, and prints ratios (qemu-img time / ovfkit time,
-# so > 1 means ovfkit is faster) and output sizes. Each time is the best of
-# BENCH_RUNS (default 3) runs, the tools alternating. BENCH_OUTDIR puts the
-# outputs elsewhere (e.g. /dev/shm); BENCH_SKIP_BIG=1 skips the 64 GiB run.
+# so > 1 means ovfkit is faster) and output sizes. Each case runs BENCH_RUNS
+# (default 5) times, the tools alternating; the median and the best time are
+# reported. BENCH_OUTDIR puts the outputs elsewhere (e.g. /dev/shm);
+# BENCH_CASES="raw:vhd-fixed vhdx:raw" picks cases; BENCH_SKIP_BIG=1 skips the
+# 64 GiB run.
 #
 # The image is 8 GiB virtual with about 2 GiB of data, in runs of: zeros that
 # are stored (the converter must detect them), text-like compressible data and
@@ -56,6 +58,11 @@ declare -A qfmt=([raw]=raw [qcow2]=qcow2 [vhdx]=vhdx [vmdk-stream]=vmdk [vhd-fix
 declare -A qopt=([raw]="" [qcow2]="" [vhdx]="" [vmdk-stream]="-o subformat=streamOptimized"
                  [vhd-fixed]="-o subformat=fixed,force_size=on")
 cases=("raw vmdk-stream" "qcow2 vhdx" "vmdk-stream qcow2" "raw vhd-fixed" "vhdx raw")
+# BENCH_CASES="qcow2:vhdx raw:vhd-fixed" runs only those.
+if [[ -n ${BENCH_CASES:-} ]]; then
+  cases=()
+  for c in $BENCH_CASES; do cases+=("${c/:/ }"); done
+fi
 
 have_format() { "$ovfkit" version --json | python3 -c "
 import json,sys; sys.exit(0 if any(f['name']=='$1' and f['write'] for f in json.load(sys.stdin)['disk_formats']) else 1)"; }
@@ -66,7 +73,7 @@ for f in qcow2 vhdx vmdk-stream; do
 done
 sync
 
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 # BENCH_OUTDIR=/dev/shm writes the outputs to memory: the copy itself, without
 # the disk's write-back in the way.
 outdir=${BENCH_OUTDIR:-$work}
@@ -75,7 +82,10 @@ outdir=${BENCH_OUTDIR:-$work}
 # page cache. Both are timed to the same point: the output on disk.
 qemu_durable='qemu-img convert "$@" && sync "${@: -1}"'
 
-best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+# The median and the best of a list of times.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+best() { printf '%s\n' "$@" | sort -g | head -1; }
 
 timed() { # timed OUT_PREFIX CMD... -> prints "seconds maxrss_kib"
   local prefix=$1; shift
@@ -84,33 +94,36 @@ timed() { # timed OUT_PREFIX CMD... -> prints "seconds maxrss_kib"
   cat "$prefix.time"
 }
 
-printf '%-22s %10s %10s %7s %12s %12s %9s\n' case qemu-img ovfkit ratio qemu-size ovfkit-size size-diff
+printf '%-22s %10s %10s %7s %10s %10s %7s %12s %12s %9s\n' case qemu-med ovfkit-med ratio \
+  qemu-best ovfkit-best ratio qemu-size ovfkit-size size-diff
 for c in "${cases[@]}"; do
   read -r from to <<<"$c"
   if ! have_format "$from" || ! have_format "$to"; then
     printf '%-22s skipped: ovfkit lacks a format\n' "$from->$to"; continue
   fi
   in="$work/source.$from"; [[ $from == raw ]] && in=$src
-  # Best of $runs, the two tools alternating, each starting after the previous
+  # $runs runs, the two tools alternating, each starting after the previous
   # output was written back, so page-cache writeback of one run does not land
   # in the other's time.
-  qt= ot=
+  qts=() ots=()
   for ((i = 0; i < runs; i++)); do
     rm -f "$outdir/q.out" "$outdir/o.out"; sync
     read -r t _ < <(timed "$work/q" bash -c "$qemu_durable" _ -f "${qfmt[$from]}" -O "${qfmt[$to]}" ${qopt[$to]} "$in" "$outdir/q.out")
-    qt=$(best "$qt" "$t")
+    qts+=("$t")
     sync
     [[ $i -lt $((runs - 1)) ]] && rm -f "$outdir/q.out"
     read -r t _ < <(timed "$work/o" "$ovfkit" disk convert -q -f "$from" -O "$to" "$in" "$outdir/o.out")
-    ot=$(best "$ot" "$t")
+    ots+=("$t")
     sync
     [[ $i -lt $((runs - 1)) ]] && rm -f "$outdir/o.out"
   done
   qs=$(du -k "$outdir/q.out" | cut -f1); os=$(du -k "$outdir/o.out" | cut -f1)
   qemu-img compare -q -f "${qfmt[$to]}" -F "${qfmt[$to]}" "$outdir/q.out" "$outdir/o.out" \
     || echo "WARNING: outputs of $from->$to differ in content" >&2
-  awk -v c="$from->$to" -v qt="$qt" -v ot="$ot" -v qs="$qs" -v os="$os" 'BEGIN {
-    printf "%-22s %9.2fs %9.2fs %6.2fx %10d K %10d K %+8.1f%%\n", c, qt, ot, qt/ot, qs, os, (os-qs)*100/qs }'
+  awk -v c="$from->$to" -v qm="$(median "${qts[@]}")" -v om="$(median "${ots[@]}")" \
+      -v qb="$(best "${qts[@]}")" -v ob="$(best "${ots[@]}")" -v qs="$qs" -v os="$os" 'BEGIN {
+    printf "%-22s %9.2fs %9.2fs %6.2fx %9.2fs %9.2fs %6.2fx %10d K %10d K %+8.1f%%\n",
+      c, qm, om, qm/om, qb, ob, qb/ob, qs, os, (os-qs)*100/qs }'
 done
 
 [[ ${BENCH_SKIP_BIG:-0} == 1 ]] && exit 0

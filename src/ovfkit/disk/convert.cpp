@@ -1,8 +1,11 @@
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
@@ -41,13 +44,16 @@ struct Work {
     std::vector<Extent> pieces; // the chunk's map, when the parallel stage reads it
 };
 
-// At most `tokens` Work objects exist; oneTBB never has more items in flight.
+// At most `limit` Work objects exist: the chunks in the oneTBB pipeline
+// (its tokens) plus those queued for the writer thread. acquire() waits
+// while all are in use.
 class WorkPool {
 public:
-    explicit WorkPool(size_t buffer_size) : m_buffer_size(buffer_size) {}
+    WorkPool(size_t buffer_size, size_t limit) : m_buffer_size(buffer_size), m_limit(limit) {}
 
     Work* acquire() {
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
+        m_released.wait(lock, [&] { return !m_free.empty() || m_all.size() < m_limit; });
         if (m_free.empty()) {
             m_all.push_back(std::make_unique<Work>());
             m_all.back()->buffer = AlignedBuffer(m_buffer_size);
@@ -65,13 +71,18 @@ public:
 
     void release(Work* w) {
         w->chunk.encoded.reset();
-        std::lock_guard lock(m_mutex);
-        m_free.push_back(w);
+        {
+            std::lock_guard lock(m_mutex);
+            m_free.push_back(w);
+        }
+        m_released.notify_one();
     }
 
 private:
     size_t m_buffer_size;
+    size_t m_limit;
     std::mutex m_mutex;
+    std::condition_variable m_released;
     std::vector<std::unique_ptr<Work>> m_all;
     std::vector<Work*> m_free;
 };
@@ -188,6 +199,42 @@ private:
     std::atomic<bool> m_failed{false};
 };
 
+// Chunks on their way from the pipeline to the writer thread, in order.
+class WriteQueue {
+public:
+    void push(Work* w) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_items.push_back(w);
+        }
+        m_changed.notify_one();
+    }
+    void close() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_closed = true;
+        }
+        m_changed.notify_one();
+    }
+    // The next chunk, or nullptr once closed and drained.
+    Work* pop() {
+        std::unique_lock lock(m_mutex);
+        m_changed.wait(lock, [&] { return !m_items.empty() || m_closed; });
+        if (m_items.empty()) {
+            return nullptr;
+        }
+        Work* w = m_items.front();
+        m_items.pop_front();
+        return w;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<Work*> m_items;
+    bool m_closed = false;
+};
+
 } // namespace
 
 Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOptions& options) {
@@ -213,11 +260,14 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
     stats.threads = options.threads != 0
                         ? options.threads
                         : static_cast<unsigned>(std::max(1, tbb::info::default_concurrency()));
+    // Half the buffer budget for chunks in the pipeline, half for chunks
+    // waiting at the writer.
     stats.tokens = static_cast<unsigned>(std::clamp<uint64_t>(
-        std::min<uint64_t>(uint64_t{2} * stats.threads, k_buffer_budget / chunk), 2, k_max_tokens));
+        std::min<uint64_t>(uint64_t{2} * stats.threads, k_buffer_budget / 2 / chunk), 2,
+        k_max_tokens));
 
     MapCursor cursor(in, size, chunk * k_window_chunks);
-    WorkPool pool(static_cast<size_t>(chunk));
+    WorkPool pool(static_cast<size_t>(chunk), size_t{2} * stats.tokens);
     FirstError error;
     uint64_t pos = 0;
     const auto cancelled = [&] {
@@ -313,30 +363,48 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
         return w;
     };
 
-    // Stage 3: in ascending order into the writer.
-    auto consume = [&](Work* w) {
-        stats.bytes_read += w->read;
-        if (!error.failed() && !w->skip) {
-            if (auto r = out.write(w->chunk); !r) {
-                error.set(std::move(r).error());
-            } else {
-                stats.bytes_written += w->data_bytes;
-                stats.chunks += 1;
+    // The writer thread: chunks in ascending order into the writer. Writes
+    // block on the output device (direct I/O waits for it), so they get a
+    // thread of their own and the workers keep reading and encoding ahead.
+    WriteQueue queue;
+    auto write_all = [&] {
+        while (Work* w = queue.pop()) {
+            stats.bytes_read += w->read;
+            if (!error.failed() && !w->skip) {
+                if (auto r = out.write(w->chunk); !r) {
+                    error.set(std::move(r).error());
+                } else {
+                    stats.bytes_written += w->data_bytes;
+                    stats.chunks += 1;
+                }
+            }
+            stats.zero_bytes += w->read - std::min(w->read, w->data_bytes);
+            uint64_t done = w->offset + w->length;
+            pool.release(w);
+            if (options.progress && !error.failed()) {
+                options.progress(done, size);
             }
         }
-        stats.zero_bytes += w->read - std::min(w->read, w->data_bytes);
-        uint64_t done = w->offset + w->length;
-        pool.release(w);
-        if (options.progress && !error.failed()) {
-            options.progress(done, size);
-        }
     };
+
+    // Stage 3: hands chunks to the writer thread in ascending order.
+    auto consume = [&](Work* w) { queue.push(w); };
 
     {
         std::optional<tbb::global_control> more_threads;
         if (stats.threads > static_cast<unsigned>(tbb::info::default_concurrency())) {
             more_threads.emplace(tbb::global_control::max_allowed_parallelism, stats.threads);
         }
+        std::thread writer(write_all);
+        // The writer thread is joined on every way out, exceptions included.
+        struct JoinWriter {
+            WriteQueue& queue;
+            std::thread& thread;
+            ~JoinWriter() {
+                queue.close();
+                thread.join();
+            }
+        } join_writer{queue, writer};
         tbb::task_arena arena(static_cast<int>(stats.threads));
         arena.execute([&] {
             tbb::parallel_pipeline(

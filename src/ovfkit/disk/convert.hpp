@@ -1,19 +1,23 @@
 // The conversion pipeline: any reader into any writer.
 //
-//   serial, in order      parallel                     serial, in order
-//   walk the map, read ─► zero test per granule, ──────► writer.write()
+//   oneTBB pipeline                                              writer thread
+//   serial, in order      parallel                    serial     in order
+//   walk the map, read ─► zero test per granule, ───► queue ───► writer.write()
 //   data extents          writer.encode() (compress)
 //
 // The input stage walks the reader's allocation map window by window and cuts
 // the guest disk into chunks aligned to the writer's granularity. Chunks that
 // hold no data extent are never produced, and unallocated or zero extents
 // inside a chunk are never read (their bytes are zero-filled in the buffer).
+// Readers that allow concurrent reads are read in the parallel stage instead.
 // The middle stage splits each chunk into runs of data and all-zero granules
 // (the writer's granularity) and runs encode(); a chunk that turns out to be
-// all zeros is dropped. The last stage hands chunks to write() in ascending
-// offset order. A fixed number of chunks is in flight (oneTBB tokens, each
-// with one reusable buffer), so memory is bounded by the chunk size, not by
-// the disk size.
+// all zeros is dropped. The last stage queues chunks, in ascending offset
+// order, for one writer thread: writes wait on the output device, and on
+// their own thread they do not hold up a worker. A fixed number of chunks
+// exists (oneTBB tokens plus as many waiting at the writer, each with one
+// reusable page-aligned buffer), so memory is bounded by the chunk size, not
+// by the disk size.
 //
 // The chunking depends only on the disk and the writer, never on the number
 // of threads or on timing, so the output is byte for byte the same whatever

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "formats/image_helpers.hpp"
 #include "test_disks.hpp"
@@ -244,6 +245,80 @@ void read_error_leaves_no_file(bool concurrent) {
         EXPECT_EQ(files_in(dir.path()).size(), 1u); // the temporary file
     }
     EXPECT_TRUE(files_in(dir.path()).empty());
+}
+
+// A writer that records what it got, can be slow, and fails at a given write.
+class ProbeWriter final : public DiskWriter {
+public:
+    WriterCaps capabilities() const override { return {.sequential_only = true}; }
+    Result<void> write(const Chunk& chunk) override {
+        if (delay.count() > 0) {
+            std::this_thread::sleep_for(delay);
+        }
+        if (++writes == fail_at) {
+            return fail(Errc::io, "out.img: write at offset {} failed: No space left on device",
+                        chunk.offset);
+        }
+        offsets.push_back(chunk.offset);
+        max_read_ahead = std::max(max_read_ahead, reader->bytes_read.load() - chunk.offset);
+        return {};
+    }
+    Result<void> finish() override {
+        finished = true;
+        return {};
+    }
+
+    SyntheticDisk* reader = nullptr;
+    std::chrono::milliseconds delay{0};
+    uint64_t fail_at = 0;
+    uint64_t writes = 0;
+    uint64_t max_read_ahead = 0; // guest bytes read beyond the chunk being written
+    std::vector<uint64_t> offsets;
+    bool finished = false;
+};
+
+TEST(Convert, WriterErrorStopsThePipeline) {
+    const uint64_t size = 1024 * k_mib;
+    for (bool concurrent : {false, true}) {
+        SCOPED_TRACE(concurrent ? "parallel reads" : "serial reads");
+        SyntheticDisk in(size, {{0, size, ExtentKind::data, 3}});
+        in.concurrent = concurrent;
+        ProbeWriter out;
+        out.reader = &in;
+        out.fail_at = 3;
+        ConvertOptions o;
+        o.threads = 4;
+        o.chunk_size = 64 * 1024;
+        auto s = copy_disk(in, out, o);
+        ASSERT_FALSE(s);
+        EXPECT_EQ(s.error().code, Errc::io);
+        EXPECT_EQ(s.error().message,
+                  "out.img: write at offset 131072 failed: No space left on device");
+        EXPECT_FALSE(out.finished);
+        // The pipeline stops soon after: a few chunks in flight, not the disk.
+        EXPECT_LT(in.bytes_read.load(), 64 * 64 * 1024u);
+    }
+}
+
+TEST(Convert, ReadingAheadOfASlowWriterIsBounded) {
+    const uint64_t size = 64 * k_mib;
+    SyntheticDisk in(size, {{0, size, ExtentKind::data, 5}});
+    in.concurrent = true;
+    ProbeWriter out;
+    out.reader = &in;
+    out.delay = std::chrono::milliseconds(2);
+    ConvertOptions o;
+    o.threads = 4;
+    o.chunk_size = 256 * 1024;
+    auto s = copy_disk(in, out, o);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_TRUE(out.finished);
+    ASSERT_EQ(out.offsets.size(), size / o.chunk_size);
+    EXPECT_TRUE(std::is_sorted(out.offsets.begin(), out.offsets.end()));
+    // Chunks exist only as the pipeline's tokens plus as many queued at the
+    // writer, so the reader is at most 2 x tokens chunks ahead of the write.
+    EXPECT_GT(out.max_read_ahead, 0u);
+    EXPECT_LE(out.max_read_ahead, uint64_t{2} * s->tokens * o.chunk_size);
 }
 
 TEST(Convert, CancellationStopsBetweenChunks) {
