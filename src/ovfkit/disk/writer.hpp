@@ -32,6 +32,11 @@ struct Chunk {
     std::unique_ptr<EncodedChunk> encoded; // set by DiskWriter::encode, may stay null
 };
 
+// The granularity of formats that store data at any sector: all-zero runs
+// are found per 4 KiB (qemu-img's default -S 4k), which keeps outputs sparse
+// and keeps data writes in whole pages, so they can go past the page cache.
+inline constexpr uint64_t k_page_granularity = 4096;
+
 struct WriterCaps {
     bool sequential_only = false; // write() must see strictly ascending offsets
     uint64_t granularity = 512;   // chunk and run boundaries are multiples of this

@@ -29,7 +29,7 @@ namespace ovfkit::disk::formats {
 
 namespace {
 
-constexpr uint64_t k_granularity = 4096;
+constexpr uint64_t k_granularity = k_page_granularity;
 
 class RawReader final : public DiskReader {
 public:

@@ -320,7 +320,7 @@ public:
         // Dynamic images append whole blocks in order; fixed ones take data
         // anywhere.
         if (m_fixed) {
-            return WriterCaps{.sequential_only = false, .granularity = k_sector};
+            return WriterCaps{.sequential_only = false, .granularity = k_page_granularity};
         }
         return WriterCaps{.sequential_only = true, .granularity = k_block_size};
     }

@@ -247,7 +247,7 @@ public:
         : m_file(file), m_path(std::move(path)), m_size(size), m_footer(footer) {}
 
     WriterCaps capabilities() const override {
-        return WriterCaps{.sequential_only = false, .granularity = k_sector};
+        return WriterCaps{.sequential_only = false, .granularity = k_page_granularity};
     }
 
     Result<void> write(const Chunk& chunk) override {

@@ -92,7 +92,7 @@ public:
     }
 
     WriterCaps capabilities() const override {
-        return {.sequential_only = false, .granularity = k_sector_size};
+        return {.sequential_only = false, .granularity = k_page_granularity};
     }
 
     Result<void> write(const Chunk& chunk) override {

@@ -20,7 +20,7 @@ public:
         : m_descriptor(descriptor), m_flat(flat), m_text(std::move(text)), m_size(size) {}
 
     WriterCaps capabilities() const override {
-        return WriterCaps{.sequential_only = false, .granularity = k_sector};
+        return WriterCaps{.sequential_only = false, .granularity = k_page_granularity};
     }
 
     Result<void> write(const Chunk& chunk) override {
