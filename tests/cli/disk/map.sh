@@ -50,4 +50,23 @@ assert sum(e["length"] for e in m) == 10 << 20' "$T/out" || fail "raw map"
 : >"$T/empty.raw"
 expect_rc 0 "$OVFKIT" disk map -f raw --json "$T/empty.raw"
 python3 -c 'import json, sys; assert json.load(open(sys.argv[1])) == []' "$T/out" || fail "empty map"
+# A table that breaks past the first 64 MiB window: what was mapped is
+# printed, then the error; the JSON array stays unclosed so that nobody
+# parses a partial map as a whole one.
+truncate -s 1536M "$T/far.raw"
+head -c 65536 /dev/urandom | dd of="$T/far.raw" bs=64k seek=10 conv=notrunc status=none
+head -c 65536 /dev/urandom | dd of="$T/far.raw" bs=1M seek=1300 conv=notrunc status=none
+qemu-img convert -q -f raw -O qcow2 "$T/far.raw" "$T/far.qcow2"
+python3 - "$T/far.qcow2" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(40); l1 = struct.unpack(">Q", f.read(8))[0]
+    f.seek(l1 + 16); f.write(struct.pack(">Q", (1 << 63) | (1 << 40)))  # L1[2]: 1 TiB out
+PY
+expect_rc 1 "$OVFKIT" disk map --json "$T/far.qcow2"
+grep -q '"offset": 655360, "length": 65536, "kind": "data"' "$T/out" || fail "partial map: $(cat "$T/out")"
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/out" 2>/dev/null \
+  && fail "a map cut short by an error parses as complete JSON"
+grep -q "L1 entry 2 at offset 0x30010: L2 table at 0x10000000000 lies outside the file" "$T/err" \
+  || fail "error: $(cat "$T/err")"
 echo "ok"
