@@ -23,3 +23,13 @@ if(OVFKIT_SANITIZE)
         -fsanitize=${OVFKIT_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(ovfkit_settings INTERFACE -fsanitize=${OVFKIT_SANITIZE})
 endif()
+# Fuzzing builds instrument the library itself for coverage and ASan/UBSan;
+# without this, libFuzzer sees only the fuzz target's own few lines.
+if(OVFKIT_BUILD_FUZZERS)
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "OVFKIT_BUILD_FUZZERS needs clang (-DCMAKE_CXX_COMPILER=clang++)")
+    endif()
+    target_compile_options(ovfkit_settings INTERFACE
+        -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+    target_link_options(ovfkit_settings INTERFACE -fsanitize=address,undefined)
+endif()
