@@ -367,23 +367,30 @@ Result<ConvertStats> copy_disk(DiskReader& in, DiskWriter& out, const ConvertOpt
     // block on the output device (direct I/O waits for it), so they get a
     // thread of their own and the workers keep reading and encoding ahead.
     WriteQueue queue;
+    // An exception must not escape the thread (std::terminate): it becomes
+    // the conversion's error, and the queue is still drained so that the
+    // input stage never waits for a chunk that will not come back.
     auto write_all = [&] {
         while (Work* w = queue.pop()) {
             stats.bytes_read += w->read;
-            if (!error.failed() && !w->skip) {
-                if (auto r = out.write(w->chunk); !r) {
-                    error.set(std::move(r).error());
-                } else {
-                    stats.bytes_written += w->data_bytes;
-                    stats.chunks += 1;
+            try {
+                if (!error.failed() && !w->skip) {
+                    if (auto r = out.write(w->chunk); !r) {
+                        error.set(std::move(r).error());
+                    } else {
+                        stats.bytes_written += w->data_bytes;
+                        stats.chunks += 1;
+                    }
                 }
+                if (options.progress && !error.failed()) {
+                    options.progress(w->offset + w->length, size);
+                }
+            } catch (const std::exception& e) {
+                error.set(
+                    Error{Errc::io, fmt::format("{}: writing the output: {}", in_name, e.what())});
             }
             stats.zero_bytes += w->read - std::min(w->read, w->data_bytes);
-            uint64_t done = w->offset + w->length;
             pool.release(w);
-            if (options.progress && !error.failed()) {
-                options.progress(done, size);
-            }
         }
     };
 

@@ -104,12 +104,16 @@ public:
                 m_direct_bytes.fetch_add(data.size(), std::memory_order_relaxed);
                 return {};
             }
-            if (n < 0 && errno != EINVAL && errno != EINTR) {
+            if (n < 0 && errno == EINVAL) {
+                // The file system refused this alignment after all: write
+                // everything through the page cache from now on.
+                m_direct_refused.store(true, std::memory_order_relaxed);
+            } else if (n < 0 && errno != EINTR) {
                 return fail(Errc::io, "{}: write of {} bytes at offset {} failed: {}", m_name,
                             data.size(), offset, os_error(errno));
             }
-            // EINVAL: the file system refused this alignment after all; a short
-            // write or EINTR: finish through the page cache (same bytes).
+            // EINVAL, EINTR or a short write: the whole range again through
+            // the page cache (the same bytes).
         }
         size_t done = 0;
         while (done < data.size()) {
@@ -168,7 +172,9 @@ public:
         return File::write_zeroes(offset, length);
     }
 
-    bool direct_writes() const override { return m_direct_fd >= 0; }
+    bool direct_writes() const override {
+        return m_direct_fd >= 0 && !m_direct_refused.load(std::memory_order_relaxed);
+    }
     uint64_t direct_bytes() const override {
         return m_direct_bytes.load(std::memory_order_relaxed);
     }
@@ -181,7 +187,8 @@ private:
     // lies wholly inside one direct write or is only ever written buffered.
     bool is_direct(std::span<const std::byte> data, uint64_t offset) const {
         const size_t a = m_direct_align;
-        return m_direct_fd >= 0 && !data.empty() && offset % a == 0 && data.size() % a == 0 &&
+        return m_direct_fd >= 0 && !m_direct_refused.load(std::memory_order_relaxed) &&
+               !data.empty() && offset % a == 0 && data.size() % a == 0 &&
                reinterpret_cast<uintptr_t>(data.data()) % a == 0;
     }
 
@@ -209,6 +216,7 @@ private:
     int m_direct_fd = -1;
     size_t m_direct_align = 4096;
     std::atomic<uint64_t> m_direct_bytes{0};
+    std::atomic<bool> m_direct_refused{false};
 };
 
 Result<void> require_regular(int fd, const std::string& name) {

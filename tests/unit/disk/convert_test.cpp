@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 #include "formats/image_helpers.hpp"
@@ -298,6 +299,27 @@ TEST(Convert, WriterErrorStopsThePipeline) {
         // The pipeline stops soon after: a few chunks in flight, not the disk.
         EXPECT_LT(in.bytes_read.load(), 64 * 64 * 1024u);
     }
+}
+
+TEST(Convert, AnExceptionOnTheWriterThreadBecomesTheError) {
+    const uint64_t size = 256 * k_mib;
+    SyntheticDisk in(size, {{0, size, ExtentKind::data, 7}});
+    ProbeWriter out;
+    out.reader = &in;
+    ConvertOptions o;
+    o.threads = 2;
+    o.chunk_size = 64 * 1024;
+    o.progress = [](uint64_t done, uint64_t) {
+        if (done > 10 * 64 * 1024) {
+            throw std::runtime_error("progress display failed");
+        }
+    };
+    auto s = copy_disk(in, out, o);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, Errc::io);
+    EXPECT_EQ(s.error().message, "synthetic.img: writing the output: progress display failed");
+    EXPECT_FALSE(out.finished);
+    EXPECT_LT(in.bytes_read.load(), size / 4); // stopped early, did not hang
 }
 
 TEST(Convert, ReadingAheadOfASlowWriterIsBounded) {
