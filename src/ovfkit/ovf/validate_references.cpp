@@ -53,7 +53,45 @@ enum class HrefKind { plain, subdirectory, unsafe };
 struct HrefCheck {
     HrefKind kind = HrefKind::plain;
     std::string why;
+    std::string member; // plain hrefs: the file name, %-escapes decoded
 };
+
+HrefCheck unsafe_href(std::string why) {
+    return {HrefKind::unsafe, std::move(why), {}};
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+// An href is a URI reference (RFC 3986): "disk%201.vmdk" names "disk 1.vmdk".
+// Returns false on a '%' not followed by two hex digits.
+bool percent_decode(std::string_view in, std::string& out) {
+    out.clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '%') {
+            out += in[i];
+            continue;
+        }
+        int hi = i + 2 < in.size() ? hex_value(in[i + 1]) : -1;
+        int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+    }
+    return true;
+}
 
 bool has_scheme(std::string_view href) {
     // RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
@@ -77,29 +115,36 @@ bool has_scheme(std::string_view href) {
 // packages flat (an OVA has no directories), so they are only a warning.
 HrefCheck check_href(std::string_view href) {
     if (href.empty()) {
-        return {HrefKind::unsafe, "is empty"};
+        return unsafe_href("is empty");
     }
     if (has_scheme(href)) {
-        return {HrefKind::unsafe,
-                "is a URL; ovfkit reads only files inside the package and never the network"};
+        return unsafe_href(
+            "is a URL; ovfkit reads only files inside the package and never the network");
     }
     if (href.front() == '/' || href.front() == '\\') {
-        return {HrefKind::unsafe, "is an absolute path; it must name a file inside the package"};
+        return unsafe_href("is an absolute path; it must name a file inside the package");
     }
     if (href.find('\\') != std::string_view::npos) {
-        return {HrefKind::unsafe, "has a backslash; use plain file names"};
+        return unsafe_href("has a backslash; use plain file names");
     }
     bool subdir = false;
     size_t start = 0;
+    std::string decoded;
     while (start <= href.size()) {
         size_t slash = href.find('/', start);
         std::string_view part = href.substr(
             start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-        if (part == "..") {
-            return {HrefKind::unsafe, "has a '..' segment that leaves the package"};
+        if (!percent_decode(part, decoded)) {
+            return unsafe_href(
+                "has a malformed %-escape (a '%' must be followed by two hex digits)");
         }
-        if (auto ok = io::check_member_name(part); !ok) {
-            return {HrefKind::unsafe, ok.error().message};
+        if (decoded == "..") {
+            return unsafe_href("has a '..' segment that leaves the package");
+        }
+        // Checked after decoding: "%2F" and "%00" must not smuggle a
+        // separator or a NUL into a file name.
+        if (auto ok = io::check_member_name(decoded); !ok) {
+            return unsafe_href(ok.error().message);
         }
         if (slash == std::string_view::npos) {
             break;
@@ -107,7 +152,10 @@ HrefCheck check_href(std::string_view href) {
         subdir = true;
         start = slash + 1;
     }
-    return {subdir ? HrefKind::subdirectory : HrefKind::plain, {}};
+    if (subdir) {
+        return {HrefKind::subdirectory, {}, {}};
+    }
+    return {HrefKind::plain, {}, std::move(decoded)};
 }
 
 // ${key} references resolve against the full property names, then (for
@@ -586,13 +634,15 @@ void check_files(Context& ctx) {
         return;
     }
     for (const auto& f : ctx.env.references.files) {
-        if (check_href(f.href).kind != HrefKind::plain) {
+        HrefCheck href = check_href(f.href);
+        if (href.kind != HrefKind::plain) {
             continue; // reported already; never touch such a name
         }
+        const std::string& name = href.member;
         uint32_t line = f.line.number;
         std::string problem;
         Result<std::optional<uint64_t>> actual =
-            f.chunk_size ? chunked_size(*pkg, f.href, problem) : pkg->size(f.href);
+            f.chunk_size ? chunked_size(*pkg, name, problem) : pkg->size(name);
         if (!actual) {
             ctx.error("OVF-FILE-004", line,
                       fmt::format("<File> {} {}: {}", quote(f.id), quote(f.href),
@@ -600,7 +650,7 @@ void check_files(Context& ctx) {
             continue;
         }
         if (!*actual) {
-            std::string what = f.chunk_size ? fmt::format("{}.000000000", f.href) : f.href;
+            std::string what = f.chunk_size ? fmt::format("{}.000000000", name) : name;
             if (pkg->complete) {
                 ctx.error(
                     "OVF-FILE-001", line,

@@ -366,6 +366,23 @@ TEST(OvfValidate, Hrefs) {
     expect_only(check(t), "OVF-HREF-002", Severity::warning, line_of(t, "<File "));
 }
 
+TEST(OvfValidate, HrefsArePercentDecodedBeforeTheyAreChecked) {
+    auto with_href = [](const std::string& href) {
+        return edit(k_base, "ovf:href=\"disk1.vmdk\"", "ovf:href=\"" + href + "\"");
+    };
+    EXPECT_EQ(dump(check(with_href("disk%201.vmdk"))), "");
+    // Escapes that decode to a separator, "..", NUL or a control character,
+    // and malformed escapes, are refused like their plain forms.
+    for (const char* href : {"..%2Fetc%2Fshadow", "%2e%2e/disk1.vmdk", "disk%00.vmdk",
+                             "disk%0a.vmdk", "a%5Cb.vmdk", "disk%zz.vmdk", "disk%2", "%3A"}) {
+        auto t = with_href(href);
+        expect_only(check(t), "OVF-HREF-001", Severity::error, line_of(t, "<File "));
+    }
+    auto f = check(with_href("disk%zz.vmdk"));
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_NE(f[0].message.find("malformed %-escape"), std::string::npos) << f[0].message;
+}
+
 std::vector<Finding> check_property(const std::string& property) {
     auto t = edit(k_base, "<Property ovf:key=\"hostname\" ovf:type=\"string\" ovf:value=\"vm\"/>",
                   property);
@@ -487,6 +504,16 @@ TEST(OvfValidate, PackageFileSizes) {
     EXPECT_EQ(dump(check(chunked, opts)), "");
     present.erase("disk1.vmdk.000000001");
     expect_only(check(chunked, opts), "OVF-FILE-003", Severity::error, file_line);
+
+    // The package is asked for the decoded name.
+    auto spaced = edit(k_base, "ovf:href=\"disk1.vmdk\"", "ovf:href=\"disk%201.vmdk\"");
+    present = {{"disk 1.vmdk", 1000}};
+    EXPECT_EQ(dump(check(spaced, opts)), "");
+    present = {{"disk%201.vmdk", 1000}};
+    auto missing = check(spaced, opts);
+    expect_only(missing, "OVF-FILE-001", Severity::error, file_line);
+    EXPECT_NE(missing[0].message.find("\"disk 1.vmdk\" is not in the package"), std::string::npos)
+        << missing[0].message;
 }
 
 TEST(OvfValidate, ParseFailuresAreFindingsAndRefusalsAreErrors) {
