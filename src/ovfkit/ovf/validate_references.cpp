@@ -53,11 +53,12 @@ enum class HrefKind { plain, subdirectory, unsafe };
 struct HrefCheck {
     HrefKind kind = HrefKind::plain;
     std::string why;
-    std::string member; // plain hrefs: the file name, %-escapes decoded
+    std::string member;           // plain hrefs: the file name, %-escapes decoded
+    bool literal_percent = false; // a '%' that starts no escape, taken literally
 };
 
 HrefCheck unsafe_href(std::string why) {
-    return {HrefKind::unsafe, std::move(why), {}};
+    return {HrefKind::unsafe, std::move(why), {}, false};
 }
 
 int hex_value(char c) {
@@ -128,15 +129,19 @@ HrefCheck check_href(std::string_view href) {
         return unsafe_href("has a backslash; use plain file names");
     }
     bool subdir = false;
+    bool literal_percent = false;
     size_t start = 0;
     std::string decoded;
     while (start <= href.size()) {
         size_t slash = href.find('/', start);
         std::string_view part = href.substr(
             start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        // Producers that do not escape (VirtualBox writes names as they
+        // are) can leave a '%' that starts no escape: such a segment is the
+        // literal name, and the validator says so.
         if (!percent_decode(part, decoded)) {
-            return unsafe_href(
-                "has a malformed %-escape (a '%' must be followed by two hex digits)");
+            decoded.assign(part);
+            literal_percent = true;
         }
         if (decoded == "..") {
             return unsafe_href("has a '..' segment that leaves the package");
@@ -153,9 +158,9 @@ HrefCheck check_href(std::string_view href) {
         start = slash + 1;
     }
     if (subdir) {
-        return {HrefKind::subdirectory, {}, {}};
+        return {HrefKind::subdirectory, {}, {}, literal_percent};
     }
-    return {HrefKind::plain, {}, std::move(decoded)};
+    return {HrefKind::plain, {}, std::move(decoded), literal_percent};
 }
 
 // ${key} references resolve against the full property names, then (for
@@ -220,6 +225,12 @@ void index_files(Context& ctx) {
                         fmt::format("<File> {} ovf:href {} is in a subdirectory; ovfkit "
                                     "packages are flat (an OVA has no directories), so it is not "
                                     "checked and cannot be packed as is",
+                                    quote(f.id), quote(f.href)));
+        }
+        if (href.literal_percent) {
+            ctx.warning("OVF-HREF-003", line,
+                        fmt::format("<File> {} ovf:href {} has a '%' that starts no %-escape; "
+                                    "it is taken literally (escape it as %25)",
                                     quote(f.id), quote(f.href)));
         }
         if (f.size) {
