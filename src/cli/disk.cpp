@@ -21,7 +21,7 @@ std::string format_names(FormatSet set) {
     return out;
 }
 
-void add_image_options(CLI::App& sub, ImageOptions& image, const std::string& positional,
+void add_image_options(CLI::App& sub, ops::ImageRef& image, const std::string& positional,
                        const std::string& format_flag) {
     sub.add_option(positional, image.path, "Disk image file")->required();
     if (!format_flag.empty()) {
@@ -36,22 +36,6 @@ void add_allow_parent_option(CLI::App& sub, bool& allow_parent) {
     sub.add_flag("--allow-parent", allow_parent,
                  "Follow backing/parent images the image names (single file names in its "
                  "directory only; needs -f)");
-}
-
-Result<disk::Image> open_image(const ImageOptions& image) {
-    disk::OpenImageOptions options;
-    options.format = image.format;
-    options.policy.allow_parent = image.allow_parent;
-    return disk::open_image(image.path, options);
-}
-
-void print_warnings(const std::vector<std::string>& warnings, const CommonOptions& common) {
-    if (common.quiet || common.json) {
-        return;
-    }
-    for (const auto& w : warnings) {
-        fmt::print(stderr, "ovfkit: warning: {}\n", terminal_safe(w));
-    }
 }
 
 void add_disk_command(CLI::App& app, Action& action) {

@@ -5,9 +5,8 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
-#include <ovfkit/disk/image.hpp>
+#include <ovfkit/ops/disk_image.hpp>
 
 #include <cli/command.hpp>
 
@@ -19,24 +18,11 @@ void add_disk_compare_command(CLI::App& disk, Action& action);
 void add_disk_check_command(CLI::App& disk, Action& action);
 void add_disk_map_command(CLI::App& disk, Action& action);
 
-// How one input image is named on the command line.
-struct ImageOptions {
-    std::string path;
-    std::string format;        // -f; empty: detect from the content
-    bool allow_parent = false; // --allow-parent
-};
-
 // Declares the IMAGE positional (required) and, when `format_flag` is set,
 // the format option (-f or -F).
-void add_image_options(CLI::App& sub, ImageOptions& image, const std::string& positional,
+void add_image_options(CLI::App& sub, ops::ImageRef& image, const std::string& positional,
                        const std::string& format_flag);
 void add_allow_parent_option(CLI::App& sub, bool& allow_parent);
-
-// Opens an image as the command line names it.
-Result<disk::Image> open_image(const ImageOptions& image);
-
-// Prints library warnings on stderr unless -q or --json.
-void print_warnings(const std::vector<std::string>& warnings, const CommonOptions& common);
 
 // Format names for --help: readable, writable, or writable with compression.
 enum class FormatSet { readable, writable, compressible };

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/base/units.hpp>
+#include <ovfkit/ops/disk_info.hpp>
 
 #include <cli/disk.hpp>
 #include <cli/output.hpp>
@@ -10,48 +11,25 @@ namespace ovfkit::cli {
 
 namespace {
 
-// The bytes of guest data stored, when they could be counted.
-struct Allocated {
-    uint64_t bytes = 0;
-    bool known = false;
-};
-
 struct InfoOptions {
     CommonOptions common;
-    ImageOptions image;
+    ops::DiskInfoOptions op;
 };
-
-nlohmann::json info_json(const disk::Image& image, const disk::DiskInfo& info,
-                         const Allocated& allocated) {
-    nlohmann::json j = {
-        {"filename", info.files.empty() ? "" : info.files.front()},
-        {"format", info.format},
-        {"detected", image.detected},
-        {"virtual_size", info.virtual_size},
-        {"allocated_size",
-         allocated.known ? nlohmann::json(allocated.bytes) : nlohmann::json(nullptr)},
-        {"cluster_size", info.cluster_size},
-        {"dirty", info.dirty},
-        {"parent", info.parent ? nlohmann::json(*info.parent) : nlohmann::json(nullptr)},
-        {"files", info.files},
-        {"warnings", image.warnings},
-    };
-    return j;
-}
 
 std::string size_text(uint64_t bytes) {
     return bytes < KiB ? fmt::format("{} B", bytes)
                        : fmt::format("{} ({} bytes)", format_size(bytes), bytes);
 }
 
-void print_text(const disk::Image& image, const disk::DiskInfo& info, const Allocated& allocated) {
+void print_text(const ops::DiskInfoReport& r) {
+    const disk::DiskInfo& info = r.info;
     auto line = [](std::string_view key, const std::string& value) {
         fmt::print("{:<15} {}\n", fmt::format("{}:", key), terminal_safe(value));
     };
     line("image", info.files.empty() ? std::string() : info.files.front());
-    line("format", image.detected ? info.format + " (detected)" : info.format);
+    line("format", r.detected ? info.format + " (detected)" : info.format);
     line("virtual size", size_text(info.virtual_size));
-    line("allocated size", allocated.known ? size_text(allocated.bytes) : "unknown");
+    line("allocated size", r.allocated_size ? size_text(*r.allocated_size) : "unknown");
     line("cluster size", info.cluster_size == 0 ? "-" : size_text(info.cluster_size));
     line("dirty", info.dirty ? "yes" : "no");
     line("parent", info.parent ? *info.parent : "-");
@@ -60,42 +38,29 @@ void print_text(const disk::Image& image, const disk::DiskInfo& info, const Allo
     }
 }
 
+int run(const InfoOptions& o) {
+    auto report = ops::disk_info(o.op);
+    if (!report) {
+        return report_error(report.error(), o.common.json);
+    }
+    print_warnings(report->findings, o.common.quiet, o.common.json);
+    if (o.common.json) {
+        print_json(ops::to_json(*report));
+    } else {
+        print_text(*report);
+    }
+    return 0;
+}
+
 } // namespace
 
 void add_disk_info_command(CLI::App& disk, Action& action) {
     auto* sub = disk.add_subcommand("info", "Show the format, sizes and files of a disk image");
     auto opts = std::make_shared<InfoOptions>();
-    add_image_options(*sub, opts->image, "IMAGE", "-f,--format");
-    add_allow_parent_option(*sub, opts->image.allow_parent);
+    add_image_options(*sub, opts->op.image, "IMAGE", "-f,--format");
+    add_allow_parent_option(*sub, opts->op.image.allow_parent);
     add_common_options(*sub, opts->common);
-    sub->final_callback([opts, &action] {
-        action = [opts] {
-            auto image = open_image(opts->image);
-            if (!image) {
-                return report_error(image.error(), opts->common.json);
-            }
-            disk::DiskInfo info = image->reader->info();
-            Allocated allocated{info.allocated_size, true};
-            if (info.allocated_size == 0) {
-                // Not counted when opening (qcow2): sum the map. A damaged
-                // map leaves the size unknown; the rest is still worth showing.
-                auto sum = disk::data_bytes(*image->reader);
-                if (sum) {
-                    allocated.bytes = *sum;
-                } else {
-                    allocated.known = false;
-                    image->warnings.push_back("allocated size unknown: " + sum.error().message);
-                }
-            }
-            print_warnings(image->warnings, opts->common);
-            if (opts->common.json) {
-                print_json(info_json(*image, info, allocated));
-            } else {
-                print_text(*image, info, allocated);
-            }
-            return 0;
-        };
-    });
+    sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }
 
 } // namespace ovfkit::cli

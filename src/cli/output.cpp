@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <ovfkit/ops/json.hpp>
+
 #include <cli/output.hpp>
 
 namespace ovfkit::cli {
@@ -10,9 +12,7 @@ namespace ovfkit::cli {
 int report_error(const Error& error, bool json) {
     int code = static_cast<int>(error.code);
     if (json) {
-        print_json(
-            {{"error",
-              {{"code", errc_name(error.code)}, {"exit_code", code}, {"message", error.message}}}});
+        print_json(ops::failure_json(error));
     } else {
         std::fflush(stdout);
         fmt::print(stderr, "ovfkit: error: {}\n", terminal_safe(error.message));
@@ -71,14 +71,6 @@ std::string terminal_safe(std::string_view text) {
     return out;
 }
 
-nlohmann::json finding_json(const Finding& f) {
-    return {{"severity", severity_name(f.severity)},
-            {"code", f.code},
-            {"message", f.message},
-            {"file", f.file},
-            {"line", f.line}};
-}
-
 std::string finding_text(const Finding& f) {
     std::string where;
     if (!f.file.empty()) {
@@ -86,6 +78,16 @@ std::string finding_text(const Finding& f) {
     }
     return terminal_safe(
         fmt::format("{}{}: {} [{}]", where, severity_name(f.severity), f.message, f.code));
+}
+
+void print_warnings(const std::vector<Finding>& findings, bool quiet, bool json) {
+    if (quiet || json) {
+        return;
+    }
+    for (const auto& f : findings) {
+        fmt::print(stderr, "ovfkit: {}: {} [{}]\n", severity_name(f.severity),
+                   terminal_safe(f.message), terminal_safe(f.code));
+    }
 }
 
 } // namespace ovfkit::cli

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,10 +25,11 @@ void print_json(const nlohmann::json& doc);
 // (SECURITY.md R22).
 std::string terminal_safe(std::string_view text);
 
-// The JSON form of a finding: {severity, code, message, file, line}.
-nlohmann::json finding_json(const Finding& finding);
-
 // "file:line: severity: message [code]", terminal-safe.
 std::string finding_text(const Finding& finding);
+
+// Prints warning findings on stderr ("ovfkit: warning: ... [CODE]") unless
+// `quiet`; with --json they are in the document instead.
+void print_warnings(const std::vector<Finding>& findings, bool quiet, bool json);
 
 } // namespace ovfkit::cli

@@ -94,4 +94,10 @@ void ProgressBar::finish(bool success) {
     m_active = false;
 }
 
+void attach(ProgressBar& bar, ops::JobControl& control) {
+    if (bar.active()) {
+        control.progress = [&bar](const ops::Progress& p) { bar.update(p.done, p.total); };
+    }
+}
+
 } // namespace ovfkit::cli

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include <ovfkit/ops/job.hpp>
+
 namespace ovfkit::cli {
 
 class ProgressBar {
@@ -44,5 +46,8 @@ private:
     uint64_t m_done = 0;
     uint64_t m_total = 0;
 };
+
+// Feeds the operation's progress reports to `bar` when it is drawn.
+void attach(ProgressBar& bar, ops::JobControl& control);
 
 } // namespace ovfkit::cli

@@ -7,8 +7,7 @@
 // document is looked at, so there are no findings beyond the refusal.
 #include <fmt/format.h>
 
-#include <ovfkit/ovf/validate.hpp>
-#include <ovfkit/package/source.hpp>
+#include <ovfkit/ops/validate.hpp>
 
 #include <cli/commands.hpp>
 #include <cli/output.hpp>
@@ -19,85 +18,37 @@ namespace {
 
 struct ValidateOptions {
     CommonOptions common;
-    std::string source;
-    bool schema = false;
-    bool strict = false;
+    ops::ValidateOptions op;
 };
 
-nlohmann::json findings_json(const Diagnostics& diag) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& f : diag.findings()) {
-        out.push_back(finding_json(f));
-    }
-    return out;
-}
-
-int refuse(const ValidateOptions& opts, const Error& error, const Diagnostics& notes) {
-    if (!opts.common.json) {
-        for (const auto& f : notes.findings()) {
-            fmt::print("{}\n", finding_text(f));
+void print_text(const ValidateOptions& opts, const ops::ValidateReport& r) {
+    for (const auto& f : r.findings) {
+        if (opts.common.quiet && f.severity == Severity::warning && !r.refusal) {
+            continue;
         }
-        return report_error(error, false);
+        fmt::print("{}\n", finding_text(f));
     }
-    print_json({{"source", opts.source},
-                {"valid", false},
-                {"error",
-                 {{"code", errc_name(error.code)},
-                  {"exit_code", static_cast<int>(error.code)},
-                  {"message", error.message}}},
-                {"findings", findings_json(notes)}});
-    return static_cast<int>(error.code);
+    if (r.refusal) {
+        report_error(*r.refusal, false);
+        return;
+    }
+    fmt::print("{}: {} ({} error{}, {} warning{}{}{})\n", terminal_safe(r.source),
+               r.valid ? "valid" : "invalid", r.errors, r.errors == 1 ? "" : "s", r.warnings,
+               r.warnings == 1 ? "" : "s", r.schema_checked ? ", schema checked" : "",
+               r.strict && r.errors == 0 && r.warnings > 0 ? "; --strict fails on warnings" : "");
 }
 
 int run(const ValidateOptions& opts) {
-    Diagnostics diag;
-    auto src = package::Source::open(opts.source, {}, &diag);
-    if (!src) {
-        return refuse(opts, src.error(), diag);
+    auto report = ops::validate_package(opts.op);
+    if (!report) {
+        return report_error(report.error(), opts.common.json);
     }
-    ovf::PackageFiles files;
-    files.complete = src->kind() != package::SourceKind::descriptor;
-    const package::Source& source = *src;
-    files.size = [&source](std::string_view name) { return source.file_size(name); };
-    ovf::DescriptorCheckOptions check;
-    check.schema = opts.schema;
-    check.semantic.package = &files;
-    auto model = ovf::validate_descriptor(src->descriptor(), src->descriptor_name(), diag, check);
-    if (!model) {
-        return refuse(opts, model.error(), diag);
-    }
-    size_t errors = diag.count(Severity::error);
-    size_t warnings = diag.count(Severity::warning);
-    bool valid = errors == 0 && (!opts.strict || warnings == 0);
     if (opts.common.json) {
-        nlohmann::json doc = {{"source", opts.source},
-                              {"kind", package::source_kind_name(src->kind())},
-                              {"descriptor", src->descriptor_name()},
-                              {"ovf_version", nullptr},
-                              {"valid", valid},
-                              {"strict", opts.strict},
-                              {"schema", opts.schema},
-                              {"errors", errors},
-                              {"warnings", warnings},
-                              {"findings", findings_json(diag)}};
-        if (*model) {
-            doc["ovf_version"] = ovf::version_name((*model)->version);
-        }
-        print_json(doc);
+        print_json(ops::to_json(*report));
     } else {
-        for (const auto& f : diag.findings()) {
-            if (opts.common.quiet && f.severity == Severity::warning) {
-                continue;
-            }
-            fmt::print("{}\n", finding_text(f));
-        }
-        fmt::print("{}: {} ({} error{}, {} warning{}{}{})\n", terminal_safe(opts.source),
-                   valid ? "valid" : "invalid", errors, errors == 1 ? "" : "s", warnings,
-                   warnings == 1 ? "" : "s", opts.schema ? ", schema checked" : "",
-                   opts.strict && errors == 0 && warnings > 0 ? "; --strict fails on warnings"
-                                                              : "");
+        print_text(opts, *report);
     }
-    return valid ? 0 : static_cast<int>(Errc::invalid);
+    return report->exit_code();
 }
 
 } // namespace
@@ -106,11 +57,11 @@ void add_validate_command(CLI::App& app, Action& action) {
     auto* sub = app.add_subcommand(
         "validate", "Check an OVF descriptor, package directory or OVA and list every problem");
     auto opts = std::make_shared<ValidateOptions>();
-    sub->add_option("SOURCE", opts->source, "An .ovf file, a directory holding one, or an .ova")
+    sub->add_option("SOURCE", opts->op.source, "An .ovf file, a directory holding one, or an .ova")
         ->required();
-    sub->add_flag("--schema", opts->schema,
+    sub->add_flag("--schema", opts->op.schema,
                   "Also validate against the bundled DMTF OVF schema (1.x, 2.x)");
-    sub->add_flag("--strict", opts->strict, "Fail on warnings too");
+    sub->add_flag("--strict", opts->op.strict, "Fail on warnings too");
     add_common_options(*sub, opts->common);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }

@@ -1,27 +1,12 @@
 #include <fmt/format.h>
 
 #include <ovfkit/disk/formats/registry.hpp>
+#include <ovfkit/ops/version.hpp>
 
 #include <cli/commands.hpp>
 #include <cli/output.hpp>
 
 namespace ovfkit::cli {
-
-namespace {
-
-nlohmann::json version_json() {
-    nlohmann::json formats = nlohmann::json::array();
-    for (const auto* d : disk::formats::all()) {
-        formats.push_back({{"name", d->name},
-                           {"description", d->description},
-                           {"family", d->family},
-                           {"read", d->open != nullptr},
-                           {"write", d->create != nullptr}});
-    }
-    return {{"version", OVFKIT_VERSION}, {"disk_formats", formats}};
-}
-
-} // namespace
 
 std::string version_text() {
     std::string text = fmt::format("ovfkit {}\ndisk formats:", OVFKIT_VERSION);
@@ -38,7 +23,7 @@ void add_version_command(CLI::App& app, Action& action) {
     sub->final_callback([opts, &action] {
         action = [opts] {
             if (opts->json) {
-                print_json(version_json());
+                print_json(ops::to_json(ops::version()));
             } else {
                 fmt::print("{}\n", version_text());
             }

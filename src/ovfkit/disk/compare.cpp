@@ -70,6 +70,13 @@ struct MapWalk {
     }
 };
 
+Result<void> poll_cancel(const CompareOptions& options) {
+    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
+        return fail(Errc::io, "comparison interrupted");
+    }
+    return {};
+}
+
 class Comparer {
 public:
     Comparer(DiskReader& a, DiskReader& b, CompareResult& result)
@@ -79,6 +86,7 @@ public:
     Result<std::optional<uint64_t>> common(uint64_t from, uint64_t to,
                                            const CompareOptions& options, uint64_t total) {
         for (uint64_t w = from; w < to; w += std::min(k_window, to - w)) {
+            OVFKIT_TRY(poll_cancel(options));
             uint64_t len = std::min(k_window, to - w);
             OVFKIT_TRY_ASSIGN(auto ma, window_map(m_a, w, len));
             OVFKIT_TRY_ASSIGN(auto mb, window_map(m_b, w, len));
@@ -109,6 +117,7 @@ public:
     Result<std::optional<uint64_t>> zeros(DiskReader& r, uint64_t from, uint64_t to,
                                           const CompareOptions& options, uint64_t total) {
         for (uint64_t w = from; w < to; w += std::min(k_window, to - w)) {
+            OVFKIT_TRY(poll_cancel(options));
             uint64_t len = std::min(k_window, to - w);
             OVFKIT_TRY_ASSIGN(auto map, window_map(r, w, len));
             for (const Extent& e : map) {

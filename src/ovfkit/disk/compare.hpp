@@ -12,6 +12,7 @@
 // difference at the smaller size.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 
@@ -23,6 +24,9 @@ struct CompareOptions {
     bool strict = false; // different virtual sizes are a difference
     // Guest bytes of the larger disk done, and its size.
     std::function<void(uint64_t done, uint64_t total)> progress;
+    // Polled once per window; when it becomes true the comparison stops with
+    // an Errc::io error.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct CompareResult {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `ovfkit disk map`: the allocation map, as text or a JSON array of
-# {offset, length, kind}, covering the disk and agreeing with qemu-img map.
+# `ovfkit disk map`: the allocation map, as text or a JSON document whose
+# "extents" are {offset, length, kind}, covering the disk and agreeing with
+# qemu-img map.
 . "$(dirname "$0")/../lib.sh"
 need qemu-img
 need python3
@@ -14,8 +15,11 @@ expect_rc 0 "$OVFKIT" disk map --json "$T/a.qcow2"
 qemu-img map -f qcow2 --output=json "$T/a.qcow2" >"$T/qemu.json"
 python3 - "$T/out" "$T/qemu.json" <<'PY' || fail "map --json"
 import json, sys
-m = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[1]))
 q = json.load(open(sys.argv[2]))
+assert d["schema"] == "ovfkit/1" and d["format"] == "qcow2" and d["virtual_size"] == 10 << 20, d
+assert d["warnings"] == [] and d["image"].endswith("a.qcow2"), d
+m = d["extents"]
 assert isinstance(m, list) and m
 pos = 0
 for e in m:
@@ -45,13 +49,13 @@ grep -q "^262144  *131072  *data$" "$T/out" || fail "text map: $(cat "$T/out")"
 expect_rc 0 "$OVFKIT" disk map -f raw --json "$T/src.raw"
 python3 -c '
 import json, sys
-m = json.load(open(sys.argv[1]))
+m = json.load(open(sys.argv[1]))["extents"]
 assert sum(e["length"] for e in m) == 10 << 20' "$T/out" || fail "raw map"
 : >"$T/empty.raw"
 expect_rc 0 "$OVFKIT" disk map -f raw --json "$T/empty.raw"
-python3 -c 'import json, sys; assert json.load(open(sys.argv[1])) == []' "$T/out" || fail "empty map"
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["extents"] == []' "$T/out" || fail "empty map"
 # A table that breaks past the first 64 MiB window: what was mapped is
-# printed, then the error; the JSON array stays unclosed so that nobody
+# printed, then the error; the JSON document stays unclosed so that nobody
 # parses a partial map as a whole one.
 truncate -s 1536M "$T/far.raw"
 head -c 65536 /dev/urandom | dd of="$T/far.raw" bs=64k seek=10 conv=notrunc status=none

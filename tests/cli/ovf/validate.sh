@@ -16,7 +16,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["valid"] is True and d["findings"] == [] and d["errors"] == 0 and d["warnings"] == 0
 assert d["kind"] == "ovf" and d["descriptor"] == "tiny.ovf" and d["ovf_version"] == "1.x"
-assert d["schema"] is False and d["strict"] is False
+assert d["schema"] == "ovfkit/1" and d["schema_checked"] is False and d["strict"] is False
 PY
 
 # Errors: exit 1, one "file:line: severity: message [code]" line each, then the verdict.

@@ -1,0 +1,43 @@
+#include <sys/stat.h>
+
+#include <ovfkit/disk/image.hpp>
+#include <ovfkit/io/file.hpp>
+#include <ovfkit/ops/source.hpp>
+
+namespace ovfkit::ops {
+
+namespace {
+
+// The disk format `path` holds, when it is a regular file that one or more
+// drivers recognise; empty otherwise (directories, descriptors, OVAs, files
+// that cannot be read: the package reader reports those).
+std::string disk_format_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return {};
+    }
+    auto file = io::open_read(path);
+    if (!file) {
+        return {};
+    }
+    auto probe = disk::read_probe_buffers(**file);
+    if (!probe) {
+        return {};
+    }
+    auto matches = disk::confident_matches(probe->input(), disk::formats::all());
+    return matches.empty() ? std::string() : std::string(matches.front()->name);
+}
+
+} // namespace
+
+Result<package::Source> open_package(const std::string& path, Diagnostics& notes) {
+    if (std::string format = disk_format_of(path); !format.empty()) {
+        return fail(Errc::usage,
+                    "{}: this is a {} disk image, not an OVF descriptor, package directory or "
+                    "OVA; use `ovfkit disk info` to inspect it",
+                    path, format);
+    }
+    return package::Source::open(path, {}, &notes);
+}
+
+} // namespace ovfkit::ops

@@ -1,0 +1,17 @@
+// Opening the package an appliance operation names.
+#pragma once
+
+#include <string>
+
+#include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/package/source.hpp>
+
+namespace ovfkit::ops {
+
+// Opens `path` as a package (descriptor, directory or OVA). A regular file
+// that is a disk image (any format's probe is confident about it) is refused
+// with Errc::usage and a pointer to `ovfkit disk info`, instead of the
+// descriptor parser's complaint about its size or its first byte.
+Result<package::Source> open_package(const std::string& path, Diagnostics& notes);
+
+} // namespace ovfkit::ops

@@ -1,0 +1,82 @@
+#include <ovfkit/ops/json.hpp>
+#include <ovfkit/ops/source.hpp>
+#include <ovfkit/ops/validate.hpp>
+#include <ovfkit/ovf/validate.hpp>
+
+namespace ovfkit::ops {
+
+namespace {
+
+void conclude(ValidateReport& report, const Diagnostics& diag) {
+    report.findings = diag.findings();
+    report.errors = diag.count(Severity::error);
+    report.warnings = diag.count(Severity::warning);
+    report.valid =
+        !report.refusal && report.errors == 0 && (!report.strict || report.warnings == 0);
+}
+
+} // namespace
+
+int ValidateReport::exit_code() const {
+    if (refusal) {
+        return static_cast<int>(refusal->code);
+    }
+    return valid ? 0 : static_cast<int>(Errc::invalid);
+}
+
+Result<ValidateReport> validate_package(const ValidateOptions& options, const JobControl& control) {
+    ValidateReport report;
+    report.source = options.source;
+    report.strict = options.strict;
+    Diagnostics diag;
+    auto src = open_package(options.source, diag);
+    if (!src) {
+        report.refusal = src.error();
+        conclude(report, diag);
+        return report;
+    }
+    if (control.cancel.cancelled()) {
+        return fail(cancelled_error(options.source));
+    }
+    report.kind = src->kind();
+    report.descriptor = src->descriptor_name();
+    ovf::PackageFiles files;
+    files.complete = src->kind() != package::SourceKind::descriptor;
+    const package::Source& source = *src;
+    files.size = [&source](std::string_view name) { return source.file_size(name); };
+    ovf::DescriptorCheckOptions check;
+    check.schema = options.schema;
+    check.semantic.package = &files;
+    auto model = ovf::validate_descriptor(src->descriptor(), src->descriptor_name(), diag, check);
+    if (!model) {
+        report.refusal = model.error();
+    } else {
+        report.schema_checked = options.schema;
+        if (*model) {
+            report.ovf_version = ovf::version_name((*model)->version);
+        }
+    }
+    conclude(report, diag);
+    return report;
+}
+
+nlohmann::json to_json(const ValidateReport& r) {
+    nlohmann::json doc = json_document();
+    doc["source"] = r.source;
+    doc["valid"] = r.valid;
+    doc["findings"] = findings_json(r.findings);
+    if (r.refusal) {
+        doc["error"] = error_json(*r.refusal);
+        return doc;
+    }
+    doc.update({{"kind", package::source_kind_name(*r.kind)},
+                {"descriptor", r.descriptor},
+                {"ovf_version", optional_json(r.ovf_version)},
+                {"strict", r.strict},
+                {"schema_checked", r.schema_checked},
+                {"errors", r.errors},
+                {"warnings", r.warnings}});
+    return doc;
+}
+
+} // namespace ovfkit::ops
