@@ -106,4 +106,16 @@ fi
 expect_rc 0 "$OVFKIT" disk convert -q -f raw -O qcow2 --cluster-size 256K "$T/src.raw" "$T/big.qcow2"
 qemu-img info -f qcow2 --output=json "$T/big.qcow2" | grep -q '"cluster-size": 262144' \
   || fail "--cluster-size 256K not applied"
+# -O may be left out where the output's extension names one format.
+expect_rc 0 "$OVFKIT" disk convert -q -f raw "$T/src.raw" "$T/inferred.qcow2"
+qemu-img info --output=json "$T/inferred.qcow2" | grep -q '"format": "qcow2"' || fail ".qcow2 not qcow2"
+expect_rc 0 "$OVFKIT" disk convert --json -f raw "$T/src.raw" "$T/inferred.vhd"
+grep -q '"output_format": "vhd"' "$T/out" || fail ".vhd not dynamic vhd: $(cat "$T/out")"
+for name in inferred.vmdk inferred.raw inferred.img noextension; do
+  expect_rc 2 "$OVFKIT" disk convert -f raw "$T/src.raw" "$T/$name"
+  grep -q "name the output format with -O" "$T/err" || fail "$name: $(cat "$T/err")"
+  [[ ! -e $T/$name ]] || fail "$name written without a format"
+done
+grep -q "vmdk-stream" <("$OVFKIT" disk convert -f raw "$T/src.raw" "$T/x.vmdk" 2>&1) \
+  || fail ".vmdk refusal does not list the subformats"
 echo "ok"
