@@ -398,6 +398,10 @@ private:
 
     void disk(const Item& item, const std::map<std::string, const Item*>& controllers,
               SystemSummary& s) const {
+        // Looked up once: an item may carry thousands of HostResources, and
+        // each field lookup walks the item's fields.
+        const auto parent = item.parent();
+        const auto address = item.address_on_parent();
         for (const auto& hr : item.host_resources()) {
             auto id = disk_id_of(hr);
             if (!id) {
@@ -417,14 +421,14 @@ private:
                     }
                 }
             }
-            if (auto parent = item.parent()) {
+            if (parent) {
                 d.controller_id = parent;
                 if (auto c = controllers.find(*parent); c != controllers.end()) {
                     d.controller = bus_name(*c->second, c->second->resource_type_id().value_or(0));
                     d.controller_model = c->second->resource_sub_type();
                 }
             }
-            d.address = item.address_on_parent();
+            d.address = address;
             s.disks.push_back(std::move(d));
         }
     }

@@ -13,6 +13,7 @@
 // NVRAM file, 2.x EnvironmentFilesSection's ovf:fileRef): those are scanned
 // as text, because ovfkit does not model them.
 #include <algorithm>
+#include <set>
 
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/ovf/units.hpp>
@@ -351,6 +352,44 @@ void check_capacity(Context& ctx, const Disk& d) {
     }
 }
 
+// The disks whose parentRef chain never ends (it runs into a loop, whether
+// or not the disk is part of it). Each disk has one parent, so one walk per
+// disk, each disk visited once overall, finds them all.
+std::set<const Disk*>
+endless_parent_chains(const std::map<std::string, const Disk*, std::less<>>& disks) {
+    std::set<const Disk*> endless;
+    std::map<const Disk*, int> state; // 1: on the current walk, 2: done
+    for (const auto& [_, start] : disks) {
+        std::vector<const Disk*> walk;
+        bool loops = false;
+        for (const Disk* cur = start; cur != nullptr;) {
+            int& st = state[cur];
+            if (st == 2) {
+                loops = endless.contains(cur);
+                break;
+            }
+            if (st == 1) {
+                loops = true;
+                break;
+            }
+            st = 1;
+            walk.push_back(cur);
+            if (!cur->parent_ref || cur->parent_ref->empty()) {
+                break;
+            }
+            auto next = disks.find(*cur->parent_ref);
+            cur = next == disks.end() ? nullptr : next->second;
+        }
+        for (const Disk* d : walk) {
+            state[d] = 2;
+            if (loops) {
+                endless.insert(d);
+            }
+        }
+    }
+    return endless;
+}
+
 void index_disks(Context& ctx) {
     std::vector<const Disk*> all;
     auto collect = [&](const std::vector<Section>& sections) {
@@ -422,6 +461,7 @@ void index_disks(Context& ctx) {
         }
     }
     // parentRef needs every disk indexed first.
+    std::set<const Disk*> endless = endless_parent_chains(ctx.disks);
     for (const Disk* d : all) {
         if (!d->parent_ref || d->parent_ref->empty()) {
             continue; // oVirt writes ovf:parentRef="" for "no parent"
@@ -435,18 +475,10 @@ void index_disks(Context& ctx) {
             continue;
         }
         ctx.referenced_disks.insert(*d->parent_ref);
-        // Walk the chain; more steps than disks means a cycle.
-        const Disk* cur = d;
-        for (size_t steps = 0; cur != nullptr && cur->parent_ref && !cur->parent_ref->empty();
-             ++steps) {
-            if (steps > ctx.disks.size()) {
-                ctx.error("OVF-REF-002", d->line.number,
-                          fmt::format("<Disk> {} ovf:parentRef chain loops back on itself",
-                                      quote(d->disk_id)));
-                break;
-            }
-            auto next = ctx.disks.find(*cur->parent_ref);
-            cur = next == ctx.disks.end() ? nullptr : next->second;
+        if (endless.contains(d)) {
+            ctx.error("OVF-REF-002", d->line.number,
+                      fmt::format("<Disk> {} ovf:parentRef chain loops back on itself",
+                                  quote(d->disk_id)));
         }
     }
 }

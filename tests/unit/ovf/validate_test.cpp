@@ -287,6 +287,64 @@ TEST(OvfValidate, InstanceIdsAreUniquePerConfiguration) {
     EXPECT_NE(f[0].message.find("in configuration \"large\""), std::string::npos) << f[0].message;
 }
 
+TEST(OvfValidate, AddressesAreUniquePerConfiguration) {
+    auto in = [](const char* config) {
+        return edit(k_second_disk, "<Item>",
+                    std::string("<Item ovf:configuration=\"") + config + "\">");
+    };
+    // A disk only "large" has, on the unit of the disk every configuration has.
+    auto t = edit(with_items(in("large")), "  <VirtualSystem", k_options);
+    auto f = check(t);
+    ASSERT_EQ(f.size(), 1u) << dump(f);
+    EXPECT_EQ(f[0].code, "OVF-HW-005");
+    EXPECT_NE(f[0].message.find("in configuration \"large\""), std::string::npos) << f[0].message;
+    // Listed in both: reported once, for the first configuration.
+    t = edit(with_items(in("small large")), "  <VirtualSystem", k_options);
+    f = check(t);
+    ASSERT_EQ(f.size(), 1u) << dump(f);
+    EXPECT_NE(f[0].message.find("in configuration \"large\""), std::string::npos) << f[0].message;
+    // The same InstanceID as the common disk replaces it in "large": no clash.
+    t = edit(with_items(edit(in("large"), "<rasd:InstanceID>6", "<rasd:InstanceID>4")),
+             "  <VirtualSystem", k_options);
+    EXPECT_EQ(dump(check(t)), "");
+    // Two common disks on one unit clash where both are deployed: "large"
+    // replaces one of them, "small" keeps both.
+    std::string both = std::string(k_second_disk) + "\n      " +
+                       edit(edit(in("large"), "<rasd:InstanceID>6", "<rasd:InstanceID>4"),
+                            "<rasd:AddressOnParent>0", "<rasd:AddressOnParent>1");
+    t = edit(with_items(both), "  <VirtualSystem", k_options);
+    f = check(t);
+    ASSERT_EQ(f.size(), 1u) << dump(f);
+    EXPECT_EQ(f[0].code, "OVF-HW-005");
+    EXPECT_NE(f[0].message.find("in configuration \"small\""), std::string::npos) << f[0].message;
+    // ... and when every configuration replaces one of them, nothing clashes.
+    both = std::string(k_second_disk) + "\n      " +
+           edit(edit(in("small large"), "<rasd:InstanceID>6", "<rasd:InstanceID>4"),
+                "<rasd:AddressOnParent>0", "<rasd:AddressOnParent>1");
+    t = edit(with_items(both), "  <VirtualSystem", k_options);
+    EXPECT_EQ(dump(check(t)), "");
+}
+
+TEST(OvfValidate, ParentLoopsAreReportedForTheirMembersOnly) {
+    // 7 -> 8 -> 9 -> 8: 8 and 9 loop; 7 runs into their loop.
+    std::string items;
+    for (auto [id, parent] : {std::pair{7, 8}, std::pair{8, 9}, std::pair{9, 8}}) {
+        items += fmt::format("<Item>\n        <rasd:ElementName>C{0}</rasd:ElementName>\n"
+                             "        <rasd:InstanceID>{0}</rasd:InstanceID>\n"
+                             "        <rasd:Parent>{1}</rasd:Parent>\n"
+                             "        <rasd:ResourceType>6</rasd:ResourceType>\n      </Item>\n",
+                             id, parent);
+    }
+    auto f = check(with_items(items));
+    std::vector<std::string> looping;
+    for (const auto& x : f) {
+        if (x.message.find("Parent chain loops back") != std::string::npos) {
+            looping.push_back(x.message.substr(0, x.message.find(" (")));
+        }
+    }
+    EXPECT_EQ(looping, (std::vector<std::string>{"<Item> \"C8\"", "<Item> \"C9\""})) << dump(f);
+}
+
 TEST(OvfValidate, ConfigurationIdsResolve) {
     auto t = edit(edit(k_base, "<Item>\n        <rasd:ElementName>CPU",
                        "<Item ovf:configuration=\"huge\">\n        <rasd:ElementName>CPU"),
