@@ -13,6 +13,7 @@
 // NVRAM file, 2.x EnvironmentFilesSection's ovf:fileRef): those are scanned
 // as text, because ovfkit does not model them.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <ovfkit/io/file.hpp>
@@ -204,6 +205,7 @@ void scan_extras(const Extras& extra, std::set<std::string, std::less<>>& out) {
 }
 
 void index_files(Context& ctx) {
+    std::map<std::string, uint32_t, std::less<>> hrefs; // the file each names -> line
     for (const auto& f : ctx.env.references.files) {
         uint32_t line = f.line.number;
         if (f.id.empty()) {
@@ -227,6 +229,18 @@ void index_files(Context& ctx) {
                                     "packages are flat (an OVA has no directories), so it is not "
                                     "checked and cannot be packed as is",
                                     quote(f.id), quote(f.href)));
+        }
+        if (href.kind != HrefKind::unsafe) {
+            // Two Files for one package file: each would be written, hashed
+            // and sized on its own, and readers disagree on which one wins.
+            std::string key = href.kind == HrefKind::plain ? href.member : f.href;
+            auto [it, fresh] = hrefs.emplace(std::move(key), line);
+            if (!fresh) {
+                ctx.error("OVF-ID-007", line,
+                          fmt::format("<File> {} ovf:href {} names the same file as the File on "
+                                      "line {}; reference one File from every disk that uses it",
+                                      quote(f.id), quote(f.href), it->second));
+            }
         }
         if (href.literal_percent) {
             ctx.warning("OVF-HREF-003", line,

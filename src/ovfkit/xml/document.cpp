@@ -359,8 +359,9 @@ struct ParseState {
     DocumentImpl* impl = nullptr;
     uint32_t depth = 0;
     uint32_t elements = 0;
-    std::optional<Error> refusal; // first security refusal
-    std::optional<Error> error;   // first libxml2 error
+    std::optional<Error> refusal;  // first security refusal
+    std::optional<Error> error;    // first libxml2 error
+    std::optional<Error> ns_error; // first ambiguous namespace use (see on_structured_error)
     startElementNsSAX2Func start = nullptr;
     endElementNsSAX2Func end = nullptr;
 };
@@ -489,15 +490,33 @@ xmlEntityPtr on_get_parameter_entity(void* ctx, const xmlChar* name) {
 }
 
 void on_structured_error(void*, xmlErrorPtr err) {
-    if (t_state == nullptr || err == nullptr || err->level < XML_ERR_ERROR || t_state->error) {
+    if (t_state == nullptr || err == nullptr || err->level < XML_ERR_ERROR) {
         return;
     }
     std::string msg = err->message != nullptr ? err->message : "unknown error";
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
         msg.pop_back();
     }
-    t_state->error = Error{Errc::invalid, fmt::format("{}:{}: XML is not well-formed: {}",
-                                                      *t_state->name, err->line, msg)};
+    if (err->domain == XML_FROM_NAMESPACE) {
+        // libxml2 keeps a document with these as well-formed and reads it
+        // one way (an undeclared prefix as no namespace, the first of two
+        // attributes given through two prefixes of one namespace); another
+        // reader may read it the other way, so they fail the parse. Other
+        // namespace complaints (a namespace name that is not a valid URI)
+        // are tolerated: the OVF reader maps known misspellings.
+        if ((err->code == XML_NS_ERR_UNDEFINED_NAMESPACE ||
+             err->code == XML_NS_ERR_ATTRIBUTE_REDEFINED) &&
+            !t_state->ns_error) {
+            t_state->ns_error =
+                Error{Errc::invalid, fmt::format("{}:{}: XML namespaces are not well-formed: {}",
+                                                 *t_state->name, err->line, msg)};
+        }
+        return;
+    }
+    if (!t_state->error) {
+        t_state->error = Error{Errc::invalid, fmt::format("{}:{}: XML is not well-formed: {}",
+                                                          *t_state->name, err->line, msg)};
+    }
 }
 
 struct CtxtDeleter {
@@ -624,6 +643,10 @@ Result<Document> Document::parse(std::span<const std::byte> bytes, std::string n
             return fail(*state.error);
         }
         return fail(Errc::invalid, "{}: XML is not well-formed", name);
+    }
+    if (state.ns_error) {
+        xmlFreeDoc(doc);
+        return fail(*state.ns_error);
     }
     out.m_impl->doc = doc;
     if (xmlDocGetRootElement(doc) == nullptr) {

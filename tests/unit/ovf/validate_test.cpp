@@ -345,6 +345,20 @@ TEST(OvfValidate, ParentLoopsAreReportedForTheirMembersOnly) {
     EXPECT_EQ(looping, (std::vector<std::string>{"<Item> \"C8\"", "<Item> \"C9\""})) << dump(f);
 }
 
+TEST(OvfValidate, TwoFilesForOnePackageFileAreAnError) {
+    auto t = edit(k_base, R"(<File ovf:id="file1" ovf:href="disk1.vmdk" ovf:size="1000"/>)",
+                  R"(<File ovf:id="file1" ovf:href="disk1.vmdk" ovf:size="1000"/>
+    <File ovf:id="file2" ovf:href="disk%31.vmdk" ovf:size="1000"/>)");
+    auto f = check(t);
+    auto dup =
+        std::find_if(f.begin(), f.end(), [](const Finding& x) { return x.code == "OVF-ID-007"; });
+    ASSERT_NE(dup, f.end()) << dump(f);
+    EXPECT_EQ(dup->severity, Severity::error);
+    EXPECT_EQ(dup->line, line_of(t, "file2"));
+    EXPECT_NE(dup->message.find(fmt::format("line {}", line_of(t, "file1"))), std::string::npos)
+        << dup->message;
+}
+
 TEST(OvfValidate, ConfigurationIdsResolve) {
     auto t = edit(edit(k_base, "<Item>\n        <rasd:ElementName>CPU",
                        "<Item ovf:configuration=\"huge\">\n        <rasd:ElementName>CPU"),

@@ -87,6 +87,29 @@ TEST(XmlDocument, MalformedXmlIsInvalidWithLine) {
                  "t.xml:1: XML is not well-formed: Entity 'foo' not defined");
 }
 
+TEST(XmlDocument, AmbiguousNamespaceUseIsInvalid) {
+    // One attribute through two prefixes bound to one namespace: libxml2
+    // would keep the first value, another reader the second.
+    auto r = Document::parse(std::string_view("<r xmlns:a=\"urn:x\" xmlns:b=\"urn:x\">\n"
+                                              "<e a:k=\"1\" b:k=\"2\"/></r>"),
+                             "t.xml");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::invalid);
+    EXPECT_EQ(r.error().message.rfind("t.xml:2: XML namespaces are not well-formed", 0), 0u)
+        << r.error().message;
+    // An undeclared prefix, on an element or on an attribute.
+    for (const char* text : {"<r>\n\n<z:e/></r>", "<r>\n\n<e z:k=\"1\"/></r>"}) {
+        auto u = Document::parse(std::string_view(text), "t.xml");
+        ASSERT_FALSE(u) << text;
+        EXPECT_EQ(u.error().code, Errc::invalid);
+        EXPECT_NE(u.error().message.find("t.xml:3:"), std::string::npos) << u.error().message;
+        EXPECT_NE(u.error().message.find("not defined"), std::string::npos) << u.error().message;
+    }
+    // A namespace name that is not a valid URI is tolerated (producers
+    // misspell the CIM ones; the OVF reader maps them).
+    EXPECT_TRUE(Document::parse(std::string_view("<r xmlns:a=\"urn:x y\"><a:e/></r>"), "t.xml"));
+}
+
 TEST(XmlHostile, BillionLaughs) {
     std::string text = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n";
     for (int i = 1; i < 10; ++i) {
