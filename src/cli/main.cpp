@@ -1,4 +1,5 @@
 // ovfkit command line: a table of subcommands over libovfkit.
+#include <csignal>
 #include <exception>
 
 #include <fmt/format.h>
@@ -11,6 +12,9 @@ int main(int argc, char** argv) {
     CLI::App app{"ovfkit: make virtual appliances hypervisor-neutral (OVF/OVA, virtual disks)"};
     app.require_subcommand(1);
     app.set_version_flag("-V,--version", version_text());
+    // A file-size limit (ulimit -f) then fails the write with EFBIG, which
+    // the library reports and cleans up after, instead of killing us.
+    std::signal(SIGXFSZ, SIG_IGN);
     Action action;
     for (const auto& add : k_commands) {
         add(app, action);

@@ -450,6 +450,9 @@ Result<ConvertSummary> convert_image(const ConvertRequest& request) {
         return fail(Errc::usage, "disk format '{}' has no compression (--compress works with: {})",
                     out_driver->name, with);
     }
+    if (std::string why = io::unreplaceable_target(request.output); !why.empty()) {
+        return fail(Errc::refused, "{}", why);
+    }
     struct stat st {};
     if (!request.force && ::lstat(request.output.c_str(), &st) == 0) {
         return fail(Errc::refused, "{}: already exists; refusing to replace it (use --force)",

@@ -1,10 +1,20 @@
 // Outputs that appear whole or not at all (SECURITY.md R23, R24).
 //
-// Each output is created as ".<name>.ovfkit-tmp-<random>" beside its target
-// with O_EXCL|O_NOFOLLOW, written, fsync'ed, then renamed into place when the
-// whole operation commits. Anything not committed is unlinked by the
-// destructor, so an error, an exception or a refusal in the middle of a
-// multi-file conversion leaves nothing behind that looks complete.
+// Each output is created as an unnamed file in its target's directory
+// (O_TMPFILE) where the file system allows it, written, fsync'ed, and linked
+// into place when the whole operation commits: a process killed at any
+// moment, even by SIGKILL, leaves nothing behind. Where O_TMPFILE is not
+// supported, the output is a named ".<name>.ovfkit-tmp-<random>" created with
+// O_EXCL|O_NOFOLLOW and held under an exclusive flock while it is written;
+// such a file left by a killed process is removed by the next run that
+// writes the same target (its lock is free). Anything not committed is
+// removed by the destructor, so an error, an exception or a refusal in the
+// middle of a multi-file conversion leaves nothing that looks complete.
+//
+// Only regular files are ever replaced (with `force`), and a symbolic link
+// at the target is replaced, never written through. A directory, device,
+// FIFO or socket at the target is refused (Errc::refused) whatever `force`
+// says.
 #pragma once
 
 #include <memory>
@@ -14,6 +24,11 @@
 #include <ovfkit/io/file.hpp>
 
 namespace ovfkit::io {
+
+// Why `path` must not be replaced by an output: a message for a directory,
+// device, FIFO or socket at `path`; empty when it is absent, a regular file
+// or a symbolic link (which `force` may replace).
+std::string unreplaceable_target(const std::string& path);
 
 class OutputSet {
 public:
@@ -30,10 +45,11 @@ public:
     // File stays owned by the set and valid until commit() or destruction.
     Result<File*> create(const std::string& path);
 
-    // Syncs and renames every output into place, then syncs the directories.
+    // Syncs and links or renames every output into place, then syncs the
+    // directories.
     Result<void> commit();
 
-    // Unlinks every temporary file (also done by the destructor).
+    // Removes every uncommitted output (also done by the destructor).
     void abandon();
 
     // Bytes the outputs wrote with O_DIRECT so far.
@@ -54,15 +70,32 @@ public:
         return out;
     }
 
+    // Named temporaries only, as on file systems without O_TMPFILE (tests).
+    void use_named_temporaries() { m_named_only = true; }
+
+    // True when every output so far is an unnamed O_TMPFILE file (for tests).
+    bool unnamed() const {
+        for (const auto& e : m_entries) {
+            if (!e.temp.empty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
 private:
     struct Entry {
         std::string target;
-        std::string temp;
+        std::string temp; // named temporary; empty for an unnamed (O_TMPFILE) file
+        int fd = -1;      // the output's descriptor (owned by `file`)
         std::unique_ptr<File> file;
     };
+    Result<void> link_into_place(Entry& e);
+
     bool m_force;
     bool m_direct;
     bool m_committed = false;
+    bool m_named_only = false;
     std::vector<Entry> m_entries;
 };
 
