@@ -72,9 +72,27 @@ private:
     Diagnostics& m_diag;
     OvfVersion m_version = OvfVersion::v1;
     std::string m_env; // envelope namespace URI of this document
-    std::set<std::string> m_warned;
+    mutable std::set<std::string> m_warned;
 
     // ---- names and namespaces ----
+
+    // The other DMTF envelope namespace, when an attribute is in it: some
+    // documents switch the default namespace to OVF 2 and keep ovf: bound
+    // to OVF 1 (or the reverse). Read as this document's envelope namespace,
+    // with a warning, so that written back they stay one attribute.
+    bool other_envelope(std::string_view ns) const {
+        return ns != m_env && (ns == k_ovf1_ns || ns == k_ovf2_ns || ns == k_ovirt_envelope_ns);
+    }
+
+    void warn_mixed(std::string_view ns, uint32_t line) const {
+        if (m_warned.insert("mixed:" + std::string(ns)).second) {
+            m_diag.warning("OVF-NS-MIXED",
+                           fmt::format("attributes in namespace \"{}\" on elements of the envelope "
+                                       "namespace \"{}\"; read as the envelope's",
+                                       ns, m_env),
+                           m_doc.name(), line);
+        }
+    }
 
     bool in_env(const Element& e) const {
         return e.ns() == m_env || (m_version == OvfVersion::ovirt && e.ns().empty());
@@ -126,7 +144,18 @@ private:
 
     // The value of ovf:<local>.
     std::optional<std::string> attr(const Element& e, std::string_view local) const {
-        return e.attribute(m_env, local);
+        if (auto v = e.attribute(m_env, local)) {
+            return v;
+        }
+        for (std::string_view other : {k_ovf1_ns, k_ovf2_ns, k_ovirt_envelope_ns}) {
+            if (other_envelope(other)) {
+                if (auto v = e.attribute(other, local)) {
+                    warn_mixed(other, e.line());
+                    return v;
+                }
+            }
+        }
+        return std::nullopt;
     }
 
     // Unknown attributes of `e`: everything but the envelope attributes
@@ -135,8 +164,25 @@ private:
                                             std::initializer_list<std::string_view> known,
                                             bool skip_xsi_type = false) {
         std::vector<Attribute> out;
-        for (auto& a : e.attributes()) {
-            bool env = a.ns == m_env;
+        auto attributes = e.attributes();
+        std::set<std::string, std::less<>> own; // names given in the envelope's namespace
+        for (const auto& a : attributes) {
+            if (a.ns == m_env) {
+                own.insert(a.name);
+            }
+        }
+        for (auto& a : attributes) {
+            bool env = a.ns == m_env || other_envelope(a.ns);
+            if (a.ns != m_env && env && !own.insert(a.name).second) {
+                // The same attribute in two envelope namespaces: the
+                // envelope's own one (else the first) is read, as attr() does.
+                m_diag.warning("OVF-NS-MIXED",
+                               fmt::format("<{}> has attribute {} in two envelope namespaces; "
+                                           "\"{}\" in \"{}\" is dropped",
+                                           e.name(), a.name, a.value, a.ns),
+                               m_doc.name(), e.line());
+                continue;
+            }
             if (env && std::find(known.begin(), known.end(), a.name) != known.end()) {
                 continue;
             }
@@ -144,7 +190,12 @@ private:
                 continue;
             }
             Attribute out_a;
-            out_a.ns = canon_ns(a.ns, e.line());
+            if (other_envelope(a.ns)) {
+                warn_mixed(a.ns, e.line());
+                out_a.ns = std::string(k_envelope_ns_placeholder);
+            } else {
+                out_a.ns = canon_ns(a.ns, e.line());
+            }
             out_a.prefix = a.prefix;
             out_a.name = a.name;
             out_a.value = a.value;

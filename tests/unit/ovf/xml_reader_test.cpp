@@ -271,6 +271,40 @@ TEST(OvfReader, OvirtDialectWithWarning) {
     EXPECT_EQ(diag.findings()[0].severity, Severity::warning);
 }
 
+TEST(OvfReader, AttributesInTheOtherEnvelopeNamespaceAreTheEnvelopes) {
+    // The default namespace switched to OVF 2 while ovf: stays OVF 1.
+    std::string t = R"(<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/2"
+ xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:o2="http://schemas.dmtf.org/ovf/envelope/2">
+  <References>
+    <File ovf:id="f1" ovf:href="a.vmdk" ovf:size="7"/>
+    <File ovf:id="f2" o2:href="b.vmdk" ovf:href="c.vmdk" ovf:extra="1"/>
+  </References>
+  <VirtualSystem ovf:id="vm"><Info>x</Info></VirtualSystem>
+</Envelope>)";
+    Diagnostics diag;
+    auto env = read(t, diag);
+    ASSERT_TRUE(env) << env.error().message;
+    ASSERT_EQ(env->references.files.size(), 2u);
+    EXPECT_EQ(env->references.files[0].id, "f1");
+    EXPECT_EQ(env->references.files[0].href, "a.vmdk");
+    EXPECT_EQ(env->references.files[0].size, "7");
+    EXPECT_EQ(env->references.files[1].href, "b.vmdk") << "the envelope's own namespace wins";
+    size_t mixed = 0;
+    for (const auto& f : diag.findings()) {
+        mixed += f.code == "OVF-NS-MIXED" ? 1 : 0;
+    }
+    EXPECT_EQ(mixed, 2u) << "one for the namespace, one for the dropped c.vmdk";
+    // Written back, each attribute appears once, and the writer is a fixed point.
+    for (OvfVersion v : {OvfVersion::v1, OvfVersion::v2}) {
+        auto out = write_envelope(*env, v);
+        ASSERT_TRUE(out) << out.error().message;
+        auto again = read(*out);
+        ASSERT_TRUE(again) << again.error().message << "\n" << *out;
+        EXPECT_EQ(again->references.files[1].href, "b.vmdk");
+        EXPECT_EQ(write_envelope(*again, v).value(), *out);
+    }
+}
+
 TEST(OvfReader, CimNamespaceAliasesAreMappedWithAWarning) {
     Diagnostics diag;
     auto env =
