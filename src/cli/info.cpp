@@ -36,6 +36,20 @@ void line(std::string_view label, std::string_view value) {
     fmt::print("  {:<13}{}\n", label, terminal_safe(value));
 }
 
+// Memory exactly: whole MiB as MiB, anything else in bytes.
+std::string memory_text(uint64_t bytes) {
+    return bytes % MiB == 0 ? fmt::format("{} MiB", bytes / MiB) : fmt::format("{} bytes", bytes);
+}
+
+// " (range MIN-MAX)" from ovf:bound items; empty without them.
+template <class Show>
+std::string range_text(const ovf::RangeSummary& r, Show show) {
+    if (!r.min && !r.max) {
+        return {};
+    }
+    return fmt::format(" (range {} to {})", r.min ? show(*r.min) : "-", r.max ? show(*r.max) : "-");
+}
+
 void print_system(const ovf::SystemSummary& vs) {
     std::string title =
         vs.name ? fmt::format("\"{}\" (id {})", *vs.name, vs.id) : fmt::format("id {}", vs.id);
@@ -51,8 +65,12 @@ void print_system(const ovf::SystemSummary& vs) {
         os += " [" + *vs.os_type + "]";
     }
     line("OS:", os);
-    line("CPUs:", vs.cpus ? std::to_string(*vs.cpus) : "not stated");
-    line("Memory:", vs.memory_mib ? fmt::format("{} MiB", *vs.memory_mib) : "not stated");
+    std::string cpus = vs.cpus ? std::to_string(*vs.cpus) : "not stated";
+    line("CPUs:", cpus + range_text(vs.cpus_range, [](uint64_t n) { return std::to_string(n); }));
+    std::string memory = vs.memory_mib     ? fmt::format("{} MiB", *vs.memory_mib)
+                         : vs.memory_bytes ? fmt::format("{} bytes", *vs.memory_bytes)
+                                           : "not stated";
+    line("Memory:", memory + range_text(vs.memory_range, memory_text));
     line("Firmware:", vs.firmware ? *vs.firmware : "not stated (BIOS assumed)");
     if (vs.virtual_system_type) {
         line("Hardware:", vs.hardware_sections > 1
@@ -69,9 +87,13 @@ void print_system(const ovf::SystemSummary& vs) {
     }
     for (const auto& d : vs.disks) {
         std::string text = d.id + "  ";
-        text += d.capacity_bytes ? size_text(*d.capacity_bytes)
-                                 : fmt::format("capacity \"{}\"", d.capacity);
-        text += ", " + ops::disk_format_label(d.format);
+        if (d.backing == "file") {
+            text += "a file reference (ovf:/file/), no capacity stated";
+        } else {
+            text += d.capacity_bytes ? size_text(*d.capacity_bytes)
+                                     : fmt::format("capacity \"{}\"", d.capacity);
+            text += ", " + ops::disk_format_label(d.format);
+        }
         text += d.file ? ", file " + *d.file : ", blank";
         if (d.controller_id) {
             text += fmt::format(", on {} {}:{}", d.controller.value_or("controller"),

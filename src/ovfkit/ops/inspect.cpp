@@ -18,6 +18,14 @@ std::optional<uint64_t> stored_size(const package::Source& src, const std::strin
     return size ? *size : std::nullopt;
 }
 
+// null without markers, else {"min", "max"} (either may be null).
+nlohmann::json range_json(const ovf::RangeSummary& r) {
+    if (!r.min && !r.max) {
+        return nullptr;
+    }
+    return {{"min", optional_json(r.min)}, {"max", optional_json(r.max)}};
+}
+
 nlohmann::json system_json(const ovf::SystemSummary& vs) {
     nlohmann::json disks = nlohmann::json::array();
     for (const auto& d : vs.disks) {
@@ -30,7 +38,8 @@ nlohmann::json system_json(const ovf::SystemSummary& vs) {
                          {"controller", optional_json(d.controller)},
                          {"controller_id", optional_json(d.controller_id)},
                          {"controller_model", optional_json(d.controller_model)},
-                         {"address", optional_json(d.address)}});
+                         {"address", optional_json(d.address)},
+                         {"backing", d.backing}});
     }
     nlohmann::json nics = nlohmann::json::array();
     for (const auto& n : vs.nics) {
@@ -50,6 +59,9 @@ nlohmann::json system_json(const ovf::SystemSummary& vs) {
               {"type", optional_json(vs.os_type)}}},
             {"cpus", optional_json(vs.cpus)},
             {"memory_mib", optional_json(vs.memory_mib)},
+            {"memory_bytes", optional_json(vs.memory_bytes)},
+            {"cpus_range", range_json(vs.cpus_range)},
+            {"memory_bytes_range", range_json(vs.memory_range)},
             {"firmware", optional_json(vs.firmware)},
             {"virtual_system_type", optional_json(vs.virtual_system_type)},
             {"hardware_sections", vs.hardware_sections},

@@ -155,6 +155,21 @@ std::optional<std::string> disk_id_of(std::string_view host_resource) {
     return std::nullopt;
 }
 
+std::optional<std::string> file_id_of(std::string_view host_resource) {
+    std::string_view hr = trim(host_resource);
+    for (std::string_view prefix : {"ovf:/file/", "ovf://file/"}) {
+        if (hr.starts_with(prefix)) {
+            return std::string(hr.substr(prefix.size()));
+        }
+    }
+    return std::nullopt;
+}
+
+// ovf:bound="min" or "max": a range marker, not a device of its own.
+bool is_range_marker(const Item& item) {
+    return item.bound == "min" || item.bound == "max";
+}
+
 class Builder {
 public:
     explicit Builder(const Envelope& env) : m_env(env) {}
@@ -298,8 +313,15 @@ private:
             }
         }
         std::vector<const Item*> items;
+        std::vector<const Item*> markers;
         for (const auto& item : vhs.items) {
             auto configuration = item_configuration(item);
+            if (is_range_marker(item)) {
+                if (active(configuration)) {
+                    markers.push_back(&item);
+                }
+                continue;
+            }
             bool generic_overridden =
                 !configuration && overridden.contains(item.instance_id().value_or(""));
             if (active(configuration) && !generic_overridden) {
@@ -328,7 +350,10 @@ private:
                 s.cpus = number(item->virtual_quantity());
                 break;
             case 4:
-                s.memory_mib = memory_mib(*item);
+                s.memory_bytes = memory_bytes(*item);
+                if (s.memory_bytes && *s.memory_bytes % (uint64_t{1} << 20) == 0) {
+                    s.memory_mib = *s.memory_bytes >> 20;
+                }
                 break;
             case 10:
             case 11:
@@ -346,18 +371,24 @@ private:
                 break;
             }
         }
+        for (const Item* m : markers) {
+            auto rt = m->resource_type_id();
+            RangeSummary* range = rt == 3u ? &s.cpus_range : rt == 4u ? &s.memory_range : nullptr;
+            if (range == nullptr) {
+                continue;
+            }
+            auto value = *rt == 3 ? number(m->virtual_quantity()) : memory_bytes(*m);
+            (m->bound == "min" ? range->min : range->max) = value;
+        }
     }
 
-    static std::optional<uint64_t> memory_mib(const Item& item) {
+    static std::optional<uint64_t> memory_bytes(const Item& item) {
         auto quantity = item.virtual_quantity();
         if (!quantity) {
             return std::nullopt;
         }
         auto bytes = capacity_bytes(trim(*quantity), item.allocation_units().value_or("MegaBytes"));
-        if (!bytes) {
-            return std::nullopt;
-        }
-        return *bytes >> 20;
+        return bytes ? std::optional<uint64_t>(*bytes) : std::nullopt;
     }
 
     static void nic(const Item& item, SystemSummary& s) {
@@ -404,12 +435,21 @@ private:
         const auto address = item.address_on_parent();
         for (const auto& hr : item.host_resources()) {
             auto id = disk_id_of(hr);
-            if (!id) {
+            auto file_id = id ? std::nullopt : file_id_of(hr);
+            if (!id && !file_id) {
                 continue;
             }
             DiskSummary d;
-            d.id = *id;
-            if (auto it = m_disks.find(*id); it != m_disks.end()) {
+            if (file_id) {
+                d.id = *file_id;
+                d.backing = "file";
+                if (auto f = m_files.find(*file_id); f != m_files.end()) {
+                    d.file = f->second->href;
+                }
+            } else {
+                d.id = *id;
+            }
+            if (auto it = id ? m_disks.find(*id) : m_disks.end(); it != m_disks.end()) {
                 const Disk& disk = *it->second;
                 d.capacity = disk.capacity;
                 d.capacity_bytes = capacity_of(disk);

@@ -40,6 +40,18 @@ struct DiskSummary {
     std::optional<std::string> controller_id;
     std::optional<std::string> controller_model;
     std::optional<std::string> address; // AddressOnParent
+    // What backs the disk: "disk" (ovf:/disk/ID, a DiskSection entry) or
+    // "file" (ovf:/file/ID, DSP0243's direct file reference: `id` is then
+    // the File's id and there is no capacity).
+    std::string backing = "disk";
+};
+
+// A quantity with the range an appliance allows (DSP0243 "Ranges on
+// elements": items with ovf:bound="min"/"max" beside the normal item with the
+// same InstanceID).
+struct RangeSummary {
+    std::optional<uint64_t> min;
+    std::optional<uint64_t> max;
 };
 
 struct NicSummary {
@@ -57,7 +69,10 @@ struct SystemSummary {
     std::optional<std::string> os_description;
     std::optional<std::string> os_type; // vmw:osType or vbox:OSType, exact when present
     std::optional<uint64_t> cpus;
-    std::optional<uint64_t> memory_mib;
+    std::optional<uint64_t> memory_bytes;
+    std::optional<uint64_t> memory_mib;  // memory_bytes in MiB when a whole number of them
+    RangeSummary cpus_range;             // from ovf:bound items, when there are any
+    RangeSummary memory_range;           // bytes
     std::optional<std::string> firmware; // "efi" or "bios" when a vendor element says so
     std::optional<std::string> virtual_system_type;
     uint32_t hardware_sections = 0;

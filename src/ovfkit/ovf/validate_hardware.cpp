@@ -33,6 +33,12 @@ namespace ovfkit::ovf::detail {
 
 namespace {
 
+// ovf:bound="min" or "max": a range marker for the item with its
+// InstanceID, not a device of its own.
+bool is_range_marker(const Item& item) {
+    return item.bound == "min" || item.bound == "max";
+}
+
 // Types ovfkit maps onto virtual hardware (processor, memory, controllers,
 // NICs, drives, ports, USB, video; storage extents and logical disks as
 // disks).
@@ -166,7 +172,7 @@ public:
         const Item* unqualified = nullptr;
         size_t unqualified_count = 0;
         for (const auto& item : m_vhs.items) {
-            if (auto id = item.instance_id(); id && !id->empty()) {
+            if (auto id = item.instance_id(); id && !id->empty() && !is_range_marker(item)) {
                 m_by_id[*id].push_back(&item);
             }
             bool bare = false;
@@ -186,6 +192,7 @@ public:
         for (const auto& item : m_vhs.items) {
             check_item(item);
         }
+        check_range_markers();
         check_per_configuration();
     }
 
@@ -574,6 +581,51 @@ private:
         }
     }
 
+    // DSP0243 "Ranges on elements": an item with ovf:bound="min" or "max"
+    // bounds the normal item with the same InstanceID; it is not a device.
+    void check_range_markers() {
+        std::map<std::pair<std::string, std::string>, const Item*> seen; // (id, bound)
+        for (const auto& item : m_vhs.items) {
+            if (!item.bound || *item.bound == "normal") {
+                continue;
+            }
+            uint32_t line = item.line.number;
+            if (!is_range_marker(item)) {
+                m_ctx.error("OVF-HW-012", line,
+                            fmt::format("{} ovf:bound {} is not \"min\", \"max\" or "
+                                        "\"normal\"",
+                                        describe_item(item), quote(*item.bound)));
+                continue;
+            }
+            auto id = item.instance_id();
+            auto normal = id ? m_by_id.find(*id) : m_by_id.end();
+            if (normal == m_by_id.end()) {
+                m_ctx.error("OVF-HW-012", line,
+                            fmt::format("{} ovf:bound=\"{}\" bounds no item: no item without "
+                                        "ovf:bound has InstanceID {}",
+                                        describe_item(item), *item.bound, quote(id.value_or(""))));
+                continue;
+            }
+            const Item& base = *normal->second.front();
+            if (item.resource_type() != base.resource_type()) {
+                m_ctx.error("OVF-HW-012", field_line(item, "ResourceType"),
+                            fmt::format("{} ovf:bound=\"{}\" has ResourceType {}, but the item "
+                                        "it bounds (line {}) has {}",
+                                        describe_item(item), *item.bound,
+                                        quote(item.resource_type().value_or("")), base.line.number,
+                                        quote(base.resource_type().value_or(""))));
+            }
+            auto [it, fresh] = seen.emplace(std::make_pair(*id, *item.bound), &item);
+            if (!fresh) {
+                m_ctx.error("OVF-HW-012", line,
+                            fmt::format("{} is a second ovf:bound=\"{}\" for InstanceID {} (the "
+                                        "first is on line {})",
+                                        describe_item(item), *item.bound, quote(*id),
+                                        it->second->line.number));
+            }
+        }
+    }
+
     // InstanceID and AddressOnParent uniqueness, once per configuration.
     void check_per_configuration() {
         ConfigurationView view = configuration_view();
@@ -581,6 +633,9 @@ private:
         std::vector<std::optional<std::pair<std::string, uint64_t>>> addresses(ids.size());
         for (size_t i = 0; i < ids.size(); ++i) {
             const Item& item = m_vhs.items[i];
+            if (is_range_marker(item)) {
+                continue; // shares its InstanceID (and address) with the item it bounds
+            }
             if (auto id = item.instance_id(); id && !id->empty() && !is_placeholder(*id)) {
                 ids[i] = *id;
             }

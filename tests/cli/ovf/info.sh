@@ -17,13 +17,14 @@ vs = d["virtual_systems"]
 assert len(vs) == 1
 v = vs[0]
 assert v["id"] == "tiny" and v["name"] == "tiny" and v["path"] == "tiny" and v["parent"] is None
-assert v["cpus"] == 1 and v["memory_mib"] == 256
+assert v["cpus"] == 1 and v["memory_mib"] == 256 and v["memory_bytes"] == 256 << 20
+assert v["cpus_range"] is None and v["memory_bytes_range"] is None
 assert v["os"] == {"id": "101", "description": "Linux 64-bit", "type": None}, v["os"]
 assert v["disks"] == [{"id": "disk1", "capacity": "64", "capacity_bytes": 64 << 20,
                        "populated_bytes": None,
                        "format": "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized",
                        "file": "tiny.vmdk", "controller": "SCSI", "controller_id": "3",
-                       "controller_model": "lsilogic", "address": "0"}], v["disks"]
+                       "controller_model": "lsilogic", "address": "0", "backing": "disk"}], v["disks"]
 assert v["nics"] == [{"network": "VM Network", "model": "E1000", "mac": None}], v["nics"]
 assert v["controllers"] == [{"id": "3", "bus": "SCSI", "model": "lsilogic"}]
 assert v["firmware"] is None
@@ -74,6 +75,40 @@ expect_rc 1 "$OVFKIT" info "$T/junk.ovf"
 expect_rc 1 "$OVFKIT" info --json "$T/junk.ovf"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"]["exit_code"] == 1' "$T/out" \
   || fail "info --json error is not the error object"
+
+# Memory that is not a whole MiB is shown exactly; ovf:bound items give a
+# range, not duplicates; a disk drive on ovf:/file/ is listed as file-backed.
+python3 - "$tiny/tiny.ovf" "$T/range.ovf" <<'PY'
+import sys
+t = open(sys.argv[1]).read()
+t = t.replace("<rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits>\n        <rasd:ElementName>256",
+              "<rasd:AllocationUnits>byte</rasd:AllocationUnits>\n        <rasd:ElementName>256", 1)
+t = t.replace("<rasd:VirtualQuantity>256</rasd:VirtualQuantity>",
+              "<rasd:VirtualQuantity>1000000</rasd:VirtualQuantity>", 1)
+cpu = t[t.index("      <Item>\n        <rasd:AllocationUnits>hertz"):]
+cpu = cpu[:cpu.index("</Item>") + len("</Item>")]
+lo = cpu.replace("<Item>", '<Item ovf:bound="min">', 1)
+hi = cpu.replace("<Item>", '<Item ovf:bound="max">', 1).replace(
+    "<rasd:VirtualQuantity>1<", "<rasd:VirtualQuantity>8<")
+t = t.replace(cpu, cpu + "\n" + lo + "\n" + hi, 1)
+t = t.replace("<rasd:HostResource>ovf:/disk/disk1</rasd:HostResource>",
+              "<rasd:HostResource>ovf:/file/file1</rasd:HostResource>", 1)
+open(sys.argv[2], "w").write(t)
+PY
+expect_rc 0 "$OVFKIT" info --json "$T/range.ovf"
+python3 - "$T/out" <<'PY' || fail "ranges, exact memory, file-backed disk: $(cat "$T/out")"
+import json, sys
+v = json.load(open(sys.argv[1]))["virtual_systems"][0]
+assert v["memory_bytes"] == 1000000 and v["memory_mib"] is None, v
+assert v["cpus"] == 1 and v["cpus_range"] == {"min": 1, "max": 8}, v
+d = v["disks"]
+assert len(d) == 1 and d[0]["backing"] == "file" and d[0]["id"] == "file1", d
+assert d[0]["file"] == "tiny.vmdk" and d[0]["controller_id"] == "3", d
+PY
+expect_rc 0 "$OVFKIT" info "$T/range.ovf"
+grep -q "Memory:      1000000 bytes" "$T/out" || fail "memory: $(cat "$T/out")"
+grep -q "CPUs:        1 (range 1 to 8)" "$T/out" || fail "cpus: $(cat "$T/out")"
+grep -q "Disk:        file1  a file reference" "$T/out" || fail "disk: $(cat "$T/out")"
 
 # Corpus producers (the corpus is read in place; skip that part without it).
 corpus=${OVFKIT_CORPUS_DIR:-$OVFKIT_SOURCE_DIR/../shared/corpus}/ovf

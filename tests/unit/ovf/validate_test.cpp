@@ -359,6 +359,36 @@ TEST(OvfValidate, TwoFilesForOnePackageFileAreAnError) {
         << dup->message;
 }
 
+TEST(OvfValidate, RangeMarkersBoundTheirItem) {
+    const char* cpu = R"~(<Item ovf:bound="BOUND">
+        <rasd:ElementName>CPU</rasd:ElementName>
+        <rasd:InstanceID>ID</rasd:InstanceID>
+        <rasd:ResourceType>RT</rasd:ResourceType>
+        <rasd:VirtualQuantity>4</rasd:VirtualQuantity>
+      </Item>)~";
+    auto marker = [&](const char* bound, const char* id, const char* rt) {
+        return edit(edit(edit(cpu, "BOUND", bound), ">ID<", std::string(">") + id + "<"), ">RT<",
+                    std::string(">") + rt + "<");
+    };
+    // A min and a max beside the normal CPU item: no duplicate InstanceID.
+    auto t = with_items(marker("min", "1", "3") + "\n      " + marker("max", "1", "3"));
+    EXPECT_EQ(dump(check(t)), "");
+    // Each rule broken once.
+    t = with_items(marker("min", "1", "3") + "\n      " + marker("min", "1", "3"));
+    expect_only(check(t), "OVF-HW-012", Severity::error,
+                line_of(t, "<Item ovf:bound=\"min\">") + 6); // the second marker
+    t = with_items(marker("max", "1", "4"));
+    expect_only(
+        check(t), "OVF-HW-012", Severity::error,
+        line_of(t, "<rasd:ResourceType>4</rasd:ResourceType>\n        <rasd:VirtualQuantity>4"));
+    t = with_items(marker("max", "99", "3"));
+    expect_only(check(t), "OVF-HW-012", Severity::error, line_of(t, "<Item ovf:bound=\"max\">"));
+    t = with_items(marker("top", "1", "3"));
+    auto f = check(t);
+    ASSERT_FALSE(f.empty());
+    EXPECT_EQ(f[0].code, "OVF-HW-012");
+}
+
 TEST(OvfValidate, ConfigurationIdsResolve) {
     auto t = edit(edit(k_base, "<Item>\n        <rasd:ElementName>CPU",
                        "<Item ovf:configuration=\"huge\">\n        <rasd:ElementName>CPU"),
