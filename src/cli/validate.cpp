@@ -34,7 +34,10 @@ void print_text(const ValidateOptions& opts, const ops::ValidateReport& r) {
     }
     fmt::print("{}: {} ({} error{}, {} warning{}{}{})\n", terminal_safe(r.source),
                r.valid ? "valid" : "invalid", r.errors, r.errors == 1 ? "" : "s", r.warnings,
-               r.warnings == 1 ? "" : "s", r.schema_checked ? ", schema checked" : "",
+               r.warnings == 1 ? "" : "s",
+               r.schema_checked     ? ", schema checked"
+               : r.schema_requested ? ", not schema checked: no DMTF schema for this OVF version"
+                                    : "",
                r.strict && r.errors == 0 && r.warnings > 0 ? "; --strict fails on warnings" : "");
 }
 

@@ -28,6 +28,7 @@ Result<ValidateReport> validate_package(const ValidateOptions& options, const Jo
     ValidateReport report;
     report.source = options.source;
     report.strict = options.strict;
+    report.schema_requested = options.schema;
     Diagnostics diag;
     auto src = open_package(options.source, diag);
     if (!src) {
@@ -47,11 +48,13 @@ Result<ValidateReport> validate_package(const ValidateOptions& options, const Jo
     ovf::DescriptorCheckOptions check;
     check.schema = options.schema;
     check.semantic.package = &files;
-    auto model = ovf::validate_descriptor(src->descriptor(), src->descriptor_name(), diag, check);
+    bool applied = false;
+    auto model =
+        ovf::validate_descriptor(src->descriptor(), src->descriptor_name(), diag, check, &applied);
     if (!model) {
         report.refusal = model.error();
     } else {
-        report.schema_checked = options.schema;
+        report.schema_checked = applied;
         if (*model) {
             report.ovf_version = ovf::version_name((*model)->version);
         }

@@ -27,7 +27,8 @@ struct ValidateReport {
     std::string descriptor;
     std::optional<std::string> ovf_version; // when the descriptor read as a model
     bool strict = false;
-    bool schema_checked = false;
+    bool schema_requested = false; // --schema
+    bool schema_checked = false;   // a DMTF schema applied (none exists for OVF 0.9, oVirt)
     std::vector<Finding> findings;
     size_t errors = 0;
     size_t warnings = 0;

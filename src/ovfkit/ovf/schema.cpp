@@ -210,7 +210,7 @@ std::optional<xml::Resource> schema_resource(std::string_view url) {
                          std::string_view(reinterpret_cast<const char*>(f->data), f->size)};
 }
 
-void validate_schema(const xml::Document& doc, Diagnostics& diag, size_t max_findings) {
+bool validate_schema(const xml::Document& doc, Diagnostics& diag, size_t max_findings) {
     xml::Element root = doc.root();
     std::string_view ns = root ? root.ns() : std::string_view{};
     bool ovf2 = ns == k_ns_ovf2;
@@ -220,7 +220,7 @@ void validate_schema(const xml::Document& doc, Diagnostics& diag, size_t max_fin
                                  "1.x and 2.x have one); schema validation skipped",
                                  ns),
                      doc.name(), root ? root.line() : 0);
-        return;
+        return false;
     }
     const Compiled& c = compiled(ovf2);
     if (c.schema == nullptr) {
@@ -229,13 +229,13 @@ void validate_schema(const xml::Document& doc, Diagnostics& diag, size_t max_fin
                                  "descriptor gets semantic validation only",
                                  ovf2 ? "2.x" : "1.x", c.error),
                      doc.name(), 0);
-        return;
+        return false;
     }
     xmlSchemaValidCtxtPtr vctx = xmlSchemaNewValidCtxt(c.schema);
     if (vctx == nullptr) {
         diag.warning("OVF-SCHEMA-004", "out of memory creating a schema validation context",
                      doc.name(), 0);
-        return;
+        return false;
     }
     Collector collector{&doc, &diag, max_findings};
     xmlSchemaSetValidStructuredErrors(vctx, on_validity_error, &collector);
@@ -252,6 +252,7 @@ void validate_schema(const xml::Document& doc, Diagnostics& diag, size_t max_fin
                    fmt::format("the schema validator failed without a message (code {})", rc),
                    doc.name(), 0);
     }
+    return true;
 }
 
 } // namespace ovfkit::ovf

@@ -24,7 +24,8 @@ namespace ovfkit::ovf {
 // when no DMTF schema exists for the namespace (OVF 0.9, oVirt), and
 // OVF-SCHEMA-004 (warning) when a bundled schema does not compile. At most
 // `max_findings` violations are reported, then one line says how many more.
-void validate_schema(const xml::Document& doc, Diagnostics& diag, size_t max_findings = 200);
+// Returns whether a schema was applied (false with OVF-SCHEMA-003 or -004).
+bool validate_schema(const xml::Document& doc, Diagnostics& diag, size_t max_findings = 200);
 
 // The embedded schema files, for tests and diagnostics.
 std::span<const EmbeddedFile> embedded_schemas();

@@ -341,7 +341,8 @@ Result<Envelope> read_descriptor(std::span<const std::byte> bytes, const std::st
 
 Result<std::optional<Envelope>> validate_descriptor(std::span<const std::byte> bytes,
                                                     const std::string& name, Diagnostics& diag,
-                                                    const DescriptorCheckOptions& options) {
+                                                    const DescriptorCheckOptions& options,
+                                                    bool* schema_applied) {
     auto doc = parse_descriptor_xml(bytes, name, diag, options.limits);
     if (!doc) {
         if (doc.error().code != Errc::invalid) {
@@ -363,8 +364,9 @@ Result<std::optional<Envelope>> validate_descriptor(std::span<const std::byte> b
     }
     // The schema check runs even when the model does not read: it often says
     // more precisely what is wrong with the structure.
-    if (options.schema) {
-        validate_schema(*doc, diag);
+    bool applied = options.schema && validate_schema(*doc, diag);
+    if (schema_applied != nullptr) {
+        *schema_applied = applied;
     }
     return model;
 }

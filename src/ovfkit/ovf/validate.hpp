@@ -75,9 +75,12 @@ struct DescriptorCheckOptions {
 // OVF-PARSE-001 error finding. Fails only for refusals (Errc::refused:
 // DTDs, entities, limits), which are not findings: nothing of such a
 // document is looked at.
+// `schema_applied`, when given, tells whether a DMTF schema was applied
+// (false without `schema`, and for OVF 0.9 and oVirt, which have none).
 Result<std::optional<Envelope>> validate_descriptor(std::span<const std::byte> bytes,
                                                     const std::string& name, Diagnostics& diag,
-                                                    const DescriptorCheckOptions& options = {});
+                                                    const DescriptorCheckOptions& options = {},
+                                                    bool* schema_applied = nullptr);
 
 // Reads a descriptor like read_envelope() (xml_reader.hpp), with the one
 // tolerance validation also has: a declaration of encoding="utf-16" on UTF-8

@@ -55,6 +55,17 @@ expect_rc 0 "$OVFKIT" validate "$T/noname.ovf"
 expect_rc 1 "$OVFKIT" validate --schema "$T/noname.ovf"
 grep -q 'error: .*\[OVF-SCHEMA-001\]' "$T/out" || fail "no schema finding: $(cat "$T/out")"
 grep -q 'schema checked' "$T/out" || fail "verdict does not say the schema was checked"
+# No DMTF schema exists for the oVirt dialect (or OVF 0.9): the verdict says so.
+sed 's|envelope/1"|envelope/1/"|g' "$tiny/tiny.ovf" >"$T/ovirt.ovf"
+expect_rc 0 "$OVFKIT" validate --schema "$T/ovirt.ovf"
+tail -n 1 "$T/out" | grep -q "not schema checked: no DMTF schema" || fail "oVirt verdict: $(tail -n 1 "$T/out")"
+grep -q ", schema checked" "$T/out" && fail "oVirt verdict claims a schema check"
+expect_rc 0 "$OVFKIT" validate --schema --json "$T/ovirt.ovf"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema_checked"] is False, d' "$T/out" \
+  || fail "oVirt: schema_checked is not false"
+expect_rc 0 "$OVFKIT" validate --schema --json "$tiny/tiny.ovf"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema_checked"] is True, d' "$T/out" \
+  || fail "tiny: schema_checked is not true"
 
 # File sizes: a directory and an OVA are complete packages.
 mkdir "$T/pkg"
