@@ -17,6 +17,7 @@
 // semantic validation (validate.cpp) does not have that blind spot.
 #include <array>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -144,6 +145,10 @@ struct Collector {
     Diagnostics* diag;
     size_t max;
     size_t seen = 0;
+    size_t vendor = 0; // OVF-SCHEMA-002 reported: sibling checks stopped there
+    // Second pass: report only errors the first did not (line, message).
+    const std::set<std::pair<uint32_t, std::string>>* known = nullptr;
+    std::set<std::pair<uint32_t, std::string>> reported;
 };
 
 void on_validity_error(void* user, xmlErrorPtr err) {
@@ -167,7 +172,16 @@ void on_validity_error(void* user, xmlErrorPtr err) {
         }
     }
     std::string msg = friendly(err->message != nullptr ? err->message : "schema violation");
-    if (node != nullptr && node->type == XML_ELEMENT_NODE && !is_dmtf(ns)) {
+    bool vendor = node != nullptr && node->type == XML_ELEMENT_NODE && !is_dmtf(ns);
+    if (c->known != nullptr) {
+        if (!vendor && !c->known->contains({line, msg})) {
+            c->diag->error("OVF-SCHEMA-001", msg, c->doc->name(), line);
+        }
+        return;
+    }
+    c->reported.insert({line, msg});
+    if (vendor) {
+        ++c->vendor;
         c->diag->warning("OVF-SCHEMA-002",
                          fmt::format("{} (a vendor extension the DMTF schema does not declare; "
                                      "the schema check of its siblings stops here)",
@@ -176,6 +190,34 @@ void on_validity_error(void* user, xmlErrorPtr err) {
         return;
     }
     c->diag->error("OVF-SCHEMA-001", msg, c->doc->name(), line);
+}
+
+// Removes, in a copy of the document, the vendor elements that stop the
+// schema check of their siblings: an element outside the DMTF namespaces,
+// inside a DMTF element, with a DMTF element after it. What follows them is
+// then checked too (a ProductSection out of order after a vmw: section).
+void drop_blocking_vendor_elements(xmlNodePtr parent) {
+    for (xmlNodePtr n = parent->children; n != nullptr;) {
+        xmlNodePtr next = n->next;
+        if (n->type == XML_ELEMENT_NODE) {
+            auto dmtf = [](xmlNodePtr e) {
+                return e->ns != nullptr && is_dmtf(reinterpret_cast<const char*>(e->ns->href));
+            };
+            bool blocks = false;
+            if (!dmtf(n) && dmtf(parent)) {
+                for (xmlNodePtr m = next; m != nullptr && !blocks; m = m->next) {
+                    blocks = m->type == XML_ELEMENT_NODE && dmtf(m);
+                }
+            }
+            if (blocks) {
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
+            } else {
+                drop_blocking_vendor_elements(n);
+            }
+        }
+        n = next;
+    }
 }
 
 } // namespace
@@ -237,9 +279,21 @@ bool validate_schema(const xml::Document& doc, Diagnostics& diag, size_t max_fin
                      doc.name(), 0);
         return false;
     }
-    Collector collector{&doc, &diag, max_findings};
+    Collector collector{&doc, &diag, max_findings, 0, 0, nullptr, {}};
     xmlSchemaSetValidStructuredErrors(vctx, on_validity_error, &collector);
     int rc = xmlSchemaValidateDoc(vctx, doc.raw());
+    if (collector.vendor > 0 && collector.seen <= max_findings) {
+        // Check again without the vendor elements that stopped the check of
+        // their siblings, reporting only what the first pass did not.
+        if (xmlDocPtr copy = xmlCopyDoc(doc.raw(), 1); copy != nullptr) {
+            drop_blocking_vendor_elements(reinterpret_cast<xmlNodePtr>(copy));
+            Collector again{&doc, &diag, max_findings - collector.seen, 0, 0, &collector.reported,
+                            {}};
+            xmlSchemaSetValidStructuredErrors(vctx, on_validity_error, &again);
+            xmlSchemaValidateDoc(vctx, copy);
+            xmlFreeDoc(copy);
+        }
+    }
     xmlSchemaFreeValidCtxt(vctx);
     if (collector.seen > max_findings) {
         diag.error(

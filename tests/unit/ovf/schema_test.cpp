@@ -28,6 +28,28 @@ std::string codes(const Diagnostics& diag) {
     return out;
 }
 
+TEST(Schema, SiblingsAfterAVendorElementAreStillChecked) {
+    // The vendor section stops libxml2's check of what follows it; the
+    // ProductSection after it lacks its required Info all the same.
+    std::string t = test::read_text(std::string(OVFKIT_SOURCE_DIR) + "/examples/tiny/tiny.ovf");
+    t.replace(t.find("xmlns:vssd="), 0, "xmlns:vmw=\"http://www.vmware.com/schema/ovf\" ");
+    t.replace(t.find("    <ProductSection>"), 0,
+              "    <vmw:BootOrderSection ovf:required=\"false\"><Info>x</Info>"
+              "</vmw:BootOrderSection>\n");
+    auto info = t.find("      <Info>Settings applied at first boot</Info>\n");
+    t.erase(info, t.find('\n', info) + 1 - info);
+    auto doc = xml::Document::parse(std::string_view(t), "t.ovf");
+    ASSERT_TRUE(doc) << doc.error().message;
+    Diagnostics diag;
+    EXPECT_TRUE(validate_schema(*doc, diag));
+    ASSERT_EQ(diag.findings().size(), 2u) << codes(diag);
+    EXPECT_EQ(diag.findings()[0].code, "OVF-SCHEMA-002");
+    EXPECT_EQ(diag.findings()[1].code, "OVF-SCHEMA-001");
+    EXPECT_NE(diag.findings()[1].message.find("Expected is ( ovf:Info )"), std::string::npos)
+        << diag.findings()[1].message;
+    EXPECT_GT(diag.findings()[1].line, diag.findings()[0].line);
+}
+
 TEST(Schema, ValidOvf1DescriptorsPass) {
     if (!test::have_corpus()) {
         GTEST_SKIP() << "the shared corpus is not beside the checkout";
