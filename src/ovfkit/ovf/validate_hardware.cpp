@@ -23,8 +23,11 @@
 // required, oVirt's reserved and vendor types, VirtualBox's /disk/ and
 // VMware's ovf:// HostResource spellings.
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <ovfkit/ovf/units.hpp>
 #include <ovfkit/ovf/validate_internal.hpp>
@@ -202,6 +205,7 @@ private:
     const VirtualHardwareSection& m_vhs;
     std::map<std::string, std::vector<const Item*>, std::less<>> m_by_id;
     std::map<const Item*, std::optional<std::string>> m_config_of;
+    std::unordered_set<std::string_view> m_config_names; // the Configuration ids, for lookups
 
     std::optional<std::set<std::string_view>> m_parent_cycles; // computed on first use
 
@@ -289,8 +293,13 @@ private:
         if (!configuration) {
             return;
         }
+        if (m_config_names.empty()) {
+            for (const auto& [name, _] : m_ctx.configurations) {
+                m_config_names.insert(name);
+            }
+        }
         for (auto id : split_spaces(*configuration)) {
-            if (!m_ctx.configurations.contains(id)) {
+            if (!m_config_names.contains(id)) {
                 m_ctx.error("OVF-REF-007", item.line.number,
                             fmt::format("{} ovf:configuration names {}, which no "
                                         "<DeploymentOptionSection> <Configuration> defines",
@@ -647,7 +656,7 @@ private:
                 }
             }
         }
-        std::set<size_t> reported;
+        std::vector<bool> reported(ids.size(), false);
         find_clashes(view, ids, reported,
                      [&](size_t later, size_t first, const std::string& in_config) {
                          const Item& item = m_vhs.items[later];
@@ -659,7 +668,7 @@ private:
                                                  describe_item(item), quote(*ids[later]),
                                                  m_vhs.items[first].line.number, in_config));
                      });
-        reported.clear();
+        reported.assign(ids.size(), false);
         find_clashes(view, addresses, reported,
                      [&](size_t later, size_t first, const std::string& in_config) {
                          report_address_clash(m_vhs.items[later], m_vhs.items[first],
@@ -692,7 +701,7 @@ private:
         for (const auto& [id, _] : m_ctx.configurations) {
             v.configs.push_back(id);
         }
-        std::map<std::string_view, size_t> index;
+        std::unordered_map<std::string_view, size_t> index;
         for (size_t c = 0; c < v.configs.size(); ++c) {
             index.emplace(v.configs[c], c);
         }
@@ -747,37 +756,53 @@ private:
     // configuration, and each configuration looks only at its own items.
     template <class Key, class Report>
     void find_clashes(const ConfigurationView& v, const std::vector<std::optional<Key>>& keys,
-                      std::set<size_t>& reported, const Report& report) const {
+                      std::vector<bool>& reported, const Report& report) const {
+        constexpr size_t none = SIZE_MAX;
         auto once = [&](size_t later, size_t first, const std::string& in_config) {
-            if (reported.insert(later).second) {
+            if (!reported[later]) {
+                reported[later] = true;
                 report(later, first, in_config);
             }
         };
         auto in_config = [&](size_t c) {
             return fmt::format(" in configuration {}", quote(v.configs[c]));
         };
-        if (v.configs.empty()) {
-            std::map<Key, size_t> first;
+        // Dense numbers for the keys, so that the per-configuration passes
+        // below index arrays instead of maps.
+        std::vector<size_t> key(keys.size(), none);
+        size_t key_count = 0;
+        {
+            std::map<Key, size_t> number;
             for (size_t i = 0; i < keys.size(); ++i) {
                 if (keys[i]) {
-                    auto [it, fresh] = first.emplace(*keys[i], i);
-                    if (!fresh) {
-                        once(i, it->second, "");
+                    key[i] = number.emplace(*keys[i], number.size()).first->second;
+                }
+            }
+            key_count = number.size();
+        }
+        if (v.configs.empty()) {
+            std::vector<size_t> first(key_count, none);
+            for (size_t i = 0; i < keys.size(); ++i) {
+                if (key[i] != none) {
+                    if (first[key[i]] == none) {
+                        first[key[i]] = i;
+                    } else {
+                        once(i, first[key[i]], "");
                     }
                 }
             }
             return;
         }
-        std::map<Key, std::vector<size_t>> common_by_key;
+        std::vector<std::vector<size_t>> common_by_key(key_count);
         for (size_t i = 0; i < keys.size(); ++i) {
-            if (keys[i] && v.common[i]) {
-                common_by_key[*keys[i]].push_back(i);
+            if (key[i] != none && v.common[i]) {
+                common_by_key[key[i]].push_back(i);
             }
         }
         // Common items with one key: the first configuration that deploys
         // two of them. Only configurations replacing a member are counted;
         // the walk stops at the first configuration with fewer of those.
-        for (const auto& [_, group] : common_by_key) {
+        for (const auto& group : common_by_key) {
             if (group.size() < 2) {
                 continue;
             }
@@ -794,15 +819,15 @@ private:
                 if (it != replaced.end() && it->second + 2 > group.size()) {
                     continue;
                 }
-                std::optional<size_t> first;
+                size_t first = none;
                 for (size_t m : group) {
                     if (it != replaced.end() && v.overridden(m, c)) {
                         continue;
                     }
-                    if (!first) {
+                    if (first == none) {
                         first = m;
                     } else {
-                        once(m, *first, in_config(c));
+                        once(m, first, in_config(c));
                     }
                 }
                 break;
@@ -810,34 +835,36 @@ private:
         }
         // Items listing a configuration, against each other and against the
         // first common item with their key that the configuration keeps.
+        // `first` holds, per key, the first item deployed with it in the
+        // configuration `stamp` names.
+        std::vector<size_t> first(key_count, none);
+        std::vector<size_t> stamp(key_count, none);
         for (size_t c = 0; c < v.configs.size(); ++c) {
-            std::map<Key, size_t> first;
             for (size_t s : v.specifics[c]) {
-                if (!keys[s]) {
+                size_t k = key[s];
+                if (k == none) {
                     continue;
                 }
-                auto it = first.find(*keys[s]);
-                if (it == first.end()) {
-                    std::optional<size_t> common;
-                    if (auto g = common_by_key.find(*keys[s]); g != common_by_key.end()) {
-                        for (size_t m : g->second) {
-                            if (!v.overridden(m, c)) {
-                                common = m;
-                                break;
-                            }
+                if (stamp[k] != c) {
+                    stamp[k] = c;
+                    size_t common = none;
+                    for (size_t m : common_by_key[k]) {
+                        if (!v.overridden(m, c)) {
+                            common = m;
+                            break;
                         }
                     }
-                    if (!common) {
-                        first.emplace(*keys[s], s);
-                    } else if (*common < s) {
-                        first.emplace(*keys[s], *common);
-                        once(s, *common, in_config(c));
+                    if (common == none) {
+                        first[k] = s;
+                    } else if (common < s) {
+                        first[k] = common;
+                        once(s, common, in_config(c));
                     } else {
-                        first.emplace(*keys[s], s);
-                        once(*common, s, in_config(c));
+                        first[k] = s;
+                        once(common, s, in_config(c));
                     }
                 } else {
-                    once(std::max(s, it->second), std::min(s, it->second), in_config(c));
+                    once(std::max(s, first[k]), std::min(s, first[k]), in_config(c));
                 }
             }
         }
