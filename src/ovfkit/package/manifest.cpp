@@ -1,0 +1,232 @@
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <ovfkit/io/file.hpp>
+#include <ovfkit/package/manifest.hpp>
+
+namespace ovfkit::package {
+
+namespace {
+
+constexpr size_t k_max_line = 4096;
+
+struct AlgorithmInfo {
+    DigestAlgorithm algorithm;
+    std::string_view name;
+    size_t hex;
+};
+
+constexpr std::array<AlgorithmInfo, 3> k_algorithms{{
+    {DigestAlgorithm::sha1, "SHA1", 40},
+    {DigestAlgorithm::sha256, "SHA256", 64},
+    {DigestAlgorithm::sha512, "SHA512", 128},
+}};
+
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
+
+std::string_view trim_blanks(std::string_view s) {
+    while (!s.empty() && is_blank(s.front())) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && is_blank(s.back())) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return (x >= 'a' && x <= 'z' ? x - 32 : x) == (y >= 'a' && y <= 'z' ? y - 32 : y);
+           });
+}
+
+} // namespace
+
+std::string_view algorithm_name(DigestAlgorithm algorithm) {
+    for (const auto& a : k_algorithms) {
+        if (a.algorithm == algorithm) {
+            return a.name;
+        }
+    }
+    return "?";
+}
+
+std::optional<DigestAlgorithm> algorithm_from_name(std::string_view name) {
+    for (const auto& a : k_algorithms) {
+        if (equals_ignoring_case(a.name, name)) {
+            return a.algorithm;
+        }
+    }
+    return std::nullopt;
+}
+
+size_t digest_hex_length(DigestAlgorithm algorithm) {
+    for (const auto& a : k_algorithms) {
+        if (a.algorithm == algorithm) {
+            return a.hex;
+        }
+    }
+    return 0;
+}
+
+const ManifestEntry* Manifest::find(std::string_view name) const {
+    for (const auto& e : entries) {
+        if (e.name == name) {
+            return &e;
+        }
+    }
+    return nullptr;
+}
+
+Result<Manifest> parse_manifest(std::span<const std::byte> bytes, std::string_view name,
+                                Diagnostics& diag) {
+    if (bytes.size() > k_max_manifest_bytes) {
+        return fail(Errc::refused, "{}: manifest is {} bytes, more than the {} byte limit", name,
+                    bytes.size(), k_max_manifest_bytes);
+    }
+    std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (text.find('\0') != std::string_view::npos) {
+        return fail(Errc::refused, "{}: manifest holds a NUL byte", name);
+    }
+    Manifest out;
+    std::set<std::string, std::less<>> names;
+    bool warned_spaced = false;
+    uint32_t number = 0;
+    while (!text.empty()) {
+        ++number;
+        size_t eol = text.find('\n');
+        std::string_view line = text.substr(0, eol);
+        text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+        if (line.size() > k_max_line) {
+            return fail(Errc::refused, "{}:{}: line longer than {} bytes", name, number,
+                        k_max_line);
+        }
+        if (!line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+        }
+        if (trim_blanks(line).empty()) {
+            continue;
+        }
+        // ALGORITHM [blanks] "(" NAME ")" [blanks] "=" [blanks] HEX
+        auto open = line.find('(');
+        auto eq = line.rfind('=');
+        auto close = eq == std::string_view::npos ? eq : line.rfind(')', eq);
+        if (open == std::string_view::npos || close == std::string_view::npos || close < open ||
+            !trim_blanks(line.substr(close + 1, eq - close - 1)).empty()) {
+            return fail(Errc::refused,
+                        "{}:{}: not a manifest line (expected \"SHA256(name)= hex\")", name,
+                        number);
+        }
+        std::string_view algo_text = line.substr(0, open);
+        bool spaced = !algo_text.empty() && is_blank(algo_text.back());
+        algo_text = trim_blanks(algo_text);
+        std::string_view file = line.substr(open + 1, close - open - 1);
+        std::string_view before_eq = line.substr(close + 1, eq - close - 1);
+        std::string_view after_eq = line.substr(eq + 1);
+        spaced = spaced || !before_eq.empty() || after_eq.size() < 2 || after_eq[0] != ' ' ||
+                 is_blank(after_eq[1]);
+        std::string_view hex = trim_blanks(after_eq);
+        auto algorithm = algorithm_from_name(algo_text);
+        if (!algorithm) {
+            return fail(Errc::refused, "{}:{}: digest algorithm \"{}\" is {}", name, number,
+                        algo_text,
+                        equals_ignoring_case(algo_text, "MD5")
+                            ? "refused (MD5 proves nothing against tampering)"
+                            : "not one of SHA1, SHA256, SHA512");
+        }
+        if (auto ok = io::check_member_name(file); !ok) {
+            return fail(Errc::refused, "{}:{}: file name \"{}\": {}", name, number, file,
+                        ok.error().message);
+        }
+        if (hex.size() != digest_hex_length(*algorithm) ||
+            !std::all_of(hex.begin(), hex.end(),
+                         [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+            return fail(Errc::refused, "{}:{}: {} digest of {} is not {} hex digits", name, number,
+                        algorithm_name(*algorithm), file, digest_hex_length(*algorithm));
+        }
+        if (!names.emplace(file).second) {
+            return fail(Errc::refused, "{}:{}: {} is listed twice", name, number, file);
+        }
+        if (spaced && !warned_spaced) {
+            warned_spaced = true;
+            diag.warning("MF-SPACED",
+                         fmt::format("manifest line \"{}\" is in the spaced form; ovftool and "
+                                     "vSphere expect \"{}({})= hex\"",
+                                     line.substr(0, std::min<size_t>(line.size(), 80)),
+                                     algorithm_name(*algorithm), file),
+                         std::string(name), number);
+        }
+        ManifestEntry e;
+        e.algorithm = *algorithm;
+        e.name = std::string(file);
+        e.digest.reserve(hex.size());
+        for (char c : hex) {
+            e.digest += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        e.line = number;
+        out.entries.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::string write_manifest(const std::vector<ManifestEntry>& entries) {
+    std::string out;
+    for (const auto& e : entries) {
+        out += fmt::format("{}({})= {}\n", algorithm_name(e.algorithm), e.name, e.digest);
+    }
+    return out;
+}
+
+std::vector<ManifestFileCheck> check_manifest(const Manifest& manifest,
+                                              std::string_view manifest_name,
+                                              const std::vector<FileDigest>& computed,
+                                              Diagnostics& diag) {
+    std::vector<ManifestFileCheck> out;
+    std::set<std::string, std::less<>> seen;
+    const std::string where(manifest_name);
+    for (const auto& f : computed) {
+        seen.insert(f.name);
+        ManifestFileCheck c;
+        c.name = f.name;
+        c.present = true;
+        const ManifestEntry* e = manifest.find(f.name);
+        if (e == nullptr) {
+            diag.error(
+                "MF-UNLISTED",
+                fmt::format("{} is part of the package but not listed in the manifest", f.name),
+                where, 0);
+        } else {
+            c.listed = true;
+            c.algorithm = e->algorithm;
+            c.ok = e->digest == f.digest;
+            if (!c.ok) {
+                diag.error("MF-MISMATCH",
+                           fmt::format("{}: {} digest {} does not match the manifest's {}", f.name,
+                                       algorithm_name(e->algorithm), f.digest, e->digest),
+                           where, e->line);
+            }
+        }
+        out.push_back(std::move(c));
+    }
+    for (const auto& e : manifest.entries) {
+        if (!seen.contains(e.name)) {
+            diag.error("MF-MISSING",
+                       fmt::format("{} is listed in the manifest but is not a file of the package",
+                                   e.name),
+                       where, e.line);
+            ManifestFileCheck c;
+            c.name = e.name;
+            c.algorithm = e.algorithm;
+            c.listed = true;
+            out.push_back(std::move(c));
+        }
+    }
+    return out;
+}
+
+} // namespace ovfkit::package
