@@ -82,6 +82,11 @@ Result<std::optional<Envelope>> validate_descriptor(std::span<const std::byte> b
                                                     const DescriptorCheckOptions& options = {},
                                                     bool* schema_applied = nullptr);
 
+// The package member an ovf:href names: %-escapes decoded (RFC 3986),
+// a single safe component. Errc::refused for an href validation reports as
+// unsafe (OVF-HREF-001) or that names a subdirectory.
+Result<std::string> href_member(std::string_view href);
+
 // Reads a descriptor like read_envelope() (xml_reader.hpp), with the one
 // tolerance validation also has: a declaration of encoding="utf-16" on UTF-8
 // bytes without BOM (XenServer) is read as UTF-8 with an OVF-ENC-001

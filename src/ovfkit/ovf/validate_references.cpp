@@ -747,3 +747,18 @@ void check_files(Context& ctx) {
 }
 
 } // namespace ovfkit::ovf::detail
+
+namespace ovfkit::ovf {
+
+Result<std::string> href_member(std::string_view href) {
+    detail::HrefCheck check = detail::check_href(href);
+    if (check.kind == detail::HrefKind::unsafe) {
+        return fail(Errc::refused, "ovf:href \"{}\" {}", href, check.why);
+    }
+    if (check.kind == detail::HrefKind::subdirectory) {
+        return fail(Errc::refused, "ovf:href \"{}\" names a subdirectory", href);
+    }
+    return check.member;
+}
+
+} // namespace ovfkit::ovf

@@ -1,0 +1,282 @@
+#include <atomic>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <openssl/evp.h>
+
+#include <ovfkit/ops/json.hpp>
+#include <ovfkit/ops/source.hpp>
+#include <ovfkit/ops/verify.hpp>
+#include <ovfkit/ovf/validate.hpp>
+
+namespace ovfkit::ops {
+
+namespace {
+
+constexpr size_t k_hash_buffer = size_t{4} << 20;
+constexpr uint32_t k_max_chunks = 10'000;
+
+struct Work {
+    std::string name;
+    uint64_t size = 0;
+    std::string digest; // lower-case hex, once hashed
+    std::optional<Error> error;
+};
+
+const EVP_MD* md_of(package::DigestAlgorithm a) {
+    switch (a) {
+    case package::DigestAlgorithm::sha1:
+        return EVP_sha1();
+    case package::DigestAlgorithm::sha256:
+        return EVP_sha256();
+    case package::DigestAlgorithm::sha512:
+        return EVP_sha512();
+    }
+    return EVP_sha256();
+}
+
+std::string hex(std::span<const unsigned char> bytes) {
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char b : bytes) {
+        out += fmt::format("{:02x}", b);
+    }
+    return out;
+}
+
+std::string digest_of(std::span<const std::byte> data, package::DigestAlgorithm a) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(data.data(), data.size(), md, &n, md_of(a), nullptr);
+    return hex(std::span(md, n));
+}
+
+// The base name of the descriptor with another extension: vm.ovf -> vm.mf.
+std::string sibling(const std::string& descriptor, std::string_view ext) {
+    auto dot = descriptor.rfind('.');
+    return (dot == std::string::npos ? descriptor : descriptor.substr(0, dot)) + std::string(ext);
+}
+
+// The package files the manifest must cover besides the descriptor: every
+// referenced file, or each chunk of a chunked one, that the package has.
+Result<std::vector<Work>> covered_files(const package::Source& src, const ovf::Envelope& env,
+                                        Diagnostics& diag) {
+    std::vector<Work> out;
+    for (const auto& f : env.references.files) {
+        auto member = ovf::href_member(f.href);
+        if (!member) {
+            diag.error("MF-HREF", member.error().message, src.descriptor_name(), f.line.number);
+            continue;
+        }
+        auto add = [&](const std::string& name) -> Result<bool> {
+            OVFKIT_TRY_ASSIGN(auto size, src.file_size(name));
+            if (size) {
+                out.push_back({name, *size, {}, {}});
+            }
+            return size.has_value();
+        };
+        OVFKIT_TRY_ASSIGN(bool whole, add(*member));
+        if (!whole && f.chunk_size) {
+            for (uint32_t n = 0; n < k_max_chunks; ++n) {
+                OVFKIT_TRY_ASSIGN(bool chunk, add(fmt::format("{}.{:09}", *member, n)));
+                if (!chunk) {
+                    break;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+int VerifyReport::exit_code() const {
+    bool ok = manifest_ok && (!signature || signature->valid) &&
+              (!require_trust || (signature && signature->trusted));
+    return ok ? 0 : static_cast<int>(Errc::refused);
+}
+
+Result<VerifyReport> verify_package(const VerifyOptions& options, const JobControl& control) {
+    Diagnostics diag;
+    OVFKIT_TRY_ASSIGN(package::Source src, open_package(options.source, diag));
+    VerifyReport report;
+    report.source = options.source;
+    report.descriptor = src.descriptor_name();
+    report.require_trust = options.require_trust;
+    OVFKIT_TRY_ASSIGN(ovf::Envelope env,
+                      ovf::read_descriptor(src.descriptor(), src.descriptor_name(), diag));
+
+    auto read_small = [&](const std::string& name,
+                          size_t limit) -> Result<std::optional<std::vector<std::byte>>> {
+        OVFKIT_TRY_ASSIGN(auto size, src.file_size(name));
+        if (!size) {
+            return std::optional<std::vector<std::byte>>{};
+        }
+        if (*size > limit) {
+            return fail(Errc::refused, "{}: {} bytes, more than the {} byte limit", name, *size,
+                        limit);
+        }
+        OVFKIT_TRY_ASSIGN(auto file, src.open_file(name));
+        std::vector<std::byte> bytes(static_cast<size_t>(*size));
+        OVFKIT_TRY(io::read_exact(*file, bytes, 0));
+        return std::optional<std::vector<std::byte>>{std::move(bytes)};
+    };
+
+    std::string mf_name = sibling(src.descriptor_name(), ".mf");
+    OVFKIT_TRY_ASSIGN(auto mf_bytes, read_small(mf_name, package::k_max_manifest_bytes));
+    if (!mf_bytes) {
+        diag.error(
+            "MF-ABSENT",
+            fmt::format("the package has no manifest {}: its files cannot be verified", mf_name),
+            report.source, 0);
+        report.findings = diag.findings();
+        return report;
+    }
+    report.manifest = mf_name;
+    auto manifest = package::parse_manifest(*mf_bytes, mf_name, diag);
+    if (!manifest) {
+        diag.error("MF-SYNTAX", manifest.error().message, mf_name, 0);
+        report.findings = diag.findings();
+        return report;
+    }
+    // One algorithm throughout, as every producer writes it.
+    package::DigestAlgorithm algorithm = manifest->entries.empty()
+                                             ? package::DigestAlgorithm::sha256
+                                             : manifest->entries.front().algorithm;
+    for (const auto& e : manifest->entries) {
+        if (e.algorithm != algorithm) {
+            diag.error("MF-ALGORITHM",
+                       fmt::format("{} uses {} where the manifest's first line uses {}", e.name,
+                                   package::algorithm_name(e.algorithm),
+                                   package::algorithm_name(algorithm)),
+                       mf_name, e.line);
+        }
+    }
+    if (algorithm == package::DigestAlgorithm::sha1) {
+        diag.warning("MF-SHA1", "the manifest uses SHA-1, which no longer resists forgery", mf_name,
+                     0);
+    }
+
+    OVFKIT_TRY_ASSIGN(std::vector<Work> work, covered_files(src, env, diag));
+    uint64_t total = 0;
+    for (const auto& w : work) {
+        total += w.size;
+    }
+    std::atomic<uint64_t> done{0};
+    std::mutex progress_mutex;
+    tbb::parallel_for(size_t{0}, work.size(), [&](size_t i) {
+        Work& w = work[i];
+        auto fail_with = [&](Error e) { w.error = std::move(e); };
+        auto file = src.open_file(w.name);
+        if (!file) {
+            return fail_with(file.error());
+        }
+        std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+        EVP_DigestInit_ex(ctx.get(), md_of(algorithm), nullptr);
+        std::vector<std::byte> buf(
+            std::min<uint64_t>(k_hash_buffer, std::max<uint64_t>(w.size, 1)));
+        for (uint64_t pos = 0; pos < w.size;) {
+            if (control.cancel.cancelled()) {
+                return fail_with(cancelled_error(w.name));
+            }
+            size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), w.size - pos));
+            if (auto r = io::read_exact(**file, std::span(buf).first(n), pos); !r) {
+                return fail_with(r.error());
+            }
+            EVP_DigestUpdate(ctx.get(), buf.data(), n);
+            pos += n;
+            uint64_t now = done.fetch_add(n) + n;
+            if (control.progress) {
+                std::lock_guard lock(progress_mutex);
+                control.report("hashing", now, total);
+            }
+        }
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(ctx.get(), md, &len);
+        w.digest = hex(std::span(md, len));
+    });
+    std::vector<package::FileDigest> computed;
+    computed.push_back({src.descriptor_name(), digest_of(src.descriptor(), algorithm)});
+    for (auto& w : work) {
+        if (w.error) {
+            if (control.cancel.cancelled()) {
+                return fail(std::move(*w.error));
+            }
+            diag.error("MF-READ", w.error->message, w.name, 0);
+            continue;
+        }
+        computed.push_back({w.name, w.digest});
+    }
+    report.files = package::check_manifest(*manifest, mf_name, computed, diag);
+    report.manifest_ok = !diag.has_errors();
+
+    std::string cert_name = sibling(src.descriptor_name(), ".cert");
+    OVFKIT_TRY_ASSIGN(auto cert_bytes, read_small(cert_name, package::k_max_certificate_bytes));
+    if (cert_bytes) {
+        report.certificate = cert_name;
+        auto cert = package::parse_certificate_file(*cert_bytes, cert_name);
+        if (!cert) {
+            package::SignatureStatus st;
+            st.reason = cert.error().message;
+            report.signature = st;
+            diag.error("CERT-SYNTAX", cert.error().message, cert_name, 0);
+        } else {
+            report.signature =
+                package::verify_signature(*cert, *mf_bytes, mf_name, {options.trust, std::nullopt});
+            const auto& st = *report.signature;
+            if (!st.valid) {
+                diag.error("CERT-INVALID", "the signature is not valid: " + st.reason, cert_name,
+                           0);
+            } else if (!st.trusted) {
+                std::string msg = fmt::format("the signature is valid but its signer is not "
+                                              "trusted: {} ({})",
+                                              st.reason, st.subject);
+                if (options.require_trust) {
+                    diag.error("CERT-UNTRUSTED", msg, cert_name, 0);
+                } else {
+                    diag.warning("CERT-UNTRUSTED", msg, cert_name, 0);
+                }
+            }
+        }
+    } else if (options.require_trust) {
+        diag.error("CERT-ABSENT", "the package is not signed (--require-trust)", report.source, 0);
+    }
+    report.findings = diag.findings();
+    return report;
+}
+
+nlohmann::json to_json(const VerifyReport& r) {
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& f : r.files) {
+        files.push_back({{"name", f.name},
+                         {"algorithm", package::algorithm_name(f.algorithm)},
+                         {"listed", f.listed},
+                         {"present", f.present},
+                         {"ok", f.ok}});
+    }
+    nlohmann::json signature = {{"present", r.signature.has_value()}};
+    if (r.signature) {
+        const auto& s = *r.signature;
+        signature.update({{"valid", s.valid},
+                          {"trusted", s.trusted},
+                          {"subject", s.subject},
+                          {"issuer", s.issuer},
+                          {"not_after", s.not_after},
+                          {"reason", s.reason}});
+    }
+    nlohmann::json doc = json_document();
+    doc.update({{"source", r.source},
+                {"descriptor", r.descriptor},
+                {"manifest", optional_json(r.manifest)},
+                {"manifest_ok", r.manifest_ok},
+                {"certificate", optional_json(r.certificate)},
+                {"signature", signature},
+                {"files", files},
+                {"verified", r.exit_code() == 0},
+                {"findings", findings_json(r.findings)}});
+    return doc;
+}
+
+} // namespace ovfkit::ops
