@@ -12,12 +12,14 @@ namespace ovfkit::io {
 namespace {
 
 // The common refusals of every sink, so each says them the same way.
-Result<void> check_open(const std::string& name, bool finished, bool broken) {
+// `what` is the refused call: "write" or "finish".
+Result<void> check_open(const std::string& name, bool finished, bool broken,
+                        std::string_view what) {
     if (broken) {
         return fail(Errc::io, "{}: an earlier write failed", name);
     }
     if (finished) {
-        return fail(Errc::io, "{}: write after the output was finished", name);
+        return fail(Errc::io, "{}: {} after the output was finished", name, what);
     }
     return {};
 }
@@ -37,7 +39,7 @@ const EVP_MD* evp_of(DigestAlgorithm algorithm) {
 } // namespace
 
 Result<void> FileSink::write(std::span<const std::byte> data) {
-    OVFKIT_TRY(check_open(name(), m_finished, m_broken));
+    OVFKIT_TRY(check_open(name(), m_finished, m_broken, "write"));
     if (auto r = m_file.pwrite(data, m_offset); !r) {
         m_broken = true;
         return fail(std::move(r).error());
@@ -48,13 +50,13 @@ Result<void> FileSink::write(std::span<const std::byte> data) {
 }
 
 Result<void> FileSink::finish() {
-    OVFKIT_TRY(check_open(name(), m_finished, m_broken));
+    OVFKIT_TRY(check_open(name(), m_finished, m_broken, "finish"));
     m_finished = true;
     return {};
 }
 
 Result<void> FdSink::write(std::span<const std::byte> data) {
-    OVFKIT_TRY(check_open(m_name, m_finished, m_broken));
+    OVFKIT_TRY(check_open(m_name, m_finished, m_broken, "write"));
     size_t done = 0;
     while (done < data.size()) {
         ssize_t n = ::write(m_fd, data.data() + done, data.size() - done);
@@ -74,7 +76,7 @@ Result<void> FdSink::write(std::span<const std::byte> data) {
 }
 
 Result<void> FdSink::finish() {
-    OVFKIT_TRY(check_open(m_name, m_finished, m_broken));
+    OVFKIT_TRY(check_open(m_name, m_finished, m_broken, "finish"));
     m_finished = true;
     return {};
 }
@@ -113,7 +115,7 @@ DigestSink::~DigestSink() {
 }
 
 Result<void> DigestSink::write(std::span<const std::byte> data) {
-    OVFKIT_TRY(check_open(name(), m_finished, m_broken));
+    OVFKIT_TRY(check_open(name(), m_finished, m_broken, "write"));
     // Forward first: only bytes the inner sink accepted are hashed, so a
     // digest always describes what was written.
     if (auto r = m_inner.write(data); !r) {
@@ -129,7 +131,7 @@ Result<void> DigestSink::write(std::span<const std::byte> data) {
 }
 
 Result<void> DigestSink::finish() {
-    OVFKIT_TRY(check_open(name(), m_finished, m_broken));
+    OVFKIT_TRY(check_open(name(), m_finished, m_broken, "finish"));
     if (auto r = m_inner.finish(); !r) {
         m_broken = true;
         return fail(std::move(r).error());

@@ -169,7 +169,9 @@ TEST(FileSink, RefusesWritesAfterFinish) {
     auto r = sink.write(bytes_of("more"));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().message, "member.vmdk: write after the output was finished");
-    EXPECT_FALSE(sink.finish());
+    auto again = sink.finish();
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().message, "member.vmdk: finish after the output was finished");
     EXPECT_EQ(sink.bytes_written(), 4u);
     EXPECT_EQ(file.data().size(), 4u);
 }
