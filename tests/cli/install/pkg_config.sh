@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     return 0;
 }
 CPP
-# shellcheck disable=SC2086 # word splitting of the flags is intended
+# shellcheck disable=SC2046,SC2086 # word splitting of the flags is intended
 "$cxx" -std=c++20 -Wall -Werror $san_flags "$T/prog.cpp" -o "$T/prog" \
   $(pkg-config --static --cflags --libs ovfkit) 2>"$T/cc.log" ||
   { cat "$T/cc.log" >&2; fail "compiling with pkg-config's flags failed"; }
