@@ -29,10 +29,6 @@ std::string corpus_path(const std::string& relative) {
     return std::string(OVFKIT_CORPUS_DIR) + "/" + relative;
 }
 
-std::string test_data_path(const std::string& relative) {
-    return std::string(OVFKIT_TEST_DATA_DIR) + "/" + relative;
-}
-
 std::vector<std::byte> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {

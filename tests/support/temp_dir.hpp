@@ -1,5 +1,5 @@
-// Test helpers: a temporary directory removed at scope exit, and paths to the
-// shared corpus and the project's test data.
+// Test helpers: a temporary directory removed at scope exit, and paths into
+// the shared corpus.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +23,6 @@ private:
 };
 
 std::string corpus_path(const std::string& relative);
-std::string test_data_path(const std::string& relative);
 
 std::vector<std::byte> read_file(const std::string& path);
 void write_file(const std::string& path, const std::vector<std::byte>& data);

@@ -1,11 +1,9 @@
 // Appliance summary for `ovfkit info`; see summary.hpp.
 //
-// Firmware is not part of CIM/OVF: VMware writes
-// <vmw:Config vmw:key="firmware" vmw:value="efi"/> in the
-// VirtualHardwareSection and VirtualBox <Firmware type="EFI"/> inside
-// vbox:Machine (shared formats/ovf-ova.md 4.6). Both are kept verbatim by the
-// reader, so they are parsed here again (small, self-contained fragments
-// through the same hardened loader).
+// Firmware and the vendor's OS type are not part of CIM/OVF: each hypervisor
+// writes them in its own namespace (shared formats/ovf-ova.md 4.6). This file
+// knows no vendor; it asks the platform registry, whose platforms read their
+// own elements (platform/<name>/vendor_sections.cpp).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -14,7 +12,7 @@
 #include <ovfkit/ovf/summary.hpp>
 #include <ovfkit/ovf/units.hpp>
 #include <ovfkit/ovf/validate.hpp>
-#include <ovfkit/xml/document.hpp>
+#include <ovfkit/platform/registry.hpp>
 
 namespace ovfkit::ovf {
 
@@ -50,78 +48,6 @@ bool listed(const std::optional<std::string>& list, const std::string& id) {
         rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space);
     }
     return false;
-}
-
-std::optional<xml::Document> parse_fragment(const XmlFragment& f) {
-    auto doc = xml::Document::parse(std::string_view(f.xml), "fragment");
-    if (!doc) {
-        return std::nullopt;
-    }
-    return std::move(*doc);
-}
-
-// Depth-first search for an element named `local` (any namespace).
-xml::Element find_descendant(const xml::Element& e, std::string_view local, int depth = 0) {
-    if (e.name() == local) {
-        return e;
-    }
-    if (depth > 16) {
-        return {};
-    }
-    for (const auto& c : e.children()) {
-        if (auto found = find_descendant(c, local, depth + 1)) {
-            return found;
-        }
-    }
-    return {};
-}
-
-std::optional<std::string> vmware_firmware(const VirtualHardwareSection& vhs) {
-    for (const auto& ext : vhs.header.extra.elements) {
-        if (ext.element.ns != k_vmw_ns || ext.element.name != "Config") {
-            continue;
-        }
-        auto doc = parse_fragment(ext.element);
-        if (!doc) {
-            continue;
-        }
-        auto key = doc->root().attribute(k_vmw_ns, "key");
-        auto value = doc->root().attribute(k_vmw_ns, "value");
-        if (key == "firmware" && value) {
-            return lower(*value);
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<std::string> virtualbox_firmware(const Content& c) {
-    for (const auto* u : c.find_all<UnknownSection>()) {
-        if (u->element.ns != k_vbox_ns || u->element.name != "Machine") {
-            continue;
-        }
-        auto doc = parse_fragment(u->element);
-        if (!doc) {
-            continue;
-        }
-        if (auto fw = find_descendant(doc->root(), "Firmware")) {
-            if (auto type = fw.attribute("", "type")) {
-                std::string t = lower(*type);
-                return t.starts_with("efi") ? "efi" : t;
-            }
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<std::string> vbox_os_type(const OperatingSystemSection& os) {
-    for (const auto& ext : os.header.extra.elements) {
-        if (ext.element.ns == k_vbox_ns && ext.element.name == "OSType") {
-            if (auto doc = parse_fragment(ext.element)) {
-                return std::string(trim(doc->root().text()));
-            }
-        }
-    }
-    return std::nullopt;
 }
 
 std::string bus_name(const Item& controller, uint64_t rt) {
@@ -259,16 +185,14 @@ private:
             if (os->description) {
                 s.os_description = os->description->text;
             }
-            s.os_type = os->vmw_os_type ? os->vmw_os_type : vbox_os_type(*os);
+            s.os_type = platform::vendor_os_type(*os);
         }
         auto sections = c.find_all<VirtualHardwareSection>();
         s.hardware_sections = static_cast<uint32_t>(sections.size());
         if (!sections.empty()) {
             hardware(*sections.front(), s);
         }
-        if (!s.firmware) {
-            s.firmware = virtualbox_firmware(c);
-        }
+        s.firmware = platform::vendor_firmware(c, sections.empty() ? nullptr : sections.front());
         m_out.virtual_systems.push_back(std::move(s));
     }
 
@@ -299,7 +223,6 @@ private:
         if (vhs.system) {
             s.virtual_system_type = vhs.system->virtual_system_type();
         }
-        s.firmware = vmware_firmware(vhs);
         std::map<std::string, const Item*> controllers;
         // For the chosen configuration an item that lists it replaces the
         // item with the same InstanceID and no ovf:configuration.

@@ -1,0 +1,156 @@
+// Sequential sinks; see sink.hpp.
+#include <cerrno>
+#include <cstring>
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <ovfkit/io/sink.hpp>
+
+namespace ovfkit::io {
+
+namespace {
+
+// The common refusals of every sink, so each says them the same way.
+// `what` is the refused call: "write" or "finish".
+Result<void> check_open(const std::string& name, bool finished, bool broken,
+                        std::string_view what) {
+    if (broken) {
+        return fail(Errc::io, "{}: an earlier write failed", name);
+    }
+    if (finished) {
+        return fail(Errc::io, "{}: {} after the output was finished", name, what);
+    }
+    return {};
+}
+
+const EVP_MD* evp_of(DigestAlgorithm algorithm) {
+    switch (algorithm) {
+    case DigestAlgorithm::sha1:
+        return EVP_sha1();
+    case DigestAlgorithm::sha256:
+        return EVP_sha256();
+    case DigestAlgorithm::sha512:
+        return EVP_sha512();
+    }
+    return nullptr;
+}
+
+} // namespace
+
+Result<void> FileSink::write(std::span<const std::byte> data) {
+    OVFKIT_TRY(check_open(name(), m_finished, m_broken, "write"));
+    if (auto r = m_file.pwrite(data, m_offset); !r) {
+        m_broken = true;
+        return fail(std::move(r).error());
+    }
+    m_offset += data.size();
+    m_count += data.size();
+    return {};
+}
+
+Result<void> FileSink::finish() {
+    OVFKIT_TRY(check_open(name(), m_finished, m_broken, "finish"));
+    m_finished = true;
+    return {};
+}
+
+Result<void> FdSink::write(std::span<const std::byte> data) {
+    OVFKIT_TRY(check_open(m_name, m_finished, m_broken, "write"));
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(m_fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            int err = n < 0 ? errno : EIO;
+            m_broken = true;
+            return fail(Errc::io, "{}: write of {} bytes after {} bytes failed: {}", m_name,
+                        data.size() - done, m_count + done, std::strerror(err));
+        }
+        done += static_cast<size_t>(n);
+    }
+    m_count += data.size();
+    return {};
+}
+
+Result<void> FdSink::finish() {
+    OVFKIT_TRY(check_open(m_name, m_finished, m_broken, "finish"));
+    m_finished = true;
+    return {};
+}
+
+std::string_view digest_name(DigestAlgorithm algorithm) {
+    switch (algorithm) {
+    case DigestAlgorithm::sha1:
+        return "SHA1";
+    case DigestAlgorithm::sha256:
+        return "SHA256";
+    case DigestAlgorithm::sha512:
+        return "SHA512";
+    }
+    return "";
+}
+
+Result<std::unique_ptr<DigestSink>> DigestSink::create(Sink& inner, DigestAlgorithm algorithm) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    if (ctx == nullptr) {
+        return fail(Errc::io, "{}: cannot allocate a {} context", inner.name(),
+                    digest_name(algorithm));
+    }
+    if (EVP_DigestInit_ex(ctx, evp_of(algorithm), nullptr) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return fail(Errc::io, "{}: OpenSSL cannot start a {} digest", inner.name(),
+                    digest_name(algorithm));
+    }
+    return std::unique_ptr<DigestSink>(new DigestSink(inner, algorithm, ctx));
+}
+
+DigestSink::DigestSink(Sink& inner, DigestAlgorithm algorithm, evp_md_ctx_st* ctx)
+    : m_inner(inner), m_algorithm(algorithm), m_ctx(ctx) {}
+
+DigestSink::~DigestSink() {
+    EVP_MD_CTX_free(m_ctx);
+}
+
+Result<void> DigestSink::write(std::span<const std::byte> data) {
+    OVFKIT_TRY(check_open(name(), m_finished, m_broken, "write"));
+    // Forward first: only bytes the inner sink accepted are hashed, so a
+    // digest always describes what was written.
+    if (auto r = m_inner.write(data); !r) {
+        m_broken = true;
+        return fail(std::move(r).error());
+    }
+    if (EVP_DigestUpdate(m_ctx, data.data(), data.size()) != 1) {
+        m_broken = true;
+        return fail(Errc::io, "{}: {} digest update failed", name(), digest_name(m_algorithm));
+    }
+    m_count += data.size();
+    return {};
+}
+
+Result<void> DigestSink::finish() {
+    OVFKIT_TRY(check_open(name(), m_finished, m_broken, "finish"));
+    if (auto r = m_inner.finish(); !r) {
+        m_broken = true;
+        return fail(std::move(r).error());
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_DigestFinal_ex(m_ctx, md, &length) != 1) {
+        m_broken = true;
+        return fail(Errc::io, "{}: {} digest failed", name(), digest_name(m_algorithm));
+    }
+    static constexpr char k_hex[] = "0123456789abcdef";
+    m_hex.clear();
+    m_hex.reserve(2 * length);
+    for (unsigned int i = 0; i < length; ++i) {
+        m_hex.push_back(k_hex[md[i] >> 4]);
+        m_hex.push_back(k_hex[md[i] & 0xf]);
+    }
+    m_finished = true;
+    return {};
+}
+
+} // namespace ovfkit::io
