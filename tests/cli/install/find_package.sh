@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The installed package works for an out-of-tree CMake project:
 # find_package(ovfkit) gives ovfkit::ovfkit, and examples/consumer built
-# against it converts a disk that qemu-img then finds identical.
+# against it converts a disk through the operations layer (ops::convert_disk,
+# with a progress callback) that qemu-img then finds identical.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/install_lib.bash"
 
-for f in include/ovfkit/disk/convert.hpp include/ovfkit/base/error.hpp \
+for f in include/ovfkit/ops/disk_convert.hpp include/ovfkit/disk/convert.hpp include/ovfkit/base/error.hpp \
   include/ovfkit/ovf/schema_files.hpp include/ovfkit/package/tar_index.hpp \
   lib/libovfkit.a lib/cmake/ovfkit/ovfkitConfig.cmake \
   lib/cmake/ovfkit/ovfkitConfigVersion.cmake lib/cmake/ovfkit/ovfkitTargets.cmake bin/ovfkit; do
@@ -37,8 +38,14 @@ grep -q -- '-std=\(c\|gnu\)++20' "$T/consumer/compile_commands.json" ||
 
 make_input_disk
 expect_rc 0 "$T/consumer/ovfkit_consumer" "$T/in.qcow2" "$T/out.vmdk" vmdk
-[[ $(cat "$T/out") == "converted $T/in.qcow2 (qcow2) to $T/out.vmdk (vmdk): 8388608 guest bytes, "*" written" ]] ||
+[[ $(head -n 1 "$T/out") == "converted $T/in.qcow2 (qcow2) to $T/out.vmdk (vmdk): 8388608 guest bytes, "*" written, "*" progress reports" ]] ||
   fail "unexpected output: $(cat "$T/out")"
+# The operations layer's own JSON report, as `ovfkit disk convert --json` prints it.
+tail -n 1 "$T/out" | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+assert d["schema"] == "ovfkit/1" and d["output_format"] == "vmdk" and d["virtual_size"] == 8388608, d' ||
+  fail "unexpected JSON: $(tail -n 1 "$T/out")"
 qemu-img compare -q -f raw -F vmdk "$T/disk.raw" "$T/out.vmdk" || fail "the converted disk differs"
 # Errors come back as values: an existing output is refused (Errc::refused, 4).
 expect_rc 4 "$T/consumer/ovfkit_consumer" "$T/in.qcow2" "$T/out.vmdk" vmdk
