@@ -32,8 +32,8 @@ void print_text(const VerifyOptions& o, const ops::VerifyReport& r) {
         return;
     }
     for (const auto& f : r.files) {
-        fmt::print("  {} {} {}\n", f.ok ? "ok     " : "FAILED ",
-                   package::algorithm_name(f.algorithm), terminal_safe(f.name));
+        fmt::print("  {} {} {}\n", f.ok ? "ok     " : "FAILED ", io::digest_name(f.algorithm),
+                   terminal_safe(f.name));
     }
     if (r.signature) {
         const auto& s = *r.signature;

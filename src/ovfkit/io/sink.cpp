@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cctype>
 // Sequential sinks; see sink.hpp.
 #include <cerrno>
 #include <cstring>
@@ -22,18 +24,6 @@ Result<void> check_open(const std::string& name, bool finished, bool broken,
         return fail(Errc::io, "{}: {} after the output was finished", name, what);
     }
     return {};
-}
-
-const EVP_MD* evp_of(DigestAlgorithm algorithm) {
-    switch (algorithm) {
-    case DigestAlgorithm::sha1:
-        return EVP_sha1();
-    case DigestAlgorithm::sha256:
-        return EVP_sha256();
-    case DigestAlgorithm::sha512:
-        return EVP_sha512();
-    }
-    return nullptr;
 }
 
 } // namespace
@@ -81,16 +71,54 @@ Result<void> FdSink::finish() {
     return {};
 }
 
-std::string_view digest_name(DigestAlgorithm algorithm) {
-    switch (algorithm) {
-    case DigestAlgorithm::sha1:
-        return "SHA1";
-    case DigestAlgorithm::sha256:
-        return "SHA256";
-    case DigestAlgorithm::sha512:
-        return "SHA512";
+namespace {
+
+struct DigestInfo {
+    DigestAlgorithm algorithm;
+    std::string_view name;
+    size_t hex;
+    const EVP_MD* (*md)();
+};
+
+constexpr DigestInfo k_digests[] = {
+    {DigestAlgorithm::sha1, "SHA1", 40, EVP_sha1},
+    {DigestAlgorithm::sha256, "SHA256", 64, EVP_sha256},
+    {DigestAlgorithm::sha512, "SHA512", 128, EVP_sha512},
+};
+
+const DigestInfo& info_of(DigestAlgorithm algorithm) {
+    for (const auto& d : k_digests) {
+        if (d.algorithm == algorithm) {
+            return d;
+        }
     }
-    return "";
+    return k_digests[1];
+}
+
+} // namespace
+
+std::string_view digest_name(DigestAlgorithm algorithm) {
+    return info_of(algorithm).name;
+}
+
+std::optional<DigestAlgorithm> digest_from_name(std::string_view name) {
+    for (const auto& d : k_digests) {
+        if (d.name.size() == name.size() &&
+            std::equal(name.begin(), name.end(), d.name.begin(), [](char a, char b) {
+                return std::toupper(static_cast<unsigned char>(a)) == b;
+            })) {
+            return d.algorithm;
+        }
+    }
+    return std::nullopt;
+}
+
+size_t digest_hex_length(DigestAlgorithm algorithm) {
+    return info_of(algorithm).hex;
+}
+
+const evp_md_st* digest_md(DigestAlgorithm algorithm) {
+    return info_of(algorithm).md();
 }
 
 Result<std::unique_ptr<DigestSink>> DigestSink::create(Sink& inner, DigestAlgorithm algorithm) {
@@ -99,7 +127,7 @@ Result<std::unique_ptr<DigestSink>> DigestSink::create(Sink& inner, DigestAlgori
         return fail(Errc::io, "{}: cannot allocate a {} context", inner.name(),
                     digest_name(algorithm));
     }
-    if (EVP_DigestInit_ex(ctx, evp_of(algorithm), nullptr) != 1) {
+    if (EVP_DigestInit_ex(ctx, digest_md(algorithm), nullptr) != 1) {
         EVP_MD_CTX_free(ctx);
         return fail(Errc::io, "{}: OpenSSL cannot start a {} digest", inner.name(),
                     digest_name(algorithm));

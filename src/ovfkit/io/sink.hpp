@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,7 +24,8 @@
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/io/file.hpp>
 
-// OpenSSL's digest context, kept out of this header (see sink.cpp).
+// OpenSSL's digest and digest context, kept out of this header (see sink.cpp).
+struct evp_md_st;
 struct evp_md_ctx_st;
 
 namespace ovfkit::io {
@@ -92,6 +94,30 @@ enum class DigestAlgorithm { sha1, sha256, sha512 };
 
 // "SHA1", "SHA256", "SHA512": the name as a manifest line spells it.
 std::string_view digest_name(DigestAlgorithm algorithm);
+// From the manifest spelling or the command-line one ("sha256"), any case.
+std::optional<DigestAlgorithm> digest_from_name(std::string_view name);
+// The digest's length in hex digits: 40, 64, 128.
+size_t digest_hex_length(DigestAlgorithm algorithm);
+// OpenSSL's EVP_MD for the algorithm (for signing and verifying).
+const evp_md_st* digest_md(DigestAlgorithm algorithm);
+
+// Accepts and discards everything: a DigestSink over it hashes bytes that go
+// nowhere else (verifying a package's files).
+class NullSink final : public Sink {
+public:
+    explicit NullSink(std::string name) : m_name(std::move(name)) {}
+    const std::string& name() const override { return m_name; }
+    Result<void> write(std::span<const std::byte> data) override {
+        m_count += data.size();
+        return {};
+    }
+    Result<void> finish() override { return {}; }
+    uint64_t bytes_written() const override { return m_count; }
+
+private:
+    std::string m_name;
+    uint64_t m_count = 0;
+};
 
 // Forwards every byte to an inner sink and hashes what the inner sink
 // accepted. finish() finishes the inner sink, then makes the lowercase hex

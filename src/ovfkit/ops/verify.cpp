@@ -3,8 +3,8 @@
 
 #include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
-#include <openssl/evp.h>
 
+#include <ovfkit/io/sink.hpp>
 #include <ovfkit/ops/json.hpp>
 #include <ovfkit/ops/source.hpp>
 #include <ovfkit/ops/verify.hpp>
@@ -24,32 +24,14 @@ struct Work {
     std::optional<Error> error;
 };
 
-const EVP_MD* md_of(package::DigestAlgorithm a) {
-    switch (a) {
-    case package::DigestAlgorithm::sha1:
-        return EVP_sha1();
-    case package::DigestAlgorithm::sha256:
-        return EVP_sha256();
-    case package::DigestAlgorithm::sha512:
-        return EVP_sha512();
-    }
-    return EVP_sha256();
-}
-
-std::string hex(std::span<const unsigned char> bytes) {
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char b : bytes) {
-        out += fmt::format("{:02x}", b);
-    }
-    return out;
-}
-
-std::string digest_of(std::span<const std::byte> data, package::DigestAlgorithm a) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(data.data(), data.size(), md, &n, md_of(a), nullptr);
-    return hex(std::span(md, n));
+// The hex digest of what `feed` writes into a DigestSink.
+template <class Feed>
+Result<std::string> digest(const std::string& name, io::DigestAlgorithm algorithm, Feed feed) {
+    io::NullSink nowhere(name);
+    OVFKIT_TRY_ASSIGN(auto sink, io::DigestSink::create(nowhere, algorithm));
+    OVFKIT_TRY(feed(*sink));
+    OVFKIT_TRY(sink->finish());
+    return sink->hex_digest();
 }
 
 // The base name of the descriptor with another extension: vm.ovf -> vm.mf.
@@ -148,8 +130,7 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
         if (e.algorithm != algorithm) {
             diag.error("MF-ALGORITHM",
                        fmt::format("{} uses {} where the manifest's first line uses {}", e.name,
-                                   package::algorithm_name(e.algorithm),
-                                   package::algorithm_name(algorithm)),
+                                   io::digest_name(e.algorithm), io::digest_name(algorithm)),
                        mf_name, e.line);
         }
     }
@@ -172,33 +153,35 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
         if (!file) {
             return fail_with(file.error());
         }
-        std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-        EVP_DigestInit_ex(ctx.get(), md_of(algorithm), nullptr);
         std::vector<std::byte> buf(
             std::min<uint64_t>(k_hash_buffer, std::max<uint64_t>(w.size, 1)));
-        for (uint64_t pos = 0; pos < w.size;) {
-            if (control.cancel.cancelled()) {
-                return fail_with(cancelled_error(w.name));
+        auto hashed = digest(w.name, algorithm, [&](io::Sink& sink) -> Result<void> {
+            for (uint64_t pos = 0; pos < w.size;) {
+                if (control.cancel.cancelled()) {
+                    return fail(cancelled_error(w.name));
+                }
+                size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), w.size - pos));
+                OVFKIT_TRY(io::read_exact(**file, std::span(buf).first(n), pos));
+                OVFKIT_TRY(sink.write(std::span(buf).first(n)));
+                pos += n;
+                uint64_t now = done.fetch_add(n) + n;
+                if (control.progress) {
+                    std::lock_guard lock(progress_mutex);
+                    control.report("hashing", now, total);
+                }
             }
-            size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), w.size - pos));
-            if (auto r = io::read_exact(**file, std::span(buf).first(n), pos); !r) {
-                return fail_with(r.error());
-            }
-            EVP_DigestUpdate(ctx.get(), buf.data(), n);
-            pos += n;
-            uint64_t now = done.fetch_add(n) + n;
-            if (control.progress) {
-                std::lock_guard lock(progress_mutex);
-                control.report("hashing", now, total);
-            }
+            return {};
+        });
+        if (!hashed) {
+            return fail_with(hashed.error());
         }
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        EVP_DigestFinal_ex(ctx.get(), md, &len);
-        w.digest = hex(std::span(md, len));
+        w.digest = *hashed;
     });
     std::vector<package::FileDigest> computed;
-    computed.push_back({src.descriptor_name(), digest_of(src.descriptor(), algorithm)});
+    OVFKIT_TRY_ASSIGN(std::string descriptor_digest,
+                      digest(src.descriptor_name(), algorithm,
+                             [&](io::Sink& sink) { return sink.write(src.descriptor()); }));
+    computed.push_back({src.descriptor_name(), descriptor_digest});
     for (auto& w : work) {
         if (w.error) {
             if (control.cancel.cancelled()) {
@@ -251,7 +234,7 @@ nlohmann::json to_json(const VerifyReport& r) {
     nlohmann::json files = nlohmann::json::array();
     for (const auto& f : r.files) {
         files.push_back({{"name", f.name},
-                         {"algorithm", package::algorithm_name(f.algorithm)},
+                         {"algorithm", io::digest_name(f.algorithm)},
                          {"listed", f.listed},
                          {"present", f.present},
                          {"ok", f.ok}});

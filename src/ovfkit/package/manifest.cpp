@@ -13,18 +13,6 @@ namespace {
 
 constexpr size_t k_max_line = 4096;
 
-struct AlgorithmInfo {
-    DigestAlgorithm algorithm;
-    std::string_view name;
-    size_t hex;
-};
-
-constexpr std::array<AlgorithmInfo, 3> k_algorithms{{
-    {DigestAlgorithm::sha1, "SHA1", 40},
-    {DigestAlgorithm::sha256, "SHA256", 64},
-    {DigestAlgorithm::sha512, "SHA512", 128},
-}};
-
 bool is_blank(char c) {
     return c == ' ' || c == '\t';
 }
@@ -39,40 +27,7 @@ std::string_view trim_blanks(std::string_view s) {
     return s;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return (x >= 'a' && x <= 'z' ? x - 32 : x) == (y >= 'a' && y <= 'z' ? y - 32 : y);
-           });
-}
-
 } // namespace
-
-std::string_view algorithm_name(DigestAlgorithm algorithm) {
-    for (const auto& a : k_algorithms) {
-        if (a.algorithm == algorithm) {
-            return a.name;
-        }
-    }
-    return "?";
-}
-
-std::optional<DigestAlgorithm> algorithm_from_name(std::string_view name) {
-    for (const auto& a : k_algorithms) {
-        if (equals_ignoring_case(a.name, name)) {
-            return a.algorithm;
-        }
-    }
-    return std::nullopt;
-}
-
-size_t digest_hex_length(DigestAlgorithm algorithm) {
-    for (const auto& a : k_algorithms) {
-        if (a.algorithm == algorithm) {
-            return a.hex;
-        }
-    }
-    return 0;
-}
 
 const ManifestEntry* Manifest::find(std::string_view name) const {
     for (const auto& e : entries) {
@@ -131,11 +86,11 @@ Result<Manifest> parse_manifest(std::span<const std::byte> bytes, std::string_vi
         spaced = spaced || !before_eq.empty() || after_eq.size() < 2 || after_eq[0] != ' ' ||
                  is_blank(after_eq[1]);
         std::string_view hex = trim_blanks(after_eq);
-        auto algorithm = algorithm_from_name(algo_text);
+        auto algorithm = io::digest_from_name(algo_text);
         if (!algorithm) {
             return fail(Errc::refused, "{}:{}: digest algorithm \"{}\" is {}", name, number,
                         algo_text,
-                        equals_ignoring_case(algo_text, "MD5")
+                        (algo_text == "MD5" || algo_text == "md5")
                             ? "refused (MD5 proves nothing against tampering)"
                             : "not one of SHA1, SHA256, SHA512");
         }
@@ -143,11 +98,11 @@ Result<Manifest> parse_manifest(std::span<const std::byte> bytes, std::string_vi
             return fail(Errc::refused, "{}:{}: file name \"{}\": {}", name, number, file,
                         ok.error().message);
         }
-        if (hex.size() != digest_hex_length(*algorithm) ||
+        if (hex.size() != io::digest_hex_length(*algorithm) ||
             !std::all_of(hex.begin(), hex.end(),
                          [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
             return fail(Errc::refused, "{}:{}: {} digest of {} is not {} hex digits", name, number,
-                        algorithm_name(*algorithm), file, digest_hex_length(*algorithm));
+                        io::digest_name(*algorithm), file, io::digest_hex_length(*algorithm));
         }
         if (!names.emplace(file).second) {
             return fail(Errc::refused, "{}:{}: {} is listed twice", name, number, file);
@@ -158,7 +113,7 @@ Result<Manifest> parse_manifest(std::span<const std::byte> bytes, std::string_vi
                          fmt::format("manifest line \"{}\" is in the spaced form; ovftool and "
                                      "vSphere expect \"{}({})= hex\"",
                                      line.substr(0, std::min<size_t>(line.size(), 80)),
-                                     algorithm_name(*algorithm), file),
+                                     io::digest_name(*algorithm), file),
                          std::string(name), number);
         }
         ManifestEntry e;
@@ -177,7 +132,7 @@ Result<Manifest> parse_manifest(std::span<const std::byte> bytes, std::string_vi
 std::string write_manifest(const std::vector<ManifestEntry>& entries) {
     std::string out;
     for (const auto& e : entries) {
-        out += fmt::format("{}({})= {}\n", algorithm_name(e.algorithm), e.name, e.digest);
+        out += fmt::format("{}({})= {}\n", io::digest_name(e.algorithm), e.name, e.digest);
     }
     return out;
 }
@@ -207,7 +162,7 @@ std::vector<ManifestFileCheck> check_manifest(const Manifest& manifest,
             if (!c.ok) {
                 diag.error("MF-MISMATCH",
                            fmt::format("{}: {} digest {} does not match the manifest's {}", f.name,
-                                       algorithm_name(e->algorithm), f.digest, e->digest),
+                                       io::digest_name(e->algorithm), f.digest, e->digest),
                            where, e->line);
             }
         }

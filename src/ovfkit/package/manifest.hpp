@@ -20,17 +20,13 @@
 
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/base/error.hpp>
+#include <ovfkit/io/sink.hpp>
 
 namespace ovfkit::package {
 
-enum class DigestAlgorithm { sha1, sha256, sha512 };
-
-// "SHA1", "SHA256", "SHA512": the manifest spelling.
-std::string_view algorithm_name(DigestAlgorithm algorithm);
-// From the manifest spelling or the command-line one ("sha256"), any case.
-std::optional<DigestAlgorithm> algorithm_from_name(std::string_view name);
-// Digest length in hex digits: 40, 64, 128.
-size_t digest_hex_length(DigestAlgorithm algorithm);
+// The algorithms and their names are io's (io/sink.hpp), shared with the
+// DigestSink that computes them.
+using io::DigestAlgorithm;
 
 struct ManifestEntry {
     DigestAlgorithm algorithm = DigestAlgorithm::sha256;

@@ -30,18 +30,6 @@ void free_x509_stack(STACK_OF(X509) * s) {
 }
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), Deleter<STACK_OF(X509), free_x509_stack>>;
 
-const EVP_MD* md_of(DigestAlgorithm a) {
-    switch (a) {
-    case DigestAlgorithm::sha1:
-        return EVP_sha1();
-    case DigestAlgorithm::sha256:
-        return EVP_sha256();
-    case DigestAlgorithm::sha512:
-        return EVP_sha512();
-    }
-    return EVP_sha256();
-}
-
 // OpenSSL's queued errors as one line (and the queue emptied).
 std::string openssl_error() {
     std::string out;
@@ -140,7 +128,7 @@ Result<CertificateFile> parse_certificate_file(std::span<const std::byte> bytes,
     auto eq = first.rfind('=');
     auto close = eq == std::string_view::npos ? eq : first.rfind(')', eq);
     auto algorithm =
-        open == std::string_view::npos ? std::nullopt : algorithm_from_name(first.substr(0, open));
+        open == std::string_view::npos ? std::nullopt : io::digest_from_name(first.substr(0, open));
     if (!algorithm || close == std::string_view::npos || close < open || close + 1 != eq) {
         return fail(Errc::refused, "{}:1: not a signature line (expected \"SHA256(name.mf)= hex\")",
                     name);
@@ -195,7 +183,7 @@ SignatureStatus verify_signature(const CertificateFile& cert, std::span<const st
     EVP_PKEY* key = X509_get0_pubkey(signer);
     MdCtxPtr md(EVP_MD_CTX_new());
     if (key == nullptr || !md ||
-        EVP_DigestVerifyInit(md.get(), nullptr, md_of(cert.algorithm), nullptr, key) != 1) {
+        EVP_DigestVerifyInit(md.get(), nullptr, io::digest_md(cert.algorithm), nullptr, key) != 1) {
         st.reason = "the signer's key cannot verify: " + openssl_error();
         return st;
     }
@@ -289,7 +277,8 @@ Result<std::string> sign_manifest(std::span<const std::byte> manifest,
     MdCtxPtr md(EVP_MD_CTX_new());
     size_t len = 0;
     const auto* data = reinterpret_cast<const unsigned char*>(manifest.data());
-    if (!md || EVP_DigestSignInit(md.get(), nullptr, md_of(algorithm), nullptr, key.get()) != 1 ||
+    if (!md ||
+        EVP_DigestSignInit(md.get(), nullptr, io::digest_md(algorithm), nullptr, key.get()) != 1 ||
         EVP_DigestSign(md.get(), nullptr, &len, data, manifest.size()) != 1) {
         return fail(Errc::usage, "{}: cannot sign with this key: {}", key_pem_file,
                     openssl_error());
@@ -299,7 +288,7 @@ Result<std::string> sign_manifest(std::span<const std::byte> manifest,
         return fail(Errc::io, "signing failed: {}", openssl_error());
     }
     sig.resize(len);
-    std::string out = fmt::format("{}({})= ", algorithm_name(algorithm), manifest_name);
+    std::string out = fmt::format("{}({})= ", io::digest_name(algorithm), manifest_name);
     for (unsigned char b : sig) {
         out += fmt::format("{:02x}", b);
     }

@@ -123,11 +123,11 @@ TEST(Manifest, CoverageChecks) {
 }
 
 TEST(Manifest, AlgorithmNames) {
-    EXPECT_EQ(algorithm_from_name("sha512"), DigestAlgorithm::sha512);
-    EXPECT_EQ(algorithm_from_name("SHA1"), DigestAlgorithm::sha1);
-    EXPECT_FALSE(algorithm_from_name("md5"));
-    EXPECT_EQ(algorithm_name(DigestAlgorithm::sha256), "SHA256");
-    EXPECT_EQ(digest_hex_length(DigestAlgorithm::sha512), 128u);
+    EXPECT_EQ(io::digest_from_name("sha512"), DigestAlgorithm::sha512);
+    EXPECT_EQ(io::digest_from_name("SHA1"), DigestAlgorithm::sha1);
+    EXPECT_FALSE(io::digest_from_name("md5"));
+    EXPECT_EQ(io::digest_name(DigestAlgorithm::sha256), "SHA256");
+    EXPECT_EQ(io::digest_hex_length(DigestAlgorithm::sha512), 128u);
 }
 
 } // namespace
