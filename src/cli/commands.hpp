@@ -13,13 +13,14 @@ void add_version_command(CLI::App& app, Action& action);
 void add_info_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_verify_command(CLI::App& app, Action& action);
+void add_sign_command(CLI::App& app, Action& action);
 void add_disk_command(CLI::App& app, Action& action);
 
 using AddCommand = void (*)(CLI::App&, Action&);
 
-inline constexpr std::array<AddCommand, 5> k_commands{
+inline constexpr std::array<AddCommand, 6> k_commands{
     add_info_command, add_validate_command, add_verify_command,
-    add_disk_command, add_version_command,
+    add_sign_command, add_disk_command,     add_version_command,
 };
 
 // The text of `ovfkit --version`: version and compiled-in formats.

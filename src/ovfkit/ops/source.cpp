@@ -40,4 +40,10 @@ Result<package::Source> open_package(const std::string& path, Diagnostics& notes
     return package::Source::open(path, {}, &notes);
 }
 
+std::string descriptor_sibling(const std::string& descriptor, std::string_view extension) {
+    auto dot = descriptor.rfind('.');
+    return (dot == std::string::npos ? descriptor : descriptor.substr(0, dot)) +
+           std::string(extension);
+}
+
 } // namespace ovfkit::ops

@@ -14,4 +14,8 @@ namespace ovfkit::ops {
 // descriptor parser's complaint about its size or its first byte.
 Result<package::Source> open_package(const std::string& path, Diagnostics& notes);
 
+// The package file beside the descriptor with another extension, as DSP0243
+// names the manifest and the certificate: ("vm.ovf", ".mf") -> "vm.mf".
+std::string descriptor_sibling(const std::string& descriptor, std::string_view extension);
+
 } // namespace ovfkit::ops

@@ -34,12 +34,6 @@ Result<std::string> digest(const std::string& name, io::DigestAlgorithm algorith
     return sink->hex_digest();
 }
 
-// The base name of the descriptor with another extension: vm.ovf -> vm.mf.
-std::string sibling(const std::string& descriptor, std::string_view ext) {
-    auto dot = descriptor.rfind('.');
-    return (dot == std::string::npos ? descriptor : descriptor.substr(0, dot)) + std::string(ext);
-}
-
 // The package files the manifest must cover besides the descriptor: every
 // referenced file, or each chunk of a chunked one, that the package has.
 Result<std::vector<Work>> covered_files(const package::Source& src, const ovf::Envelope& env,
@@ -105,7 +99,7 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
         return std::optional<std::vector<std::byte>>{std::move(bytes)};
     };
 
-    std::string mf_name = sibling(src.descriptor_name(), ".mf");
+    std::string mf_name = descriptor_sibling(src.descriptor_name(), ".mf");
     OVFKIT_TRY_ASSIGN(auto mf_bytes, read_small(mf_name, package::k_max_manifest_bytes));
     if (!mf_bytes) {
         diag.error(
@@ -195,7 +189,7 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
     report.files = package::check_manifest(*manifest, mf_name, computed, diag);
     report.manifest_ok = !diag.has_errors();
 
-    std::string cert_name = sibling(src.descriptor_name(), ".cert");
+    std::string cert_name = descriptor_sibling(src.descriptor_name(), ".cert");
     OVFKIT_TRY_ASSIGN(auto cert_bytes, read_small(cert_name, package::k_max_certificate_bytes));
     if (cert_bytes) {
         report.certificate = cert_name;

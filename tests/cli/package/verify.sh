@@ -103,4 +103,36 @@ sign signer.key <(cat signer.pem ca.pem)
 echo >>pkg/tiny.mf
 expect_rc 4 "$OVFKIT" verify --trust ca.pem pkg
 grep -q "CERT-INVALID" "$T/out" || fail "invalid: $(cat "$T/out")"
+
+# `ovfkit sign` writes what the recipe above wrote by hand, for a directory
+# and for an OVA (rewritten with the certificate after the manifest).
+mf "$T/pkg" SHA256
+rm -f pkg/tiny.cert
+cat signer.pem ca.pem >chain.pem
+expect_rc 0 "$OVFKIT" sign pkg --key signer.key --cert chain.pem
+grep -q "signed tiny.mf (SHA256) as tiny.cert; signer CN=signer" "$T/out" || fail "sign: $(cat "$T/out")"
+expect_rc 0 "$OVFKIT" verify --trust ca.pem --require-trust pkg
+expect_rc 4 "$OVFKIT" sign pkg --key signer.key --cert signer.pem
+grep -q "already exists" "$T/err" || fail "sign over a certificate: $(cat "$T/err")"
+expect_rc 0 "$OVFKIT" sign pkg --key self.key --cert self.pem --force --digest sha512
+expect_rc 0 "$OVFKIT" verify --json pkg
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["signature"]; assert s["valid"] and s["reason"] == "self-signed", s' "$T/out" \
+  || fail "re-signed: $(cat "$T/out")"
+rm pkg/tiny.cert
+(cd pkg && tar cf "$T/u.ova" tiny.ovf tiny.mf tiny.vmdk)
+expect_rc 0 "$OVFKIT" sign u.ova --key signer.key --cert signer.pem -o s.ova --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["output"] == "s.ova" and d["certificate"] == "tiny.cert", d' "$T/out" \
+  || fail "sign --json: $(cat "$T/out")"
+[[ $(tar tf s.ova | tr '\n' ' ') == "tiny.ovf tiny.mf tiny.cert tiny.vmdk " ]] || fail "member order: $(tar tf s.ova)"
+expect_rc 0 "$OVFKIT" verify --trust ca.pem s.ova
+grep -q "signature: valid, trusted" "$T/out" || fail "signed OVA: $(cat "$T/out")"
+python3 -c 'import sys, tarfile; t = tarfile.open(sys.argv[1]); assert [m.name for m in t] == ["tiny.ovf", "tiny.mf", "tiny.cert", "tiny.vmdk"]' s.ova \
+  || fail "tarfile reads the signed OVA differently"
+# In place, and a tampered package is not signed at all.
+expect_rc 0 "$OVFKIT" sign u.ova --key signer.key --cert signer.pem
+expect_rc 0 "$OVFKIT" verify --trust ca.pem u.ova
+cp -r pkg tampered && echo x >>tampered/tiny.vmdk
+expect_rc 4 "$OVFKIT" sign tampered --key signer.key --cert signer.pem
+grep -q "not signed: tiny.vmdk" "$T/err" || fail "tampered: $(cat "$T/err")"
+[[ ! -e tampered/tiny.cert ]] || fail "a tampered package got a certificate"
 echo "ok"

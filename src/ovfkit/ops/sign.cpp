@@ -1,0 +1,142 @@
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <ovfkit/io/atomic_output.hpp>
+#include <ovfkit/ops/json.hpp>
+#include <ovfkit/ops/sign.hpp>
+#include <ovfkit/ops/source.hpp>
+#include <ovfkit/ops/verify.hpp>
+#include <ovfkit/package/ova_writer.hpp>
+
+namespace ovfkit::ops {
+
+namespace {
+
+std::string directory_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        return path;
+    }
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+Result<std::vector<std::byte>> read_member(const package::Source& src, const std::string& name) {
+    OVFKIT_TRY_ASSIGN(auto file, src.open_file(name));
+    OVFKIT_TRY_ASSIGN(uint64_t size, file->size());
+    if (size > package::k_max_manifest_bytes) {
+        return fail(Errc::refused, "{}: {} bytes, more than the {} byte limit", name, size,
+                    package::k_max_manifest_bytes);
+    }
+    std::vector<std::byte> bytes(static_cast<size_t>(size));
+    OVFKIT_TRY(io::read_exact(*file, bytes, 0));
+    return bytes;
+}
+
+std::span<const std::byte> bytes_of(const std::string& s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+} // namespace
+
+Result<SignReport> sign_package(const SignOptions& options, const JobControl& control) {
+    // The manifest must hold before it is signed.
+    OVFKIT_TRY_ASSIGN(VerifyReport check, verify_package({options.source, "", false}, control));
+    if (!check.manifest) {
+        return fail(Errc::usage, "{}: the package has no manifest to sign", options.source);
+    }
+    if (!check.manifest_ok) {
+        std::string why = "its files do not match its manifest";
+        for (const auto& f : check.findings) {
+            if (f.severity == Severity::error) {
+                why = f.message;
+                break;
+            }
+        }
+        return fail(Errc::refused, "{}: not signed: {}", options.source, why);
+    }
+    Diagnostics notes;
+    OVFKIT_TRY_ASSIGN(package::Source src, open_package(options.source, notes));
+    SignReport report;
+    report.source = options.source;
+    report.algorithm = options.algorithm;
+    report.manifest = *check.manifest;
+    report.certificate = descriptor_sibling(src.descriptor_name(), ".cert");
+    OVFKIT_TRY_ASSIGN(auto mf, read_member(src, report.manifest));
+    OVFKIT_TRY_ASSIGN(std::string cert, package::sign_manifest(mf, report.manifest, options.key,
+                                                               options.cert, options.algorithm));
+    auto parsed = package::parse_certificate_file(bytes_of(cert), report.certificate);
+    if (parsed) {
+        report.signer = package::verify_signature(*parsed, mf, report.manifest);
+    }
+
+    if (src.kind() != package::SourceKind::ova) {
+        if (!options.output.empty()) {
+            return fail(Errc::usage,
+                        "{}: -o names a new OVA; a directory is signed in place (its .cert is "
+                        "written beside the descriptor)",
+                        options.source);
+        }
+        std::string dir = directory_of(options.source);
+        report.output = dir;
+        io::OutputSet outputs(options.force);
+        OVFKIT_TRY_ASSIGN(io::File * out, outputs.create(dir + "/" + report.certificate));
+        OVFKIT_TRY(out->pwrite(bytes_of(cert), 0));
+        OVFKIT_TRY(outputs.commit());
+        return report;
+    }
+
+    // An OVA: descriptor, manifest, the new certificate, then every other
+    // member in its order.
+    report.output = options.output.empty() ? options.source : options.output;
+    bool in_place = report.output == options.source;
+    io::OutputSet outputs(options.force || in_place);
+    OVFKIT_TRY_ASSIGN(io::File * out, outputs.create(report.output));
+    uint64_t mtime = options.mtime;
+    if (mtime == 0) {
+        struct stat st {};
+        mtime = ::stat(options.source.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_mtime) : 0;
+    }
+    package::OvaWriter ova(*out, mtime);
+    OVFKIT_TRY(ova.add(src.descriptor_name(), src.descriptor()));
+    OVFKIT_TRY(ova.add(report.manifest, mf));
+    OVFKIT_TRY(ova.add(report.certificate, bytes_of(cert)));
+    uint64_t total = 0;
+    for (const auto& m : src.tar()->members()) {
+        total += m.size;
+    }
+    uint64_t done = 0;
+    for (const auto& m : src.tar()->members()) {
+        if (m.name == src.descriptor_name() || m.name == report.manifest ||
+            m.name == report.certificate) {
+            continue;
+        }
+        OVFKIT_TRY_ASSIGN(auto in, src.open_file(m.name));
+        OVFKIT_TRY(ova.add(m.name, *in, m.size, [&](uint64_t copied) {
+            control.report("writing", done + copied, total);
+            return !control.cancel.cancelled();
+        }));
+        done += m.size;
+    }
+    OVFKIT_TRY(ova.finish());
+    OVFKIT_TRY(outputs.commit());
+    return report;
+}
+
+nlohmann::json to_json(const SignReport& r) {
+    nlohmann::json doc = json_document();
+    doc.update({{"source", r.source},
+                {"output", r.output},
+                {"manifest", r.manifest},
+                {"certificate", r.certificate},
+                {"algorithm", io::digest_name(r.algorithm)},
+                {"signer",
+                 {{"subject", r.signer.subject},
+                  {"issuer", r.signer.issuer},
+                  {"not_after", r.signer.not_after},
+                  {"trusted", r.signer.trusted},
+                  {"reason", r.signer.reason}}}});
+    return doc;
+}
+
+} // namespace ovfkit::ops

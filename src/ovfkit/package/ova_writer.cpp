@@ -1,0 +1,74 @@
+#include <algorithm>
+#include <vector>
+
+#include <ovfkit/package/ova_writer.hpp>
+#include <ovfkit/package/tar_index.hpp>
+
+namespace ovfkit::package {
+
+namespace {
+
+constexpr size_t k_copy_piece = size_t{4} << 20;
+
+} // namespace
+
+Result<void> OvaWriter::header(const std::string& name, uint64_t size) {
+    if (m_finished) {
+        return fail(Errc::usage, "{}: member {} added after the end of the archive", m_out.name(),
+                    name);
+    }
+    OVFKIT_TRY_ASSIGN(auto h, tar_header({name, size, m_mtime, 0644, false}));
+    OVFKIT_TRY(m_out.pwrite(h, m_offset));
+    m_offset += h.size();
+    return {};
+}
+
+Result<void> OvaWriter::pad(uint64_t size) {
+    static const std::vector<std::byte> k_zeros(k_tar_block);
+    size_t n = tar_padding(size);
+    if (n > 0) {
+        OVFKIT_TRY(m_out.pwrite(std::span(k_zeros).first(n), m_offset));
+        m_offset += n;
+    }
+    return {};
+}
+
+Result<void> OvaWriter::add(const std::string& name, std::span<const std::byte> data) {
+    OVFKIT_TRY(header(name, data.size()));
+    if (!data.empty()) {
+        OVFKIT_TRY(m_out.pwrite(data, m_offset));
+        m_offset += data.size();
+    }
+    return pad(data.size());
+}
+
+Result<void> OvaWriter::add(const std::string& name, io::File& in, uint64_t size,
+                            const std::function<bool(uint64_t)>& copied) {
+    OVFKIT_TRY(header(name, size));
+    std::vector<std::byte> buf(static_cast<size_t>(std::min<uint64_t>(k_copy_piece, size)));
+    for (uint64_t pos = 0; pos < size;) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - pos));
+        auto piece = std::span(buf).first(n);
+        OVFKIT_TRY(io::read_exact(in, piece, pos));
+        OVFKIT_TRY(m_out.pwrite(piece, m_offset));
+        m_offset += n;
+        pos += n;
+        if (copied && !copied(pos)) {
+            return fail(Errc::io, "{}: cancelled while writing {}", m_out.name(), name);
+        }
+    }
+    return pad(size);
+}
+
+Result<void> OvaWriter::finish() {
+    if (m_finished) {
+        return fail(Errc::usage, "{}: the archive is already finished", m_out.name());
+    }
+    m_finished = true;
+    static const std::vector<std::byte> k_end(k_tar_end_bytes);
+    OVFKIT_TRY(m_out.pwrite(k_end, m_offset));
+    m_offset += k_end.size();
+    return {};
+}
+
+} // namespace ovfkit::package
