@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include <ovfkit/disk/convert.hpp>
-#include <ovfkit/disk/formats/vmdk_writer.hpp>
+#include <ovfkit/disk/formats/vmdk/writer.hpp>
 
 namespace ovfkit::disk {
 namespace {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include <ovfkit/base/endian.hpp>
-#include <ovfkit/disk/formats/qcow2_layout.hpp>
+#include <ovfkit/disk/formats/qcow2/layout.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
 #include <ovfkit/io/mem_file.hpp>
 

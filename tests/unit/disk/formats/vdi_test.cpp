@@ -2,7 +2,7 @@
 
 #include "image_helpers.hpp"
 
-#include <ovfkit/disk/formats/vdi_layout.hpp>
+#include <ovfkit/disk/formats/vdi/layout.hpp>
 
 namespace ovfkit::disk::formats {
 namespace {

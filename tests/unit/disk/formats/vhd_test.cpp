@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/vhd_layout.hpp>
+#include <ovfkit/disk/formats/vhd/layout.hpp>
 
 namespace ovfkit::disk::formats {
 namespace {

@@ -15,7 +15,7 @@
 
 #include <ovfkit/base/crc32c.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
-#include <ovfkit/disk/formats/vhdx_layout.hpp>
+#include <ovfkit/disk/formats/vhdx/layout.hpp>
 #include <ovfkit/io/atomic_output.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/io/mem_file.hpp>

@@ -28,7 +28,7 @@
 #include <libdeflate.h>
 
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/vmdk_sparse_extent.hpp>
+#include <ovfkit/disk/formats/vmdk/sparse_extent.hpp>
 
 namespace ovfkit::disk::formats::vmdk {
 

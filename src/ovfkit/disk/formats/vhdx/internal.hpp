@@ -1,5 +1,5 @@
-// Declarations shared by the VHDX reader (vhdx.cpp), the log replay
-// (vhdx_log.cpp) and the writer (vhdx_writer.cpp). Not a public interface.
+// Declarations shared by the VHDX reader (reader.cpp), the log replay
+// (log.cpp) and the writer (writer.cpp). Not a public interface.
 #pragma once
 
 #include <array>
@@ -11,7 +11,7 @@
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/format.hpp>
-#include <ovfkit/disk/formats/vhdx_layout.hpp>
+#include <ovfkit/disk/formats/vhdx/layout.hpp>
 #include <ovfkit/io/file.hpp>
 
 namespace ovfkit::disk::formats::vhdx {
@@ -63,10 +63,10 @@ Result<LogOverlay> replay_log(io::File& file, const Header& header, uint64_t fil
 inline constexpr std::string_view k_log_hint =
     "open it once in Hyper-V or run `qemu-img check -r all -f vhdx` on a copy";
 
-// Reader entry point (vhdx.cpp).
+// Reader entry point (reader.cpp).
 Result<std::unique_ptr<DiskReader>> open(OpenContext& ctx);
 
-// Writer entry points (vhdx_writer.cpp).
+// Writer entry points (writer.cpp).
 Result<std::unique_ptr<DiskWriter>> create_dynamic(CreateContext& ctx);
 Result<std::unique_ptr<DiskWriter>> create_fixed(CreateContext& ctx);
 

@@ -33,7 +33,7 @@
 
 #include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/qcow2_internal.hpp>
+#include <ovfkit/disk/formats/qcow2/internal.hpp>
 
 namespace ovfkit::disk::formats::qcow2 {
 

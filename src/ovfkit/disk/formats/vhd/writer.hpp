@@ -1,4 +1,4 @@
-// Creation of VHD images (dynamic and fixed); the reader lives in vhd.cpp.
+// Creation of VHD images (dynamic and fixed); the reader lives in reader.cpp.
 #pragma once
 
 #include <ovfkit/disk/format.hpp>

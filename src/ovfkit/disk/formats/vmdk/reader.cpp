@@ -27,10 +27,10 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/format.hpp>
-#include <ovfkit/disk/formats/vmdk_descriptor.hpp>
-#include <ovfkit/disk/formats/vmdk_layout.hpp>
-#include <ovfkit/disk/formats/vmdk_sparse_extent.hpp>
-#include <ovfkit/disk/formats/vmdk_writer.hpp>
+#include <ovfkit/disk/formats/vmdk/descriptor.hpp>
+#include <ovfkit/disk/formats/vmdk/layout.hpp>
+#include <ovfkit/disk/formats/vmdk/sparse_extent.hpp>
+#include <ovfkit/disk/formats/vmdk/writer.hpp>
 
 namespace ovfkit::disk::formats {
 

@@ -3,8 +3,8 @@
 #include <cstring>
 #include <random>
 
-#include <ovfkit/disk/formats/vmdk_descriptor.hpp>
-#include <ovfkit/disk/formats/vmdk_writer.hpp>
+#include <ovfkit/disk/formats/vmdk/descriptor.hpp>
+#include <ovfkit/disk/formats/vmdk/writer.hpp>
 
 namespace ovfkit::disk::formats::vmdk {
 

@@ -10,7 +10,7 @@
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/extent.hpp>
-#include <ovfkit/disk/formats/vmdk_layout.hpp>
+#include <ovfkit/disk/formats/vmdk/layout.hpp>
 #include <ovfkit/io/file.hpp>
 
 struct libdeflate_decompressor;

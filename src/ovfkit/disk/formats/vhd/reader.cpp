@@ -34,8 +34,8 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/format.hpp>
-#include <ovfkit/disk/formats/vhd_layout.hpp>
-#include <ovfkit/disk/formats/vhd_writer.hpp>
+#include <ovfkit/disk/formats/vhd/layout.hpp>
+#include <ovfkit/disk/formats/vhd/writer.hpp>
 
 namespace ovfkit::disk::formats {
 

@@ -48,7 +48,7 @@ struct Footer {
     be32 creator_version;     // major << 16 | minor
     be32 creator_host_os;     // "Wi2k" or "Mac "
     be64 original_size;       // size at creation, informational
-    be64 current_size;        // guest-visible size (see the size rule in vhd.cpp)
+    be64 current_size;        // guest-visible size (see the size rule in reader.cpp)
     be16 cylinders;           // CHS geometry
     unsigned char heads;
     unsigned char sectors_per_track;

@@ -19,7 +19,7 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/text.hpp>
-#include <ovfkit/disk/formats/vmdk_descriptor.hpp>
+#include <ovfkit/disk/formats/vmdk/descriptor.hpp>
 
 namespace ovfkit::disk::formats::vmdk {
 

@@ -27,7 +27,7 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/crc32c.hpp>
-#include <ovfkit/disk/formats/vhdx_internal.hpp>
+#include <ovfkit/disk/formats/vhdx/internal.hpp>
 
 namespace ovfkit::disk::formats::vhdx {
 

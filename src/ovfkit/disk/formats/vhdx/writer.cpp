@@ -30,7 +30,7 @@
 #include <vector>
 
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/vhdx_internal.hpp>
+#include <ovfkit/disk/formats/vhdx/internal.hpp>
 
 #ifndef OVFKIT_VERSION
 #define OVFKIT_VERSION "0"

@@ -20,7 +20,7 @@
 #include <algorithm>
 
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/qcow2_internal.hpp>
+#include <ovfkit/disk/formats/qcow2/internal.hpp>
 
 namespace ovfkit::disk::formats::qcow2 {
 

@@ -8,7 +8,7 @@
 // moved together (and so ovfkit's own reader accepts it). Ranges the
 // converter reports as zero are not written: the extent file is sized with
 // truncate() and keeps them as holes. The descriptor is written by finish().
-#include <ovfkit/disk/formats/vmdk_writer.hpp>
+#include <ovfkit/disk/formats/vmdk/writer.hpp>
 
 namespace ovfkit::disk::formats::vmdk {
 

@@ -28,8 +28,8 @@
 #include <sys/random.h>
 
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/vhd_layout.hpp>
-#include <ovfkit/disk/formats/vhd_writer.hpp>
+#include <ovfkit/disk/formats/vhd/layout.hpp>
+#include <ovfkit/disk/formats/vhd/writer.hpp>
 
 namespace ovfkit::disk::formats::vhd {
 

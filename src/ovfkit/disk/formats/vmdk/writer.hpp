@@ -1,6 +1,6 @@
 // The VMDK writers: streamOptimized, monolithicSparse and monolithicFlat.
 //
-// The drivers in vmdk.cpp create them with default options; tests and the
+// The drivers in reader.cpp create them with default options; tests and the
 // OVF exporter may create them directly to set the descriptor's adapter
 // type, hardware version or a fixed CID (for reproducible output).
 #pragma once
@@ -13,8 +13,8 @@
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/format.hpp>
-#include <ovfkit/disk/formats/vmdk_descriptor.hpp>
-#include <ovfkit/disk/formats/vmdk_layout.hpp>
+#include <ovfkit/disk/formats/vmdk/descriptor.hpp>
+#include <ovfkit/disk/formats/vmdk/layout.hpp>
 #include <ovfkit/disk/writer.hpp>
 #include <ovfkit/io/file.hpp>
 

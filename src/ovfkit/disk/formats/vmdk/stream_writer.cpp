@@ -27,7 +27,7 @@
 
 #include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/vmdk_writer.hpp>
+#include <ovfkit/disk/formats/vmdk/writer.hpp>
 
 namespace ovfkit::disk::formats::vmdk {
 

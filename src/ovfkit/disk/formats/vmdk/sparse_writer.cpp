@@ -22,7 +22,7 @@
 #include <cstring>
 
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/vmdk_writer.hpp>
+#include <ovfkit/disk/formats/vmdk/writer.hpp>
 
 namespace ovfkit::disk::formats::vmdk {
 

@@ -27,7 +27,7 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/format.hpp>
-#include <ovfkit/disk/formats/vdi_layout.hpp>
+#include <ovfkit/disk/formats/vdi/layout.hpp>
 
 namespace ovfkit::disk::formats {
 

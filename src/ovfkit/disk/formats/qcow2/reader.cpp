@@ -11,7 +11,7 @@
 //   "zlib" compression type) that inflates to exactly one cluster.
 //
 // Refcount tables do not take part in reading; check() rebuilds references
-// from L1/L2 and compares (qcow2_check.cpp).
+// from L1/L2 and compares (check.cpp).
 //
 // Supported: v2 and v3, cluster sizes 512 B..2 MiB, compressed clusters
 // (deflate), zero clusters, preallocated metadata, dirty images (the mapping
@@ -29,7 +29,7 @@
 #include <libdeflate.h>
 
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/qcow2_internal.hpp>
+#include <ovfkit/disk/formats/qcow2/internal.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
 
 namespace ovfkit::disk::formats {

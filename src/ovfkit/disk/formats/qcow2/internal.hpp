@@ -1,5 +1,5 @@
-// QCOW2 driver internals shared by qcow2.cpp (reader, driver entry),
-// qcow2_check.cpp (refcount verification) and qcow2_writer.cpp.
+// QCOW2 driver internals shared by reader.cpp (reader, driver entry),
+// check.cpp (refcount verification) and writer.cpp.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/format.hpp>
-#include <ovfkit/disk/formats/qcow2_layout.hpp>
+#include <ovfkit/disk/formats/qcow2/layout.hpp>
 
 struct libdeflate_decompressor;
 
@@ -62,7 +62,7 @@ public:
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
     Result<void> read_at(uint64_t offset, std::span<std::byte> out) override;
     // Rebuilds every reference from the active L1/L2 tables and compares it
-    // with the stored refcounts (qcow2_check.cpp).
+    // with the stored refcounts (check.cpp).
     Result<void> check(Diagnostics& diag) override;
 
     // Reads and validates the active L1 table; part of opening.
@@ -86,7 +86,7 @@ private:
     Result<void> read_parent(uint64_t offset, std::span<std::byte> out);
     Result<void> read_host(uint64_t host, std::span<std::byte> out);
 
-    // Helpers of check() (qcow2_check.cpp).
+    // Helpers of check() (check.cpp).
     struct CheckState;
     Result<void> check_references(CheckState& st, Diagnostics& diag);
     Result<void> check_refcounts(CheckState& st, Diagnostics& diag);
@@ -114,7 +114,7 @@ private:
 // control characters and non-ASCII bytes become \xNN.
 std::string printable(std::string_view text);
 
-// The writer (qcow2_writer.cpp).
+// The writer (writer.cpp).
 Result<std::unique_ptr<DiskWriter>> create_writer(CreateContext& ctx);
 
 } // namespace ovfkit::disk::formats::qcow2

@@ -9,12 +9,12 @@
 // (1..256 MiB) to a 1 MiB-aligned file offset; after every `chunk_ratio`
 // payload entries comes one sector-bitmap entry, used only by differencing
 // files (bit per logical sector, LSB first: 1 = in this file, 0 = in the
-// parent). See vhdx_layout.hpp for the byte layout.
+// parent). See layout.hpp for the byte layout.
 //
 // Supported: dynamic and fixed files (512 or 4096-byte logical sectors);
 // differencing files whose parent is a VHDX named by `relative_path` inside
 // the image's directory, only when OpenPolicy.allow_parent is set; pending
-// logs, replayed in memory (vhdx_log.cpp). Not supported: parents named
+// logs, replayed in memory (log.cpp). Not supported: parents named
 // only by absolute or volume paths.
 //
 // Producer quirks handled: qemu marks unwritten blocks PAYLOAD_BLOCK_ZERO
@@ -37,7 +37,7 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/crc32c.hpp>
-#include <ovfkit/disk/formats/vhdx_internal.hpp>
+#include <ovfkit/disk/formats/vhdx/internal.hpp>
 
 namespace ovfkit::disk::formats::vhdx {
 
