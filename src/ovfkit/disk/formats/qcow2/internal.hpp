@@ -60,7 +60,6 @@ public:
 
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
-    Result<void> read_at(uint64_t offset, std::span<std::byte> out) override;
     // Rebuilds every reference from the active L1/L2 tables and compares it
     // with the stored refcounts (check.cpp).
     Result<void> check(Diagnostics& diag) override;
@@ -69,6 +68,9 @@ public:
     Result<void> load_l1();
     void set_parent(std::unique_ptr<DiskReader> parent) { m_parent = std::move(parent); }
     DiskInfo& mutable_info() { return m_info; }
+
+protected:
+    Result<void> read_range(uint64_t offset, std::span<std::byte> out) override;
 
 private:
     struct L2Slot {

@@ -772,12 +772,7 @@ Result<void> Reader::read_compressed(const ClusterMap& m, uint64_t cluster) {
     return {};
 }
 
-Result<void> Reader::read_at(uint64_t offset, std::span<std::byte> out) {
-    const uint64_t size = m_h.size;
-    if (offset > size || out.size() > size - offset) {
-        return fail(Errc::usage, "{}: read of {} bytes at {} is beyond the virtual size {}",
-                    m_file->name(), out.size(), offset, size);
-    }
+Result<void> Reader::read_range(uint64_t offset, std::span<std::byte> out) {
     const uint64_t c = m_cluster_size;
     uint64_t pos = offset;
     size_t done = 0;

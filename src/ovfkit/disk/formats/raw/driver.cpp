@@ -72,16 +72,6 @@ public:
     // pread on one descriptor, no cache: safe from several threads.
     bool concurrent_reads() const override { return true; }
 
-    Result<void> read_at(uint64_t offset, std::span<std::byte> out) override {
-        auto end = checked_add(offset, out.size());
-        if (!end || *end > m_info.virtual_size) {
-            return fail(Errc::usage, "{}: read of {} bytes at offset {} beyond the virtual size {}",
-                        m_file->name(), out.size(), offset, m_info.virtual_size);
-        }
-        // The file may have shrunk since it was opened; read_exact says so.
-        return io::read_exact(*m_file, out, offset);
-    }
-
     Result<void> check(Diagnostics& diag) override {
         if (m_info.virtual_size % 512 != 0) {
             diag.warning("RAW-SIZE",
@@ -98,6 +88,12 @@ public:
                        m_file->name());
         }
         return {};
+    }
+
+protected:
+    Result<void> read_range(uint64_t offset, std::span<std::byte> out) override {
+        // The file may have shrunk since it was opened; read_exact says so.
+        return io::read_exact(*m_file, out, offset);
     }
 
 private:

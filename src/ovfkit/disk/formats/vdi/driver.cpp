@@ -50,11 +50,13 @@ class VdiReader final : public DiskReader {
 public:
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
-    Result<void> read_at(uint64_t offset, std::span<std::byte> out) override;
     Result<void> check(Diagnostics& diag) override;
 
     static Result<std::unique_ptr<VdiReader>> open(std::unique_ptr<io::File> file,
                                                    const OpenPolicy& policy);
+
+protected:
+    Result<void> read_range(uint64_t offset, std::span<std::byte> out) override;
 
 private:
     Result<void> open_header(const OpenPolicy& policy);
@@ -251,16 +253,12 @@ Result<std::vector<Extent>> VdiReader::extents(uint64_t offset, uint64_t length)
     return map;
 }
 
-Result<void> VdiReader::read_at(uint64_t offset, std::span<std::byte> out) {
-    auto end = checked_add(offset, out.size());
-    if (!end || *end > m_info.virtual_size) {
-        return fail(Errc::usage, "{}: read of {} bytes at offset {} beyond the virtual size {}",
-                    m_file->name(), out.size(), offset, m_info.virtual_size);
-    }
+Result<void> VdiReader::read_range(uint64_t offset, std::span<std::byte> out) {
+    const uint64_t end = offset + out.size(); // inside the virtual size (read_at)
     uint64_t stride = m_extra + k_block_size;
-    for (uint64_t pos = offset; pos < *end;) {
+    for (uint64_t pos = offset; pos < end;) {
         uint64_t block = pos / k_block_size;
-        uint64_t next = std::min((block + 1) * k_block_size, *end);
+        uint64_t next = std::min((block + 1) * k_block_size, end);
         auto dst = out.subspan(pos - offset, next - pos);
         uint32_t e = m_map[block];
         if (e == k_block_free || e == k_block_zero) {

@@ -161,13 +161,15 @@ class VhdReader final : public DiskReader {
 public:
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
-    Result<void> read_at(uint64_t offset, std::span<std::byte> out) override;
     Result<void> check(Diagnostics& diag) override;
 
     static Result<std::unique_ptr<VhdReader>> open(std::unique_ptr<io::File> file,
                                                    const io::Directory* dir,
                                                    const OpenPolicy& policy, uint32_t depth,
                                                    ChainState& chain);
+
+protected:
+    Result<void> read_range(uint64_t offset, std::span<std::byte> out) override;
 
 private:
     Result<void> open_footer();
@@ -696,16 +698,12 @@ Result<std::vector<Extent>> VhdReader::extents(uint64_t offset, uint64_t length)
     return map;
 }
 
-Result<void> VhdReader::read_at(uint64_t offset, std::span<std::byte> out) {
-    auto end = checked_add(offset, out.size());
-    if (!end || *end > m_info.virtual_size) {
-        return fail(Errc::usage, "{}: read of {} bytes at offset {} beyond the virtual size {}",
-                    m_file->name(), out.size(), offset, m_info.virtual_size);
-    }
+Result<void> VhdReader::read_range(uint64_t offset, std::span<std::byte> out) {
+    const uint64_t end = offset + out.size(); // inside the virtual size (read_at)
     if (m_type == k_type_fixed) {
         return io::read_exact(*m_file, out, offset);
     }
-    return for_each_run(offset, *end, [&](uint64_t b, uint64_t e, bool present) -> Result<void> {
+    return for_each_run(offset, end, [&](uint64_t b, uint64_t e, bool present) -> Result<void> {
         auto dst = out.subspan(b - offset, e - b);
         if (present) {
             return io::read_exact(*m_file, dst, data_offset_of(b));

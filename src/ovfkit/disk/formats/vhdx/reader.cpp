@@ -176,13 +176,15 @@ public:
 
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
-    Result<void> read_at(uint64_t offset, std::span<std::byte> out) override;
     // After open() the BAT, metadata and log overlay are read-only and reads
     // are positional, so workers may read side by side (parents permitting).
     bool concurrent_reads() const override { return !m_parent || m_parent->concurrent_reads(); }
 
     const Guid& data_write_guid() const { return m_header.data_write_guid; }
     uint32_t logical_sector() const { return m_meta.logical_sector; }
+
+protected:
+    Result<void> read_range(uint64_t offset, std::span<std::byte> out) override;
 
 private:
     const std::string& name() const { return m_file->name(); }
@@ -849,16 +851,12 @@ Result<void> VhdxReader::read_partial(uint64_t block, uint64_t offset, std::span
     return {};
 }
 
-Result<void> VhdxReader::read_at(uint64_t offset, std::span<std::byte> out) {
-    auto end = checked_add(offset, out.size());
-    if (!end || *end > m_meta.virtual_size) {
-        return fail(Errc::invalid, "{}: read of {} bytes at offset {} beyond the {}-byte disk",
-                    name(), out.size(), offset, m_meta.virtual_size);
-    }
+Result<void> VhdxReader::read_range(uint64_t offset, std::span<std::byte> out) {
+    const uint64_t end = offset + out.size(); // inside the virtual size (read_at)
     const uint64_t bs = m_meta.block_size;
-    for (uint64_t pos = offset; pos < *end;) {
+    for (uint64_t pos = offset; pos < end;) {
         const uint64_t block = pos / bs;
-        const uint64_t next = std::min(*end, (block + 1) * bs);
+        const uint64_t next = std::min(end, (block + 1) * bs);
         auto piece = out.subspan(pos - offset, next - pos);
         const uint64_t entry = m_bat[bat_index(block)];
         const uint64_t state = entry & k_bat_state_mask;

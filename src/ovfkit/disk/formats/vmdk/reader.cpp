@@ -100,13 +100,8 @@ public:
         return out;
     }
 
-    Result<void> read_at(uint64_t offset, std::span<std::byte> out) override {
-        auto end = checked_add(offset, out.size());
-        if (!end || *end > m_info.virtual_size) {
-            return fail(Errc::usage,
-                        "{}: read of {} bytes at offset {} is beyond the virtual size {}", m_name,
-                        out.size(), offset, m_info.virtual_size);
-        }
+protected:
+    Result<void> read_range(uint64_t offset, std::span<std::byte> out) override {
         while (!out.empty()) {
             const Piece& p = piece_at(offset);
             uint64_t in = offset - p.start;
@@ -129,6 +124,7 @@ public:
         return {};
     }
 
+public:
     DiskInfo m_info;
     std::string m_name;
     std::unique_ptr<io::File> m_main;
