@@ -21,4 +21,11 @@ constexpr std::string_view trim(std::string_view text) {
     return text;
 }
 
+// The last component of a '/'-separated path ("a/b.vhd" -> "b.vhd"); the
+// whole text when it has no '/'.
+constexpr std::string_view base_name(std::string_view path) {
+    auto slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
 } // namespace ovfkit

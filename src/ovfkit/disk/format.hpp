@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/reader.hpp>
@@ -33,12 +35,20 @@ struct OpenPolicy {
     uint64_t max_virtual_size = uint64_t{64} << 40; // 64 TiB, VHDX's maximum
 };
 
+// One image of a parent chain that is being opened (disk/chain.hpp).
+struct ChainLink {
+    std::string name;               // io::File::name() of the image
+    std::optional<io::FileId> file; // its host identity, when it has one
+    std::string identity;           // its format identity ("unique_id U"); empty: none
+};
+
 struct OpenContext {
     std::unique_ptr<io::File> file; // the image (for VMDK: the descriptor or sparse file)
     const io::Directory* directory; // where referenced files (extents, parents) may live;
                                     // null when the image may refer to nothing
     OpenPolicy policy;
-    uint32_t depth = 0; // position in a parent chain
+    uint32_t depth = 0;             // position in a parent chain
+    std::vector<ChainLink> chain{}; // the images that named this one, the first child first
 };
 
 struct CreateContext {

@@ -197,9 +197,10 @@ TEST(OpenImage, GuestWrittenQcow2HeaderIsDetectedAndItsBackingFileRefused) {
         EXPECT_EQ(img.error().code, Errc::refused);
         EXPECT_EQ(img.error().message,
                   dir.file("guest.img") +
-                      ": has a backing file '/etc/passwd' (name at offset 0x200); backing chains "
-                      "are refused unless parents are allowed (the format qcow2 was detected from "
-                      "the content, so files it names are not followed; name the format with -f)");
+                      ": backing file '/etc/passwd' (named at offset 0x200): not opened: parent "
+                      "and backing chains are refused unless parents are allowed (--allow-parent) "
+                      "(the format qcow2 was detected from the content, so files it names are not "
+                      "followed; name the format with -f)");
     }
 
     // Stated qcow2 with parents allowed: the name itself is refused.
@@ -210,7 +211,8 @@ TEST(OpenImage, GuestWrittenQcow2HeaderIsDetectedAndItsBackingFileRefused) {
     ASSERT_FALSE(img);
     EXPECT_EQ(img.error().code, Errc::refused);
     EXPECT_EQ(img.error().message, dir.file("guest.img") +
-                                       ": backing file name at offset 0x200 refused: file name "
+                                       ": backing file '/etc/passwd' (named at offset 0x200): not "
+                                       "a plain file name beside the image: file name "
                                        "'/etc/passwd' has a path separator (only names inside the "
                                        "package are allowed)");
 

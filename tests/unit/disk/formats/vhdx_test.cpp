@@ -8,6 +8,7 @@
 #include <cstring>
 #include <thread>
 
+#include "../chain_kit.hpp"
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -802,7 +803,8 @@ TEST(VhdxHostile, ParentLocatorNamingEtcPasswd) {
         with_parent_locator(valid_image(),
                             {{"parent_linkage", linkage}, {"relative_path", "p.vhdx"}}),
         Errc::refused,
-        "t.vhdx: differencing image whose parent is 'p.vhdx'; opening parents is not allowed");
+        "t.vhdx: parent 'p.vhdx': not opened: parent and backing chains are refused unless "
+        "parents are allowed (--allow-parent)");
 }
 
 // ---------------------------------------------------------------------------
@@ -971,3 +973,48 @@ TEST(VhdxLog, TailThatDoesNotLeadToTheHead) {
 
 } // namespace
 } // namespace ovfkit::disk::formats::vhdx
+
+namespace ovfkit::test {
+
+namespace {
+
+// The data_write_guid text of identity `id`.
+std::string vhdx_guid_text(uint8_t id) {
+    return fmt::format("{:08x}-1111-2222-3333-444444444444", id);
+}
+
+// An 8 MiB dynamic VHDX whose data_write_guid is vhdx_guid_text(id).
+std::vector<std::byte> vhdx_with_id(uint8_t id) {
+    using namespace disk::formats::vhdx;
+    auto b = valid_image();
+    const Guid g = guid_from_text(vhdx_guid_text(id));
+    for (uint64_t h : {k_header1_offset, k_header2_offset}) {
+        std::memcpy(b.data() + h + 32, g.bytes.data(), 16);
+    }
+    fix_headers(b);
+    return b;
+}
+
+} // namespace
+
+// Differencing chains for chain_test.cpp; the identity is the
+// data_write_guid the child's parent_linkage names.
+const ChainKit& vhdx_chain_kit() {
+    static const ChainKit kit{
+        .format = "vhdx",
+        .extension = ".vhdx",
+        .has_identity = true,
+        .write_base = [](const std::string& path,
+                         uint8_t id) { write_file(path, vhdx_with_id(id)); },
+        .write_child =
+            [](const std::string& path, const std::string& parent, uint8_t id, uint8_t parent_id) {
+                auto b = disk::formats::vhdx::with_parent_locator(
+                    vhdx_with_id(id), {{"parent_linkage", "{" + vhdx_guid_text(parent_id) + "}"},
+                                       {"relative_path", parent}});
+                write_file(path, b);
+            },
+    };
+    return kit;
+}
+
+} // namespace ovfkit::test

@@ -29,6 +29,7 @@
 #include <libdeflate.h>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/formats/qcow2/internal.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
 
@@ -42,11 +43,6 @@ namespace {
 // table, bounded to 32 MiB for 2 MiB clusters.
 constexpr size_t k_l2_cache_bytes = 32u << 20;
 constexpr size_t k_l2_cache_max_slots = 16;
-
-std::string base_name(std::string_view path) {
-    auto slash = path.rfind('/');
-    return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
 
 // Everything learned from cluster 0 besides the fixed header.
 struct Extensions {
@@ -400,59 +396,33 @@ Result<Parsed> parse_header(io::File& file, uint64_t file_size, const OpenPolicy
     return p;
 }
 
-Result<std::unique_ptr<DiskReader>> open_image(OpenContext& ctx, std::vector<std::string>& chain);
+Result<std::unique_ptr<DiskReader>> open_image(OpenContext& ctx);
 
-// Opens the backing file named in the header under the policy (SECURITY.md
-// R1, R3, R4, R14): single component, stated format, bounded depth, no loops.
-Result<std::unique_ptr<DiskReader>> open_backing(OpenContext& ctx, const Parsed& p,
-                                                 std::vector<std::string>& chain) {
+// Opens the backing file named in the header under the chain policy
+// (disk/chain.hpp; SECURITY.md R1, R3, R4, R14), with the stated format.
+Result<std::unique_ptr<DiskReader>> open_backing(OpenContext& ctx, const Parsed& p) {
     const std::string& name = ctx.file->name();
     const std::string& bname = *p.backing_name;
     const std::string shown = printable(bname);
     const uint64_t at = p.header.backing_file_offset;
+    // Protocol syntax is refused outright, parents allowed or not (R3).
     if (bname.find(':') != std::string::npos) {
         return fail(Errc::refused,
                     "{}: backing file name '{}' at offset {:#x} has ':' (protocol prefixes such "
                     "as json:, nbd:, file: are always refused)",
                     name, shown, at);
     }
-    if (!ctx.policy.allow_parent) {
-        return fail(Errc::refused,
-                    "{}: has a backing file '{}' (name at offset {:#x}); backing chains are "
-                    "refused unless parents are allowed",
-                    name, shown, at);
-    }
-    if (auto ok = io::check_member_name(bname); !ok) {
-        return fail(Errc::refused, "{}: backing file name at offset {:#x} refused: {}", name, at,
-                    ok.error().message);
-    }
-    if (ctx.directory == nullptr) {
-        return fail(Errc::refused,
-                    "{}: backing file '{}' cannot be opened: the image may not refer to other "
-                    "files here",
-                    name, shown);
-    }
+    ParentRef ref{ctx.file.get(), "backing file", bname, at, {}};
+    OVFKIT_TRY_ASSIGN(OpenContext sub, disk::open_parent(ctx, ref));
     if (!p.ext.backing_format) {
         return fail(Errc::refused,
                     "{}: backing file '{}' has no backing format extension (0xe2792aca); "
                     "probing the format of a backing file is refused",
                     name, shown);
     }
-    if (std::find(chain.begin(), chain.end(), bname) != chain.end()) {
-        return fail(Errc::refused, "{}: backing file '{}' forms a loop in the backing chain", name,
-                    shown);
-    }
-    if (ctx.depth + 1 > ctx.policy.max_chain_depth) {
-        return fail(Errc::refused,
-                    "{}: backing file '{}' would make the chain deeper than the limit of {}", name,
-                    shown, ctx.policy.max_chain_depth);
-    }
     const std::string& fmt_name = *p.ext.backing_format;
-    OVFKIT_TRY_ASSIGN(auto file, ctx.directory->open_read(bname));
-    OpenContext sub{std::move(file), ctx.directory, ctx.policy, ctx.depth + 1};
-    chain.push_back(bname);
     if (fmt_name == "qcow2") {
-        return open_image(sub, chain);
+        return open_image(sub);
     }
     for (const FormatDriver* d : all()) {
         if (d->family == fmt_name && d->open != nullptr) {
@@ -463,7 +433,7 @@ Result<std::unique_ptr<DiskReader>> open_backing(OpenContext& ctx, const Parsed&
                 name, shown, printable(fmt_name));
 }
 
-Result<std::unique_ptr<DiskReader>> open_image(OpenContext& ctx, std::vector<std::string>& chain) {
+Result<std::unique_ptr<DiskReader>> open_image(OpenContext& ctx) {
     if (!ctx.file) {
         return fail(Errc::usage, "qcow2: no file to open");
     }
@@ -471,7 +441,7 @@ Result<std::unique_ptr<DiskReader>> open_image(OpenContext& ctx, std::vector<std
     OVFKIT_TRY_ASSIGN(Parsed p, parse_header(*ctx.file, file_size, ctx.policy));
     std::unique_ptr<DiskReader> parent;
     if (p.backing_name) {
-        OVFKIT_TRY_ASSIGN(parent, open_backing(ctx, p, chain));
+        OVFKIT_TRY_ASSIGN(parent, open_backing(ctx, p));
     }
     std::string file_name = ctx.file->name();
     auto reader = std::make_unique<Reader>(std::move(ctx.file), file_size, p.header);
@@ -493,11 +463,7 @@ Result<std::unique_ptr<DiskReader>> open_image(OpenContext& ctx, std::vector<std
 }
 
 Result<std::unique_ptr<DiskReader>> open(OpenContext& ctx) {
-    std::vector<std::string> chain;
-    if (ctx.file) {
-        chain.push_back(base_name(ctx.file->name()));
-    }
-    return open_image(ctx, chain);
+    return open_image(ctx);
 }
 
 int probe(const ProbeInput& input) {

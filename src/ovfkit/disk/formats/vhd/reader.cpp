@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/format.hpp>
 #include <ovfkit/disk/formats/vhd/layout.hpp>
 #include <ovfkit/disk/formats/vhd/writer.hpp>
@@ -51,8 +52,6 @@ constexpr uint64_t k_max_block_size = uint64_t{256} << 20;
 // Parent locator data is a path; anything longer is not a path.
 constexpr uint64_t k_max_locator_length = 64 * 1024;
 
-using Uuid = std::array<unsigned char, 16>;
-
 std::string hex32(uint32_t v) {
     return fmt::format("0x{:08x}", v);
 }
@@ -62,6 +61,11 @@ std::string uuid_text(const unsigned char* u) {
                        "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
                        u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
                        u[12], u[13], u[14], u[15]);
+}
+
+// The identity of an image in a chain (disk/chain.hpp).
+std::string unique_id_text(const Footer& f) {
+    return "unique_id " + uuid_text(f.unique_id);
 }
 
 // Printable creator application for messages: non-printing bytes as '.'.
@@ -151,22 +155,13 @@ std::string last_component(const std::string& path) {
     return pos == std::string::npos ? path : path.substr(pos + 1);
 }
 
-// Identity of the images already open in a chain, to refuse loops.
-struct ChainState {
-    std::vector<Uuid> ids;
-    std::vector<std::string> names;
-};
-
 class VhdReader final : public DiskReader {
 public:
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
     Result<void> check(Diagnostics& diag) override;
 
-    static Result<std::unique_ptr<VhdReader>> open(std::unique_ptr<io::File> file,
-                                                   const io::Directory* dir,
-                                                   const OpenPolicy& policy, uint32_t depth,
-                                                   ChainState& chain);
+    static Result<std::unique_ptr<VhdReader>> open(OpenContext& ctx);
 
 protected:
     Result<void> read_range(uint64_t offset, std::span<std::byte> out) override;
@@ -174,8 +169,7 @@ protected:
 private:
     Result<void> open_footer();
     Result<void> open_dynamic(const OpenPolicy& policy);
-    Result<void> open_parent(const io::Directory* dir, const OpenPolicy& policy, uint32_t depth,
-                             ChainState& chain);
+    Result<void> open_parent(const OpenContext& ctx);
     Result<std::string> parent_name();
     Result<void> load_bitmap(uint64_t block);
     // Calls fn(begin, end, present) for the runs of [begin, end): present
@@ -206,12 +200,10 @@ private:
     std::vector<std::string> m_warnings;
 };
 
-Result<std::unique_ptr<VhdReader>> VhdReader::open(std::unique_ptr<io::File> file,
-                                                   const io::Directory* dir,
-                                                   const OpenPolicy& policy, uint32_t depth,
-                                                   ChainState& chain) {
+Result<std::unique_ptr<VhdReader>> VhdReader::open(OpenContext& ctx) {
+    const OpenPolicy& policy = ctx.policy;
     auto r = std::unique_ptr<VhdReader>(new VhdReader());
-    r->m_file = std::move(file);
+    r->m_file = std::move(ctx.file);
     OVFKIT_TRY(r->open_footer());
     const std::string& name = r->m_file->name();
     uint64_t size = footer_virtual_size(r->m_footer);
@@ -230,7 +222,7 @@ Result<std::unique_ptr<VhdReader>> VhdReader::open(std::unique_ptr<io::File> fil
     r->m_info.format = "vhd";
     OVFKIT_TRY(r->open_dynamic(policy));
     if (r->m_type == k_type_differencing) {
-        OVFKIT_TRY(r->open_parent(dir, policy, depth, chain));
+        OVFKIT_TRY(r->open_parent(ctx));
     }
     return r;
 }
@@ -519,65 +511,24 @@ Result<std::string> VhdReader::parent_name() {
                 name);
 }
 
-Result<void> VhdReader::open_parent(const io::Directory* dir, const OpenPolicy& policy,
-                                    uint32_t depth, ChainState& chain) {
+Result<void> VhdReader::open_parent(const OpenContext& ctx) {
     const std::string& name = m_file->name();
     OVFKIT_TRY_ASSIGN(std::string stored, parent_name());
     m_info.parent = stored;
-    std::string parent = last_component(stored);
-    if (!policy.allow_parent) {
-        return fail(Errc::refused,
-                    "{}: differencing disk: parent '{}' is not opened because parent images are "
-                    "off (enable them with --allow-parent)",
-                    name, parent);
-    }
-    if (dir == nullptr) {
-        return fail(Errc::refused,
-                    "{}: differencing disk: parent '{}' cannot be opened: the image has no "
-                    "directory to look in",
-                    name, parent);
-    }
-    if (depth + 1 > policy.max_chain_depth) {
-        return fail(Errc::refused,
-                    "{}: differencing disk: parent '{}' would make the chain deeper than {}", name,
-                    parent, policy.max_chain_depth);
-    }
-    Uuid self{};
-    std::memcpy(self.data(), m_footer.unique_id, 16);
-    chain.ids.push_back(self);
-    chain.names.push_back(last_component(name));
-    if (std::find(chain.names.begin(), chain.names.end(), parent) != chain.names.end()) {
-        return fail(Errc::refused, "{}: differencing disk: parent '{}' is already in the chain",
-                    name, parent);
-    }
-    if (auto ok = io::check_member_name(parent); !ok) {
-        return fail(Errc::refused, "{}: differencing disk: parent name '{}' is refused: {}", name,
-                    parent, ok.error().message);
-    }
-    if (!dir->exists(parent)) {
-        return fail(Errc::refused,
-                    "{}: differencing disk: parent '{}' is not in the image's directory {}", name,
-                    parent, dir->path());
-    }
-    auto file = dir->open_read(parent);
-    if (!file) {
-        return fail(file.error().code, "{}: differencing disk: parent '{}': {}", name, parent,
-                    file.error().message);
-    }
-    OVFKIT_TRY_ASSIGN(auto reader,
-                      VhdReader::open(std::move(*file), dir, policy, depth + 1, chain));
-    Uuid pid{};
-    std::memcpy(pid.data(), reader->m_footer.unique_id, 16);
-    if (std::memcmp(pid.data(), m_header.parent_unique_id, 16) != 0) {
+    // Locators hold Windows paths (".\\base.vhd", "C:\\VMs\\base.vhd"): the
+    // parent is looked for beside the child under its last component.
+    ParentRef ref{m_file.get(), "differencing disk: parent", last_component(stored), 0,
+                  unique_id_text(m_footer)};
+    OVFKIT_TRY_ASSIGN(OpenContext pctx, disk::open_parent(ctx, ref));
+    const std::string& parent = ref.name;
+    OVFKIT_TRY_ASSIGN(auto reader, VhdReader::open(pctx));
+    if (std::memcmp(reader->m_footer.unique_id, m_header.parent_unique_id, 16) != 0) {
         return fail(Errc::refused,
                     "{}: differencing disk: parent '{}' has unique_id {}, the child expects {}",
-                    name, parent, uuid_text(pid.data()), uuid_text(m_header.parent_unique_id));
+                    name, parent, uuid_text(reader->m_footer.unique_id),
+                    uuid_text(m_header.parent_unique_id));
     }
-    if (std::find(chain.ids.begin(), chain.ids.end(), pid) != chain.ids.end()) {
-        return fail(Errc::refused,
-                    "{}: differencing disk: parent '{}' (unique_id {}) is already in the chain",
-                    name, parent, uuid_text(pid.data()));
-    }
+    OVFKIT_TRY(check_parent_identity(pctx, ref, unique_id_text(reader->m_footer)));
     if (reader->m_footer.timestamp.get() != m_header.parent_timestamp.get()) {
         warn(fmt::format("{}: differencing disk: parent '{}' has timestamp {}, the child "
                          "recorded {}; the parent may have changed since",
@@ -726,9 +677,7 @@ Result<void> VhdReader::check(Diagnostics& diag) {
 }
 
 Result<std::unique_ptr<DiskReader>> open_vhd(OpenContext& ctx) {
-    ChainState chain;
-    OVFKIT_TRY_ASSIGN(
-        auto r, VhdReader::open(std::move(ctx.file), ctx.directory, ctx.policy, ctx.depth, chain));
+    OVFKIT_TRY_ASSIGN(auto r, VhdReader::open(ctx));
     return std::unique_ptr<DiskReader>(std::move(r));
 }
 

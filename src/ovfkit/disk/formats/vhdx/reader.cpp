@@ -37,11 +37,19 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/crc32c.hpp>
+#include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/formats/vhdx/internal.hpp>
 
 namespace ovfkit::disk::formats::vhdx {
 
 namespace {
+
+std::string guid_text(const Guid& g);
+
+// The identity of an image in a chain (disk/chain.hpp).
+std::string data_write_identity(const Guid& g) {
+    return "data_write_guid {" + guid_text(g) + "}";
+}
 
 std::string guid_text(const Guid& g) {
     const auto& b = g.bytes;
@@ -170,7 +178,7 @@ class VhdxReader final : public DiskReader {
 public:
     explicit VhdxReader(OpenContext& ctx)
         : m_file(std::move(ctx.file)), m_directory(ctx.directory), m_policy(ctx.policy),
-          m_depth(ctx.depth) {}
+          m_depth(ctx.depth), m_chain(ctx.chain) {}
 
     Result<void> open();
 
@@ -210,6 +218,7 @@ private:
     const io::Directory* m_directory;
     OpenPolicy m_policy;
     uint32_t m_depth;
+    std::vector<ChainLink> m_chain;
     std::optional<ImageBytes> m_bytes;
     DiskInfo m_info;
     Header m_header{};
@@ -694,29 +703,22 @@ Result<void> VhdxReader::open_parent() {
         rel.erase(0, 2);
     }
     m_info.parent = rel;
-    if (auto ok = io::check_member_name(rel); !ok) {
+    if (rel.find('/') != std::string::npos) {
         return fail(Errc::refused,
                     "{}: relative_path '{}' does not name a file in the image's directory", where,
                     *loc.relative_path);
     }
-    if (!m_policy.allow_parent || m_directory == nullptr) {
-        return fail(Errc::refused,
-                    "{}: differencing image whose parent is '{}'; opening parents is not allowed",
-                    name(), rel);
-    }
-    if (m_depth + 1 > m_policy.max_chain_depth) {
-        return fail(Errc::refused, "{}: parent '{}' exceeds the chain depth limit of {}", name(),
-                    rel, m_policy.max_chain_depth);
-    }
-    OVFKIT_TRY_ASSIGN(auto pfile, m_directory->open_read(rel));
+    ParentRef ref{m_file.get(), "parent", rel, 0, data_write_identity(m_header.data_write_guid)};
+    const OpenContext ctx{nullptr, m_directory, m_policy, m_depth, m_chain};
+    OVFKIT_TRY_ASSIGN(OpenContext pctx, disk::open_parent(ctx, ref));
     std::array<std::byte, 8> sig{};
-    OVFKIT_TRY_ASSIGN(size_t n, pfile->pread(sig, 0));
+    OVFKIT_TRY_ASSIGN(size_t n, pctx.file->pread(sig, 0));
     if (n != 8 || load<le64>(sig.data()) != k_sig_file) {
         return fail(Errc::refused, "{}: parent '{}' is not a VHDX file", name(), rel);
     }
-    OpenContext pctx{std::move(pfile), m_directory, m_policy, m_depth + 1};
     auto parent = std::make_unique<VhdxReader>(pctx);
     OVFKIT_TRY(parent->open());
+    OVFKIT_TRY(check_parent_identity(pctx, ref, data_write_identity(parent->data_write_guid())));
     const std::string guid = "{" + guid_text(parent->data_write_guid()) + "}";
     auto same = [&](const std::string& s) {
         return s.size() == guid.size() &&
