@@ -45,13 +45,21 @@ Result<disk::Image> open_image(const ImageOptions& image) {
     return disk::open_image(image.path, options);
 }
 
-void print_warnings(const std::vector<std::string>& warnings, const CommonOptions& common) {
+void print_warnings(const std::vector<Finding>& warnings, const CommonOptions& common) {
     if (common.quiet || common.json) {
         return;
     }
     for (const auto& w : warnings) {
-        fmt::print(stderr, "ovfkit: warning: {}\n", terminal_safe(w));
+        fmt::print(stderr, "ovfkit: warning: {} [{}]\n", terminal_safe(w.message), w.code);
     }
+}
+
+nlohmann::json warning_messages(const std::vector<Finding>& warnings) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& w : warnings) {
+        out.push_back(w.message);
+    }
+    return out;
 }
 
 void add_disk_command(CLI::App& app, Action& action) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <ovfkit/disk/image.hpp>
 
 #include <cli/command.hpp>
@@ -35,8 +37,12 @@ void add_allow_parent_option(CLI::App& sub, bool& allow_parent);
 // Opens an image as the command line names it.
 Result<disk::Image> open_image(const ImageOptions& image);
 
-// Prints library warnings on stderr unless -q or --json.
-void print_warnings(const std::vector<std::string>& warnings, const CommonOptions& common);
+// Prints library warnings on stderr unless -q or --json, one line each:
+// "ovfkit: warning: <message> [<code>]".
+void print_warnings(const std::vector<Finding>& warnings, const CommonOptions& common);
+
+// The messages of `warnings`, for the "warnings" array of --json output.
+nlohmann::json warning_messages(const std::vector<Finding>& warnings);
 
 // Format names for --help: readable, writable, or writable with compression.
 enum class FormatSet { readable, writable, compressible };

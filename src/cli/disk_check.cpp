@@ -30,8 +30,8 @@ int run(const CheckOptions& o) {
         diag.error("DISK-OPEN", message, o.image.path);
     } else {
         format = image->reader->info().format;
-        for (const auto& w : image->warnings) {
-            diag.warning("DISK-FORMAT", w, o.image.path);
+        for (const Finding& f : image->findings) {
+            diag.add(f);
         }
         if (auto r = image->reader->check(diag); !r) {
             return report_error(r.error(), o.common.json);

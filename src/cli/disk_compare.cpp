@@ -33,8 +33,8 @@ int run(CompareOptions& o) {
     if (!b) {
         return report_error(b.error(), o.common.json);
     }
-    print_warnings(a->warnings, o.common);
-    print_warnings(b->warnings, o.common);
+    print_warnings(a->findings, o.common);
+    print_warnings(b->findings, o.common);
     disk::CompareOptions options;
     options.strict = o.strict;
     ProgressBar bar("comparing", !o.common.quiet && !o.common.json);

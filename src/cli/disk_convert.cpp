@@ -75,7 +75,7 @@ nlohmann::json summary_json(const ConvertOptions& o, const disk::ConvertSummary&
             {"seconds", s.stats.seconds},
             {"threads", s.stats.threads},
             {"chunk_size", s.stats.chunk_size},
-            {"warnings", s.warnings}};
+            {"warnings", warning_messages(s.findings)}};
 }
 
 int run(const ConvertOptions& o) {
@@ -108,7 +108,7 @@ int run(const ConvertOptions& o) {
     if (!summary) {
         return report_error(summary.error(), o.common.json);
     }
-    print_warnings(summary->warnings, o.common);
+    print_warnings(summary->findings, o.common);
     if (o.common.json) {
         print_json(summary_json(o, *summary));
     } else if (!o.common.quiet) {

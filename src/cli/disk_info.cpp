@@ -34,7 +34,7 @@ nlohmann::json info_json(const disk::Image& image, const disk::DiskInfo& info,
         {"dirty", info.dirty},
         {"parent", info.parent ? nlohmann::json(*info.parent) : nlohmann::json(nullptr)},
         {"files", info.files},
-        {"warnings", image.warnings},
+        {"warnings", warning_messages(image.findings)},
     };
     return j;
 }
@@ -84,10 +84,12 @@ void add_disk_info_command(CLI::App& disk, Action& action) {
                     allocated.bytes = *sum;
                 } else {
                     allocated.known = false;
-                    image->warnings.push_back("allocated size unknown: " + sum.error().message);
+                    image->findings.push_back({Severity::warning, "DISK-ALLOCATED-UNKNOWN",
+                                               "allocated size unknown: " + sum.error().message,
+                                               opts->image.path, 0});
                 }
             }
-            print_warnings(image->warnings, opts->common);
+            print_warnings(image->findings, opts->common);
             if (opts->common.json) {
                 print_json(info_json(*image, info, allocated));
             } else {

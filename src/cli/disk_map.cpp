@@ -75,7 +75,7 @@ int run(const MapOptions& o) {
     if (!image) {
         return report_error(image.error(), o.common.json);
     }
-    print_warnings(image->warnings, o.common);
+    print_warnings(image->findings, o.common);
     disk::DiskReader& r = *image->reader;
     // Read the first window before printing anything, so that an image whose
     // map fails at once gives an error and no partial output.

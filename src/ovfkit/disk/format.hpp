@@ -71,6 +71,10 @@ struct FormatDriver {
     Result<std::unique_ptr<DiskWriter>> (*create)(CreateContext& ctx);
     uint64_t max_virtual_size = 0; // 0: no limit beyond the policy
     bool supports_compression = false;
+    // The converter rounds the virtual size of an output up to a multiple of
+    // this (a DISK-SIZE-ROUNDED warning says so): 512-byte sectors, 1 for raw
+    // (the exact size), 1 MiB for vhd-fixed.
+    uint64_t size_unit = 512;
 };
 
 } // namespace ovfkit::disk

@@ -124,10 +124,12 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
         // say so when they look like something else.
         OVFKIT_TRY_ASSIGN(ProbeBuffers probe, read_probe_buffers(*file));
         for (const FormatDriver* d : confident_matches(probe.input(), options.drivers)) {
-            image.warnings.push_back(
-                fmt::format("{}: opened as {} as requested, but its content looks like {}; it is "
-                            "not read as {}",
-                            path, driver->name, d->name, d->name));
+            image.findings.push_back(
+                {Severity::warning, "DISK-RAW-LOOKS-LIKE",
+                 fmt::format("{}: opened as {} as requested, but its content looks like {}; it is "
+                             "not read as {}",
+                             path, driver->name, d->name, d->name),
+                 path, 0});
         }
     }
 
@@ -144,6 +146,8 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
     }
     image.reader = std::move(*reader);
     image.driver = driver;
+    const auto& found = image.reader->findings();
+    image.findings.insert(image.findings.end(), found.begin(), found.end());
     return image;
 }
 

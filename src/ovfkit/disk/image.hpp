@@ -66,7 +66,9 @@ struct Image {
     std::unique_ptr<DiskReader> reader;
     const FormatDriver* driver = nullptr; // the driver that opened it
     bool detected = false;                // the format came from the content
-    std::vector<std::string> warnings;    // e.g. a raw image that looks like qcow2
+    // Warnings of opening: the reader's findings() and the image's own (a raw
+    // image that looks like qcow2); codes in docs/disk.md.
+    std::vector<Finding> findings;
 };
 
 // Opens `path` read-only with the named or detected driver.

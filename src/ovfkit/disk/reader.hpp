@@ -55,6 +55,12 @@ public:
     // parallel stage. Metadata lookups (extents()) stay on one thread.
     virtual bool concurrent_reads() const { return false; }
 
+    // What opening found that the caller should show (severity warning,
+    // a stable code documented in docs/disk.md, e.g. DISK-VHD-FOOTER-TORN):
+    // a fallback taken, a log replayed in memory, a dirty image. A chain's
+    // parents' findings are included.
+    const std::vector<Finding>& findings() const { return m_findings; }
+
     // Structural consistency checks beyond what opening does (tables inside
     // the file, no overlaps, refcounts, checksums). Adds findings; returns an
     // error only when checking itself could not proceed.
@@ -67,6 +73,19 @@ protected:
     // Reads guest bytes of [offset, offset + out.size()), a non-empty range
     // that read_at() has checked lies within the virtual size.
     virtual Result<void> read_range(uint64_t offset, std::span<std::byte> out) = 0;
+
+    // Records a warning of opening, for findings().
+    void add_finding(std::string code, std::string message, std::string file) {
+        m_findings.push_back(
+            {Severity::warning, std::move(code), std::move(message), std::move(file), 0});
+    }
+    // Adds a parent's findings after this image's.
+    void add_findings(const DiskReader& parent) {
+        m_findings.insert(m_findings.end(), parent.m_findings.begin(), parent.m_findings.end());
+    }
+
+private:
+    std::vector<Finding> m_findings;
 };
 
 } // namespace ovfkit::disk

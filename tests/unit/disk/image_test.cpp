@@ -157,7 +157,7 @@ TEST(OpenImage, DetectsEveryWrittenFormat) {
         EXPECT_TRUE(padded(read_all(*img->reader), guest.size()) ==
                     padded(guest, img->reader->virtual_size()))
             << d->name;
-        EXPECT_TRUE(img->warnings.empty());
+        EXPECT_TRUE(img->findings.empty());
     }
 }
 
@@ -224,10 +224,13 @@ TEST(OpenImage, GuestWrittenQcow2HeaderIsDetectedAndItsBackingFileRefused) {
     EXPECT_FALSE(raw->detected);
     EXPECT_EQ(raw->reader->info().format, "raw");
     EXPECT_TRUE(read_all(*raw->reader) == disk);
-    ASSERT_EQ(raw->warnings.size(), 1u);
-    EXPECT_EQ(raw->warnings[0], dir.file("guest.img") +
-                                    ": opened as raw as requested, but its content looks like "
-                                    "qcow2; it is not read as qcow2");
+    ASSERT_EQ(raw->findings.size(), 1u);
+    EXPECT_EQ(raw->findings[0].severity, Severity::warning);
+    EXPECT_EQ(raw->findings[0].code, "DISK-RAW-LOOKS-LIKE");
+    EXPECT_EQ(raw->findings[0].file, dir.file("guest.img"));
+    EXPECT_EQ(raw->findings[0].message, dir.file("guest.img") +
+                                            ": opened as raw as requested, but its content looks "
+                                            "like qcow2; it is not read as qcow2");
 }
 
 TEST(OpenImage, PolyglotOfQcow2AndFixedVhdIsRefused) {

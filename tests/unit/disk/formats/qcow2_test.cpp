@@ -673,6 +673,12 @@ TEST(Qcow2Hostile, IncompatibleFeatures) {
         auto r = open_bytes(img.b);
         ASSERT_TRUE(r) << r.error().message;
         EXPECT_TRUE((*r)->info().dirty);
+        ASSERT_EQ((*r)->findings().size(), 1u);
+        EXPECT_EQ((*r)->findings()[0].code, "DISK-QCOW2-DIRTY");
+        EXPECT_EQ((*r)->findings()[0].message,
+                  "hostile.qcow2: qcow2 header: the dirty bit (incompatible_features bit 0, "
+                  "offset 72) is set: the image was not closed cleanly and its refcounts may be "
+                  "stale; data is read through the L1/L2 tables, the file is not changed");
     }
     {
         Image img;

@@ -296,13 +296,14 @@ TEST(VdiHostile, WarningsForZeroUuidAndStaleCount) {
     put_le32(bytes, 388, 2); // block 2 is stored but not counted
     auto r = open_mem("vdi", bytes, "disk.vdi");
     ASSERT_TRUE(r) << r.error().message;
-    Diagnostics diag;
-    ASSERT_TRUE((*r)->check(diag));
-    ASSERT_EQ(diag.findings().size(), 2u);
-    EXPECT_EQ(diag.findings()[0].message, "disk.vdi: header at offset 392: a zero creation or "
-                                          "modification UUID; VirtualBox refuses such images");
-    EXPECT_EQ(diag.findings()[1].message, "disk.vdi: block map entry 2 at offset 1048584: block 2 "
-                                          "is not below the allocated count 2");
+    const auto& found = (*r)->findings();
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].code, "DISK-VDI-UUID-ZERO");
+    EXPECT_EQ(found[0].message, "disk.vdi: header at offset 392: a zero creation or "
+                                "modification UUID; VirtualBox refuses such images");
+    EXPECT_EQ(found[1].code, "DISK-VDI-BLOCK-COUNT");
+    EXPECT_EQ(found[1].message, "disk.vdi: block map entry 2 at offset 1048584: block 2 "
+                                "is not below the allocated count 2");
 }
 
 } // namespace

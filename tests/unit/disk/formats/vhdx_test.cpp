@@ -899,6 +899,12 @@ TEST(VhdxLog, DirtyQemuImageIsReplayedInMemoryOnly) {
     auto r = open_path(dir.file("dirty.vhdx"));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_TRUE((*r)->info().dirty);
+    ASSERT_EQ((*r)->findings().size(), 1u);
+    EXPECT_EQ((*r)->findings()[0].code, "DISK-VHDX-LOG-REPLAYED");
+    EXPECT_EQ((*r)->findings()[0].message,
+              dir.file("dirty.vhdx") +
+                  ": header at offset 131072: the log holds pending updates (the image was not "
+                  "closed cleanly); they are applied in memory, the file is not changed");
     Bytes got(3 * 4096);
     ASSERT_TRUE((*r)->read_at(0, got));
     for (size_t i = 0; i < 4096; ++i) {

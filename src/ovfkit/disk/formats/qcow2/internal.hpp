@@ -66,7 +66,16 @@ public:
 
     // Reads and validates the active L1 table; part of opening.
     Result<void> load_l1();
-    void set_parent(std::unique_ptr<DiskReader> parent) { m_parent = std::move(parent); }
+    // Takes the backing image, and its findings after this image's.
+    void set_parent(std::unique_ptr<DiskReader> parent) {
+        if (parent) {
+            add_findings(*parent);
+        }
+        m_parent = std::move(parent);
+    }
+    void add_warning(std::string code, std::string message) {
+        add_finding(std::move(code), std::move(message), m_file->name());
+    }
     DiskInfo& mutable_info() { return m_info; }
 
 protected:

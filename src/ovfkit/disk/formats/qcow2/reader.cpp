@@ -452,6 +452,14 @@ Result<std::unique_ptr<DiskReader>> open_image(OpenContext& ctx) {
     info.dirty = (p.header.incompatible & k_incompat_dirty) != 0;
     info.parent = p.backing_name;
     info.files.push_back(file_name);
+    if (info.dirty) {
+        reader->add_warning("DISK-QCOW2-DIRTY",
+                            fmt::format("{}: qcow2 header: the dirty bit (incompatible_features "
+                                        "bit 0, offset 72) is set: the image was not closed "
+                                        "cleanly and its refcounts may be stale; data is read "
+                                        "through the L1/L2 tables, the file is not changed",
+                                        file_name));
+    }
     if (parent) {
         for (const auto& f : parent->info().files) {
             info.files.push_back(f);

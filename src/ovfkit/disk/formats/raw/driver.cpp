@@ -201,6 +201,7 @@ extern const FormatDriver k_raw_driver{
     .create = create_raw,
     .max_virtual_size = 0,
     .supports_compression = false,
+    .size_unit = 1,
 };
 
 } // namespace ovfkit::disk::formats

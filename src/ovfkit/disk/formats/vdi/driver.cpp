@@ -50,7 +50,6 @@ class VdiReader final : public DiskReader {
 public:
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
-    Result<void> check(Diagnostics& diag) override;
 
     static Result<std::unique_ptr<VdiReader>> open(std::unique_ptr<io::File> file,
                                                    const OpenPolicy& policy);
@@ -68,7 +67,6 @@ private:
     uint64_t m_file_size = 0;
     uint64_t m_extra = 0;
     std::vector<uint32_t> m_map;
-    std::vector<std::string> m_warnings;
 };
 
 Result<std::unique_ptr<VdiReader>> VdiReader::open(std::unique_ptr<io::File> file,
@@ -174,17 +172,21 @@ Result<void> VdiReader::open_header(const OpenPolicy& policy) {
                     name, needed, k_max_map_entries);
     }
     if (size % k_sector != 0) {
-        m_warnings.push_back(fmt::format(
-            "{}: header at offset 368: disk size {} is not a multiple of 512 (VirtualBox rounds "
-            "it down, qemu up)",
-            name, size));
+        add_finding("DISK-VDI-SIZE-UNALIGNED",
+                    fmt::format("{}: header at offset 368: disk size {} is not a multiple of 512 "
+                                "(VirtualBox rounds "
+                                "it down, qemu up)",
+                                name, size),
+                    name);
     }
     static const unsigned char k_nil[16] = {};
     if (std::memcmp(h.uuid_create, k_nil, 16) == 0 || std::memcmp(h.uuid_modify, k_nil, 16) == 0) {
-        m_warnings.push_back(fmt::format(
-            "{}: header at offset 392: a zero creation or modification UUID; VirtualBox refuses "
-            "such images",
-            name));
+        add_finding("DISK-VDI-UUID-ZERO",
+                    fmt::format("{}: header at offset 392: a zero creation or modification UUID; "
+                                "VirtualBox refuses "
+                                "such images",
+                                name),
+                    name);
     }
     m_info.format = type == k_type_fixed ? "vdi-fixed" : "vdi";
     m_info.virtual_size = size;
@@ -218,10 +220,12 @@ Result<void> VdiReader::open_map() {
                         name, i, map_at + i * 4, e, at, m_file_size);
         }
         if (e >= m_header.blocks_allocated) {
-            m_warnings.push_back(fmt::format(
-                "{}: block map entry {} at offset {}: block {} is not below the allocated count "
-                "{}",
-                name, i, map_at + i * 4, e, m_header.blocks_allocated.get()));
+            add_finding("DISK-VDI-BLOCK-COUNT",
+                        fmt::format("{}: block map entry {} at offset {}: block {} is not below "
+                                    "the allocated count "
+                                    "{}",
+                                    name, i, map_at + i * 4, e, m_header.blocks_allocated.get()),
+                        name);
         }
         used.emplace_back(e, i);
         m_info.allocated_size += in_disk;
@@ -268,13 +272,6 @@ Result<void> VdiReader::read_range(uint64_t offset, std::span<std::byte> out) {
             OVFKIT_TRY(io::read_exact(*m_file, dst, at));
         }
         pos = next;
-    }
-    return {};
-}
-
-Result<void> VdiReader::check(Diagnostics& diag) {
-    for (const auto& w : m_warnings) {
-        diag.warning("VDI-HEADER", w, m_file->name());
     }
     return {};
 }

@@ -159,7 +159,6 @@ class VhdReader final : public DiskReader {
 public:
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
-    Result<void> check(Diagnostics& diag) override;
 
     static Result<std::unique_ptr<VhdReader>> open(OpenContext& ctx);
 
@@ -180,7 +179,9 @@ private:
         uint64_t block = pos / m_block_size;
         return uint64_t{m_bat[block]} * k_sector + m_bitmap_size + pos % m_block_size;
     }
-    void warn(std::string message) { m_warnings.push_back(std::move(message)); }
+    void warn(std::string code, std::string message) {
+        add_finding(std::move(code), std::move(message), m_file->name());
+    }
 
     std::unique_ptr<io::File> m_file;
     DiskInfo m_info;
@@ -197,7 +198,6 @@ private:
     bool m_bitmap_full = false;
     std::vector<std::byte> m_bitmap;
     std::unique_ptr<DiskReader> m_parent;
-    std::vector<std::string> m_warnings;
 };
 
 Result<std::unique_ptr<VhdReader>> VhdReader::open(OpenContext& ctx) {
@@ -258,7 +258,8 @@ Result<void> VhdReader::open_footer() {
         uint32_t t = m_footer.disk_type;
         if ((t == k_type_dynamic || t == k_type_differencing) && tail_at != 0 &&
             std::memcmp(head.data(), tail.data(), k_footer_size) != 0) {
-            warn(fmt::format("{}: the footer copy at offset 0 differs from the footer at offset "
+            warn("DISK-VHD-FOOTER-MISMATCH",
+                 fmt::format("{}: the footer copy at offset 0 differs from the footer at offset "
                              "{}; the footer at the end is used",
                              name, tail_at));
         }
@@ -268,7 +269,8 @@ Result<void> VhdReader::open_footer() {
         m_footer = load<Footer>(head.data());
         m_footer_offset = 0;
         m_limit = m_file_size;
-        warn(fmt::format("{}: {} at offset {}; the footer copy at offset 0 is used", name,
+        warn("DISK-VHD-FOOTER-TORN",
+             fmt::format("{}: {} at offset {}; the footer copy at offset 0 is used", name,
                          has_cookie(tail, "conectix") ? "bad footer checksum" : "no footer",
                          tail_at));
     } else if (has_cookie(tail, "conectix")) {
@@ -304,7 +306,8 @@ Result<void> VhdReader::open_footer() {
         uint64_t cylinder = uint64_t{f.heads} * f.sectors_per_track * k_sector;
         uint64_t diff = size > f.current_size ? size - f.current_size : f.current_size - size;
         if (diff > cylinder) {
-            warn(fmt::format("{}: footer at offset {}: creator '{}' sizes the disk by its "
+            warn("DISK-VHD-SIZE-GEOMETRY",
+                 fmt::format("{}: footer at offset {}: creator '{}' sizes the disk by its "
                              "geometry ({} bytes), which differs from current_size {} by more "
                              "than one cylinder",
                              name, at, creator_text(f), size, f.current_size.get()));
@@ -328,7 +331,8 @@ Result<void> VhdReader::open_footer() {
         }
     }
     if (f.saved_state != 0) {
-        warn(fmt::format("{}: footer at offset {}: the disk belongs to a virtual machine in "
+        warn("DISK-VHD-SAVED-STATE",
+             fmt::format("{}: footer at offset {}: the disk belongs to a virtual machine in "
                          "saved state; its file systems may be inconsistent",
                          name, at));
     }
@@ -530,7 +534,8 @@ Result<void> VhdReader::open_parent(const OpenContext& ctx) {
     }
     OVFKIT_TRY(check_parent_identity(pctx, ref, unique_id_text(reader->m_footer)));
     if (reader->m_footer.timestamp.get() != m_header.parent_timestamp.get()) {
-        warn(fmt::format("{}: differencing disk: parent '{}' has timestamp {}, the child "
+        warn("DISK-VHD-PARENT-TIMESTAMP",
+             fmt::format("{}: differencing disk: parent '{}' has timestamp {}, the child "
                          "recorded {}; the parent may have changed since",
                          name, parent, reader->m_footer.timestamp.get(),
                          m_header.parent_timestamp.get()));
@@ -538,9 +543,7 @@ Result<void> VhdReader::open_parent(const OpenContext& ctx) {
     for (auto& f : reader->m_info.files) {
         m_info.files.push_back(f);
     }
-    for (auto& w : reader->m_warnings) {
-        m_warnings.push_back(w);
-    }
+    add_findings(*reader);
     m_parent = std::move(reader);
     return {};
 }
@@ -669,13 +672,6 @@ Result<void> VhdReader::read_range(uint64_t offset, std::span<std::byte> out) {
     });
 }
 
-Result<void> VhdReader::check(Diagnostics& diag) {
-    for (const auto& w : m_warnings) {
-        diag.warning("VHD-FOOTER", w, m_file->name());
-    }
-    return {};
-}
-
 Result<std::unique_ptr<DiskReader>> open_vhd(OpenContext& ctx) {
     OVFKIT_TRY_ASSIGN(auto r, VhdReader::open(ctx));
     return std::unique_ptr<DiskReader>(std::move(r));
@@ -741,6 +737,7 @@ extern const FormatDriver k_vhd_fixed_driver{
     .create = vhd::create_fixed,
     .max_virtual_size = k_max_write_size,
     .supports_compression = false,
+    .size_unit = uint64_t{1} << 20,
 };
 
 } // namespace ovfkit::disk::formats

@@ -741,6 +741,7 @@ Result<void> VhdxReader::open_parent() {
     for (const auto& f : parent->info().files) {
         m_info.files.push_back(f);
     }
+    add_findings(*parent);
     m_parent = std::move(parent);
     return {};
 }
@@ -768,6 +769,12 @@ Result<void> VhdxReader::open() {
         m_info.dirty = true;
         OVFKIT_TRY_ASSIGN(LogOverlay overlay, replay_log(*m_file, m_header, file_size));
         m_bytes->set_overlay(std::move(overlay));
+        add_finding("DISK-VHDX-LOG-REPLAYED",
+                    fmt::format("{}: header at offset {}: the log holds pending updates (the "
+                                "image was not closed cleanly); they are applied in memory, the "
+                                "file is not changed",
+                                name(), m_header_offset),
+                    name());
     }
     OVFKIT_TRY(read_metadata());
     OVFKIT_TRY(check_values());
