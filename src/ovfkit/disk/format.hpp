@@ -75,6 +75,10 @@ struct FormatDriver {
     // this (a DISK-SIZE-ROUNDED warning says so): 512-byte sectors, 1 for raw
     // (the exact size), 1 MiB for vhd-fixed.
     uint64_t size_unit = 512;
+    // The OVF Disk/@ovf:format URIs this driver answers to, as producers
+    // write them; the first is the one ovfkit writes (disk/ovf_uri.hpp).
+    // Empty: no URI is known for the format.
+    std::span<const std::string_view> ovf_uris{};
 };
 
 } // namespace ovfkit::disk

@@ -796,6 +796,12 @@ Result<void> Reader::read_range(uint64_t offset, std::span<std::byte> out) {
 } // namespace qcow2
 
 extern const FormatDriver k_qcow2_driver;
+// OVF disk format URIs: as oVirt/RHV writes it for COW volumes
+// (shared formats/ovf-ova.md 3.3).
+constexpr std::string_view k_qcow2_uris[] = {
+    "http://www.gnome.org/~markmc/qcow-image-format.html",
+};
+
 const FormatDriver k_qcow2_driver{
     .name = "qcow2",
     .description = "QCOW2 v3 (reads v2 and v3; compressed clusters; optional compressed output)",
@@ -805,6 +811,7 @@ const FormatDriver k_qcow2_driver{
     .create = qcow2::create_writer,
     .max_virtual_size = 0,
     .supports_compression = true,
+    .ovf_uris = k_qcow2_uris,
 };
 
 } // namespace ovfkit::disk::formats

@@ -192,6 +192,12 @@ Result<std::unique_ptr<DiskWriter>> create_raw(CreateContext& ctx) {
 
 } // namespace
 
+// OVF disk format URIs: as oVirt/RHV and virt-v2v -o rhv write it
+// (shared formats/ovf-ova.md 3.3).
+constexpr std::string_view k_raw_uris[] = {
+    "http://en.wikipedia.org/wiki/Byte",
+};
+
 extern const FormatDriver k_raw_driver{
     .name = "raw",
     .description = "Raw disk image (written sparse; never detected, name it with -f raw)",
@@ -202,6 +208,7 @@ extern const FormatDriver k_raw_driver{
     .max_virtual_size = 0,
     .supports_compression = false,
     .size_unit = 1,
+    .ovf_uris = k_raw_uris,
 };
 
 } // namespace ovfkit::disk::formats

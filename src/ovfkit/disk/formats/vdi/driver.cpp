@@ -463,6 +463,11 @@ int probe_vdi_fixed(const ProbeInput& in) {
 
 } // namespace
 
+// OVF disk format URIs: VirtualBox's VDI.
+constexpr std::string_view k_vdi_uris[] = {
+    "http://www.virtualbox.org/manual/ch05.html#vdidiff",
+};
+
 extern const FormatDriver k_vdi_driver{
     .name = "vdi",
     .description = "VirtualBox VDI, dynamic",
@@ -472,6 +477,7 @@ extern const FormatDriver k_vdi_driver{
     .create = create_vdi,
     .max_virtual_size = 0,
     .supports_compression = false,
+    .ovf_uris = k_vdi_uris,
 };
 
 extern const FormatDriver k_vdi_fixed_driver{
@@ -483,6 +489,7 @@ extern const FormatDriver k_vdi_fixed_driver{
     .create = create_vdi_fixed,
     .max_virtual_size = 0,
     .supports_compression = false,
+    .ovf_uris = k_vdi_uris,
 };
 
 } // namespace ovfkit::disk::formats

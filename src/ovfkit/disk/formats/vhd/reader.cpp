@@ -717,6 +717,17 @@ int probe_vhd_fixed(const ProbeInput& in) {
 
 } // namespace
 
+// OVF disk format URIs: Microsoft's VHD specification links (VirtualBox and
+// Hyper-V tools write the fwlink, XenServer the vhdspec.mspx one) and
+// OpenXT's bare word (shared formats/ovf-ova.md 3.3). The driver "vhd" reads
+// fixed disks too, so a lookup finds it first.
+constexpr std::string_view k_vhd_uris[] = {
+    "http://go.microsoft.com/fwlink/?LinkId=137171",
+    "http://technet.microsoft.com/en-us/virtualserver/bb676673.aspx",
+    "http://www.microsoft.com/technet/virtualserver/downloads/vhdspec.mspx",
+    "vhd",
+};
+
 extern const FormatDriver k_vhd_driver{
     .name = "vhd",
     .description = "Microsoft VHD, dynamic (reads differencing disks too)",
@@ -726,6 +737,7 @@ extern const FormatDriver k_vhd_driver{
     .create = vhd::create_dynamic,
     .max_virtual_size = k_max_write_size,
     .supports_compression = false,
+    .ovf_uris = k_vhd_uris,
 };
 
 extern const FormatDriver k_vhd_fixed_driver{
@@ -738,6 +750,7 @@ extern const FormatDriver k_vhd_fixed_driver{
     .max_virtual_size = k_max_write_size,
     .supports_compression = false,
     .size_unit = uint64_t{1} << 20,
+    .ovf_uris = k_vhd_uris,
 };
 
 } // namespace ovfkit::disk::formats

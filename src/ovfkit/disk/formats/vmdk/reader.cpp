@@ -398,6 +398,26 @@ Result<std::unique_ptr<DiskReader>> open_descriptor(OpenContext& ctx) {
 } // namespace vmdk
 
 // 2 TiB: grain table entries are 32-bit sector numbers.
+// OVF disk format URIs (shared formats/ovf-ova.md 3.3, vmdk.md): VMware's
+// spellings, old ("specifications/") and new ("interfaces/specifications/"),
+// for each subformat. ESXi imports only the full #streamOptimized URI.
+constexpr std::string_view k_vmdk_sparse_uris[] = {
+    "http://www.vmware.com/interfaces/specifications/vmdk.html#sparse",
+    "http://www.vmware.com/specifications/vmdk.html#sparse",
+    "http://www.vmware.com/interfaces/specifications/vmdk.html#monolithicSparse",
+    "http://www.vmware.com/specifications/vmdk.html#monolithicSparse",
+};
+constexpr std::string_view k_vmdk_stream_uris[] = {
+    "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized",
+    "http://www.vmware.com/specifications/vmdk.html#streamOptimized",
+    "http://www.vmware.com/interfaces/specifications/vmdk.html#compressed",
+    "http://www.vmware.com/specifications/vmdk.html#compressed",
+};
+constexpr std::string_view k_vmdk_flat_uris[] = {
+    "http://www.vmware.com/interfaces/specifications/vmdk.html#monolithicFlat",
+    "http://www.vmware.com/specifications/vmdk.html#monolithicFlat",
+};
+
 extern const FormatDriver k_vmdk_driver{
     .name = "vmdk",
     .description = "VMDK monolithicSparse (reads every VMDK variant when named)",
@@ -407,6 +427,7 @@ extern const FormatDriver k_vmdk_driver{
     .create = vmdk::create_sparse,
     .max_virtual_size = uint64_t{2} << 40,
     .supports_compression = false,
+    .ovf_uris = k_vmdk_sparse_uris,
 };
 
 extern const FormatDriver k_vmdk_stream_driver{
@@ -418,6 +439,7 @@ extern const FormatDriver k_vmdk_stream_driver{
     .create = vmdk::create_stream,
     .max_virtual_size = uint64_t{64} << 40,
     .supports_compression = true,
+    .ovf_uris = k_vmdk_stream_uris,
 };
 
 extern const FormatDriver k_vmdk_flat_driver{
@@ -429,6 +451,7 @@ extern const FormatDriver k_vmdk_flat_driver{
     .create = vmdk::create_flat,
     .max_virtual_size = 0,
     .supports_compression = false,
+    .ovf_uris = k_vmdk_flat_uris,
 };
 
 } // namespace ovfkit::disk::formats
