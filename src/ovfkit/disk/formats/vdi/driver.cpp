@@ -23,9 +23,8 @@
 #include <cstring>
 #include <vector>
 
-#include <sys/random.h>
-
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/disk/format.hpp>
 #include <ovfkit/disk/formats/vdi/layout.hpp>
 
@@ -284,22 +283,11 @@ Result<std::unique_ptr<DiskReader>> open_vdi(OpenContext& ctx) {
 // ---------------------------------------------------------------------------
 // Writers
 
-Result<void> random_uuid(unsigned char (&u)[16]) {
-    size_t done = 0;
-    while (done < 16) {
-        ssize_t n = ::getrandom(u + done, 16 - done, 0);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return fail(Errc::io, "cannot get random bytes for a UUID: {}", std::strerror(errno));
-        }
-        done += static_cast<size_t>(n);
-    }
-    // Version 4, RFC 4122 variant. In the GUID byte order the version nibble
-    // is the high nibble of the little-endian third field, i.e. byte 7.
-    u[7] = static_cast<unsigned char>((u[7] & 0x0F) | 0x40);
-    u[8] = static_cast<unsigned char>((u[8] & 0x3F) | 0x80);
+// A fresh random UUID in the GUID byte order VirtualBox stores.
+Result<void> fresh_uuid(unsigned char (&u)[16]) {
+    OVFKIT_TRY_ASSIGN(Uuid id, random_uuid());
+    const Uuid g = as_guid_bytes(id);
+    std::memcpy(u, g.data(), g.size());
     return {};
 }
 
@@ -380,8 +368,8 @@ public:
         h.block_size = static_cast<uint32_t>(k_block_size);
         h.blocks = static_cast<uint32_t>(m_blocks);
         h.blocks_allocated = static_cast<uint32_t>(stored);
-        OVFKIT_TRY(random_uuid(h.uuid_create));
-        OVFKIT_TRY(random_uuid(h.uuid_modify));
+        OVFKIT_TRY(fresh_uuid(h.uuid_create));
+        OVFKIT_TRY(fresh_uuid(h.uuid_modify));
         h.lchs_geometry.sector_size = 512;
         OVFKIT_TRY(m_file->pwrite(std::as_bytes(std::span(&s, 1)), 0));
 

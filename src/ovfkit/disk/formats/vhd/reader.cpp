@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/format.hpp>
 #include <ovfkit/disk/formats/vhd/layout.hpp>
@@ -57,10 +58,9 @@ std::string hex32(uint32_t v) {
 }
 
 std::string uuid_text(const unsigned char* u) {
-    return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
-                       "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                       u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-                       u[12], u[13], u[14], u[15]);
+    Uuid x;
+    std::memcpy(x.data(), u, x.size());
+    return ovfkit::uuid_text(x);
 }
 
 // The identity of an image in a chain (disk/chain.hpp).

@@ -25,9 +25,8 @@
 #include <string_view>
 #include <vector>
 
-#include <sys/random.h>
-
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/disk/formats/vhd/layout.hpp>
 #include <ovfkit/disk/formats/vhd/writer.hpp>
 
@@ -42,22 +41,6 @@ constexpr uint64_t k_max_write_entries = uint64_t{1} << 26;
 constexpr uint64_t k_mib = uint64_t{1} << 20;
 constexpr uint64_t k_table_offset = 1536;
 constexpr uint64_t k_data_alignment = 4096;
-
-Result<void> fill_random(std::span<unsigned char> out) {
-    size_t done = 0;
-    while (done < out.size()) {
-        ssize_t n = ::getrandom(out.data() + done, out.size() - done, 0);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return fail(Errc::io, "cannot get random bytes for a unique id: {}",
-                        std::strerror(errno));
-        }
-        done += static_cast<size_t>(n);
-    }
-    return {};
-}
 
 // ovfkit's version as major << 16 | minor.
 uint32_t creator_version() {
@@ -92,7 +75,9 @@ Result<Footer> make_footer(uint64_t size, uint32_t type) {
     f.heads = g.heads;
     f.sectors_per_track = g.sectors_per_track;
     f.disk_type = type;
-    OVFKIT_TRY(fill_random(f.unique_id));
+    // VHD stores the UUID in RFC byte order, as Virtual PC and qemu do.
+    OVFKIT_TRY_ASSIGN(Uuid id, random_uuid());
+    std::memcpy(f.unique_id, id.data(), id.size());
     f.unique_id[6] = static_cast<unsigned char>((f.unique_id[6] & 0x0F) | 0x40); // version 4
     f.unique_id[8] = static_cast<unsigned char>((f.unique_id[8] & 0x3F) | 0x80); // RFC 4122
     f.checksum = 0;

@@ -37,6 +37,7 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/crc32c.hpp>
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/formats/vhdx/internal.hpp>
 
@@ -720,11 +721,7 @@ Result<void> VhdxReader::open_parent() {
     OVFKIT_TRY(parent->open());
     OVFKIT_TRY(check_parent_identity(pctx, ref, data_write_identity(parent->data_write_guid())));
     const std::string guid = "{" + guid_text(parent->data_write_guid()) + "}";
-    auto same = [&](const std::string& s) {
-        return s.size() == guid.size() &&
-               std::equal(s.begin(), s.end(), guid.begin(),
-                          [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-    };
+    auto same = [&](const std::string& s) { return iequals(s, guid); };
     if (!same(loc.linkage) && !same(loc.linkage2)) {
         return fail(Errc::refused,
                     "{}: parent '{}' has data_write_guid {}, but parent_linkage is '{}' (the "

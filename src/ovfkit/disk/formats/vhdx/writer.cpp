@@ -26,10 +26,10 @@
 // logical and physical sectors (what converted guests were installed on).
 #include <algorithm>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/disk/formats/vhdx/internal.hpp>
 
 #ifndef OVFKIT_VERSION
@@ -48,18 +48,13 @@ constexpr uint64_t k_metadata_offset = 2 * k_mib;
 constexpr uint64_t k_metadata_length = k_mib;
 constexpr uint64_t k_bat_offset = 3 * k_mib;
 
-Guid random_guid() {
-    std::random_device rd;
-    Guid g;
-    for (size_t i = 0; i < 16; i += 4) {
-        uint32_t v = rd();
-        std::memcpy(g.bytes.data() + i, &v, 4);
-    }
-    // RFC 4122 version 4 and variant bits, in Microsoft byte order (Data3 is
-    // stored little-endian, so its high byte is byte 7).
-    g.bytes[7] = static_cast<uint8_t>((g.bytes[7] & 0x0F) | 0x40);
-    g.bytes[8] = static_cast<uint8_t>((g.bytes[8] & 0x3F) | 0x80);
-    return g;
+// A fresh random GUID, in the byte order VHDX stores.
+Result<Guid> random_guid() {
+    OVFKIT_TRY_ASSIGN(Uuid id, random_uuid());
+    const Uuid g = as_guid_bytes(id);
+    Guid out;
+    std::memcpy(out.bytes.data(), g.data(), g.size());
+    return out;
 }
 
 template <class T>
@@ -169,7 +164,7 @@ Result<void> VhdxWriter::write_metadata() {
     params.block_size = static_cast<uint32_t>(m_block_size);
     params.flags = m_fixed ? k_param_leave_blocks_allocated : 0;
     const le64 size = m_virtual_size;
-    const Guid page83 = random_guid();
+    OVFKIT_TRY_ASSIGN(const Guid page83, random_guid());
     const le32 sector = k_sector_size;
     struct Item {
         const Guid& id;
@@ -228,8 +223,8 @@ Result<void> VhdxWriter::write_header_section() {
     // header 2 has the higher sequence number and is current.
     Header h{};
     h.signature = k_sig_head;
-    h.file_write_guid = random_guid();
-    h.data_write_guid = random_guid();
+    OVFKIT_TRY_ASSIGN(h.file_write_guid, random_guid());
+    OVFKIT_TRY_ASSIGN(h.data_write_guid, random_guid());
     h.log_version = 0;
     h.version = 1;
     h.log_length = static_cast<uint32_t>(k_log_length);

@@ -25,10 +25,6 @@ namespace ovfkit::disk::formats::vmdk {
 
 namespace {
 
-char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 bool starts_with_icase(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
@@ -217,18 +213,6 @@ Result<DescriptorExtent> parse_extent(std::string_view line, std::string_view wh
 }
 
 } // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 std::optional<std::string_view> Descriptor::ddb_value(std::string_view key) const {
     for (const auto& [k, v] : ddb) {

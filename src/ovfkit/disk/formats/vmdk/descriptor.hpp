@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
+#include <ovfkit/base/text.hpp>
 
 namespace ovfkit::disk::formats::vmdk {
 
@@ -63,7 +64,7 @@ bool looks_like_descriptor(std::string_view head);
 Result<Descriptor> parse_descriptor(std::string_view text, std::string_view where);
 
 // Case-insensitive ASCII comparison, as VMware compares descriptor words.
-bool iequals(std::string_view a, std::string_view b);
+using ::ovfkit::iequals;
 
 // What the writers put into a descriptor.
 struct DescriptorSpec {

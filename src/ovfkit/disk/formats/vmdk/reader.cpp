@@ -162,11 +162,6 @@ private:
     }
 };
 
-std::string last_component(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 bool sparse_create_type(std::string_view t) {
     return t.size() >= 6 && iequals(t.substr(t.size() - 6), "Sparse");
 }
@@ -205,7 +200,7 @@ Result<void> open_extents(VmdkReader& r, const Descriptor& d, OpenContext& ctx,
     if (d.extents.empty()) {
         return fail(Errc::invalid, "{}: descriptor lists no extents", where);
     }
-    std::string self = last_component(r.m_name);
+    std::string self(base_name(r.m_name));
     for (const DescriptorExtent& e : d.extents) {
         Piece p;
         p.length = e.sectors * k_sector;

@@ -67,11 +67,6 @@ Result<void> check_extent_name(std::string_view name) {
     return {};
 }
 
-std::string base_name(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 Result<void> check_write_options(const CreateOptions& create, const VmdkWriteOptions& vmdk) {
     if (create.virtual_size == 0 || create.virtual_size % 512 != 0) {
         return fail(Errc::usage, "vmdk: virtual size {} is not a positive multiple of 512 bytes",
@@ -103,11 +98,13 @@ Result<void> check_write_options(const CreateOptions& create, const VmdkWriteOpt
 }
 
 Result<std::unique_ptr<DiskWriter>> create_stream(CreateContext& ctx) {
-    return create_stream_writer(*ctx.file, base_name(ctx.path), ctx.options, defaults());
+    return create_stream_writer(*ctx.file, std::string(base_name(ctx.path)), ctx.options,
+                                defaults());
 }
 
 Result<std::unique_ptr<DiskWriter>> create_sparse(CreateContext& ctx) {
-    return create_sparse_writer(*ctx.file, base_name(ctx.path), ctx.options, defaults());
+    return create_sparse_writer(*ctx.file, std::string(base_name(ctx.path)), ctx.options,
+                                defaults());
 }
 
 Result<std::unique_ptr<DiskWriter>> create_flat(CreateContext& ctx) {
@@ -116,7 +113,7 @@ Result<std::unique_ptr<DiskWriter>> create_flat(CreateContext& ctx) {
                     ctx.path);
     }
     // "dir/disk.vmdk" -> extent "disk-flat.vmdk" beside it.
-    std::string name = base_name(ctx.path);
+    std::string name = std::string(base_name(ctx.path));
     std::string stem = name;
     if (stem.size() > 5 && iequals(stem.substr(stem.size() - 5), ".vmdk")) {
         stem.resize(stem.size() - 5);

@@ -44,9 +44,6 @@ Result<std::vector<std::byte>> embedded_descriptor(const DescriptorSpec& spec);
 // nothing the descriptor grammar cannot carry ('"', control characters).
 Result<void> check_extent_name(std::string_view name);
 
-// The file name written into the descriptor: the last component of `path`.
-std::string base_name(const std::string& path);
-
 // streamOptimized, written front to back (layout A of the technical note:
 // grains, then each grain table, the directory, the footer and EOS). The
 // descriptor names `file_name`.
