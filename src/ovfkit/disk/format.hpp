@@ -58,6 +58,17 @@ struct CreateContext {
     CreateOptions options;
 };
 
+// The cluster (grain, block) sizes a writer accepts as
+// CreateOptions::cluster_size. create_image() checks the options against
+// this before the writer sees them (check_create_options in image.hpp).
+struct ClusterSizes {
+    std::string_view what = "cluster size"; // what the format calls it
+    uint64_t min = 0;                       // min == max == 0: no cluster size at all
+    uint64_t max = 0;
+    uint64_t default_size = 0; // what 0 picks
+    bool power_of_two = true;
+};
+
 struct FormatDriver {
     std::string_view name;        // command-line name: "vmdk-stream"
     std::string_view description; // one line for --help and --version
@@ -79,6 +90,15 @@ struct FormatDriver {
     // write them; the first is the one ovfkit writes (disk/ovf_uri.hpp).
     // Empty: no URI is known for the format.
     std::span<const std::string_view> ovf_uris{};
+    // What CreateOptions the writer accepts; supports_compression above says
+    // whether `compress` may be set.
+    ClusterSizes cluster_sizes{};
 };
+
+// Checks `options` against what `driver` declares (ClusterSizes,
+// supports_compression): Errc::usage naming `path` and the rule.
+// create_image() calls it; writers rely on it (image.cpp).
+Result<void> check_create_options(const FormatDriver& driver, const CreateOptions& options,
+                                  std::string_view path);
 
 } // namespace ovfkit::disk

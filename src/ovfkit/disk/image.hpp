@@ -78,7 +78,8 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
 // window (for readers that do not count them when opening).
 Result<uint64_t> data_bytes(DiskReader& reader);
 
-// Creates `path` in `outputs` and a writer of `driver` on it. The writer may
+// Creates `path` in `outputs` and a writer of `driver` on it, after
+// check_create_options(). The writer may
 // create sibling outputs in the same set (a VMDK -flat extent).
 Result<std::unique_ptr<DiskWriter>> create_image(io::OutputSet& outputs, const std::string& path,
                                                  const FormatDriver& driver,

@@ -11,6 +11,7 @@
 
 #include <ovfkit/disk/convert.hpp>
 #include <ovfkit/disk/image.hpp>
+#include <ovfkit/io/atomic_output.hpp>
 
 namespace ovfkit::disk {
 namespace {
@@ -109,6 +110,47 @@ TEST_P(Conformance, AFileCutInsideItsHeaderIsRefused) {
     ASSERT_FALSE(img);
     EXPECT_NE(img.error().code, Errc::ok);
     EXPECT_EQ(img.error().message.rfind(path, 0), 0u) << img.error().message;
+}
+
+TEST_P(Conformance, TheDeclaredDefaultClusterSizeIsWhatTheWriterUses) {
+    const FormatDriver& d = *formats::find(GetParam());
+    auto img = open(write(guest_pattern(2 * k_mib)));
+    ASSERT_TRUE(img) << img.error().message;
+    // Flat and fixed layouts report no cluster (0) or their own unit; the
+    // others report the declared default.
+    const uint64_t got = img->reader->info().cluster_size;
+    if (got != 0 && d.cluster_sizes.default_size != 0 && GetParam() != "vmdk-flat") {
+        EXPECT_EQ(got, d.cluster_sizes.default_size);
+    }
+}
+
+TEST_P(Conformance, CreateOptionsAreCheckedAgainstTheDeclaration) {
+    const FormatDriver& d = *formats::find(GetParam());
+    const ClusterSizes& c = d.cluster_sizes;
+    CreateOptions o;
+    o.virtual_size = k_mib;
+    o.cluster_size = 3000; // no format's cluster size
+    auto odd = check_create_options(d, o, "x.img");
+    if (c.max == 0 || c.power_of_two) {
+        ASSERT_FALSE(odd);
+        EXPECT_EQ(odd.error().code, Errc::usage);
+        EXPECT_TRUE(odd.error().message.starts_with("x.img: " + GetParam() + " "))
+            << odd.error().message;
+    }
+    if (c.default_size != 0) {
+        o.cluster_size = c.default_size;
+        EXPECT_TRUE(check_create_options(d, o, "x.img"));
+    }
+    o.cluster_size = 0;
+    o.compress = true;
+    EXPECT_EQ(static_cast<bool>(check_create_options(d, o, "x.img")), d.supports_compression);
+    // create_image applies the same check before anything is created.
+    io::OutputSet outputs(true, false);
+    o.cluster_size = 3000;
+    o.compress = false;
+    auto w = create_image(outputs, m_dir.file("never.img"), d, o);
+    EXPECT_EQ(static_cast<bool>(w), static_cast<bool>(check_create_options(d, o, "x.img")));
+    EXPECT_FALSE(std::filesystem::exists(m_dir.file("never.img")));
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, Conformance, ::testing::ValuesIn(read_write_drivers()),

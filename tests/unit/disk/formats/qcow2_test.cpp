@@ -418,10 +418,17 @@ TEST(Qcow2, WriterRejectsOutOfOrderChunks) {
               "beyond the virtual size 1048576");
     CreateContext bad{&out, "order.qcow2", nullptr,
                       CreateOptions{.virtual_size = 1u << 20, .cluster_size = 3000}};
-    auto e = driver().create(bad);
+    auto e = check_create_options(driver(), bad.options, "order.qcow2");
     ASSERT_FALSE(e);
-    EXPECT_EQ(e.error().message,
-              "order.qcow2: qcow2: cluster size 3000 must be a power of two from 512 to 2 MiB");
+    EXPECT_EQ(e.error().message, "order.qcow2: qcow2 cluster size 3000 is not a power of two "
+                                 "between 512 and 2097152 bytes");
+    bad.options.cluster_size = 4u << 20;
+    EXPECT_FALSE(check_create_options(driver(), bad.options, "order.qcow2"));
+    bad.options.cluster_size = 256;
+    EXPECT_FALSE(check_create_options(driver(), bad.options, "order.qcow2"));
+    bad.options.cluster_size = 2u << 20;
+    bad.options.compress = true;
+    EXPECT_TRUE(check_create_options(driver(), bad.options, "order.qcow2"));
 }
 
 } // namespace

@@ -59,7 +59,7 @@ TEST_P(VdiFromQemu, ReadsBackByteForByte) {
             EXPECT_EQ(d->probe(in), d->name == GetParam().driver ? 100 : 0) << d->name;
         }
     }
-    auto img = open_image(GetParam().driver, dir.file("disk.vdi"));
+    auto img = test::open_image(GetParam().driver, dir.file("disk.vdi"));
     ASSERT_TRUE(img) << img.error().message;
     auto& r = *img->reader;
     EXPECT_EQ(r.info().format, GetParam().driver);
@@ -103,7 +103,7 @@ TEST_P(VdiWrite, QemuReadsAndChecksWhatWeWrite) {
         << out;
     EXPECT_EQ(run_tool("qemu-img check -f vdi " + dir.file("out.vdi"), &out), 0) << out;
 
-    auto img = open_image(driver, dir.file("out.vdi"));
+    auto img = test::open_image(driver, dir.file("out.vdi"));
     ASSERT_TRUE(img) << img.error().message;
     EXPECT_EQ(img->reader->info().format, driver);
     EXPECT_TRUE(read_all(*img->reader) == guest);
@@ -157,11 +157,16 @@ TEST(Vdi, WriterOnlyTakes1MiBBlocks) {
     CreateContext ctx{&f, "x.vdi", nullptr, {}};
     ctx.options.virtual_size = k_mib;
     ctx.options.cluster_size = 2 * k_mib;
-    auto w = find("vdi")->create(ctx);
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.error().message,
-              "x.vdi: block size 2097152 is not supported: VDI images use 1 MiB (1048576) blocks");
-    EXPECT_EQ(w.error().code, Errc::usage);
+    for (const char* name : {"vdi", "vdi-fixed"}) {
+        auto w = check_create_options(*find(name), ctx.options, "x.vdi");
+        ASSERT_FALSE(w);
+        EXPECT_EQ(w.error().message, fmt::format("x.vdi: {0} block size 2097152 is not supported: "
+                                                 "{0} uses 1048576 bytes",
+                                                 name));
+        EXPECT_EQ(w.error().code, Errc::usage);
+    }
+    ctx.options.cluster_size = k_mib;
+    EXPECT_TRUE(check_create_options(*find("vdi"), ctx.options, "x.vdi"));
 }
 
 TEST(Vdi, ZeroBlocksAndBlockExtraAreRead) {

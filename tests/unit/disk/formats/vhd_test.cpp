@@ -223,11 +223,15 @@ TEST(Vhd, BlockSizeIsConfigurable) {
     CreateContext ctx{&f, "x.vhd", nullptr, {}};
     ctx.options.virtual_size = k_mib;
     ctx.options.cluster_size = 3000;
-    auto w = find("vhd")->create(ctx);
+    auto w = check_create_options(*find("vhd"), ctx.options, "x.vhd");
     ASSERT_FALSE(w);
     EXPECT_EQ(w.error().message,
-              "x.vhd: block size 3000 is not a power of two between 4096 and 16777216 bytes");
+              "x.vhd: vhd block size 3000 is not a power of two between 4096 and 16777216 bytes");
     EXPECT_EQ(w.error().code, Errc::usage);
+    ctx.options.cluster_size = uint64_t{32} << 20;
+    EXPECT_FALSE(check_create_options(*find("vhd"), ctx.options, "x.vhd"));
+    // A fixed disk has no blocks: the option has no effect, as it never had.
+    EXPECT_TRUE(check_create_options(*find("vhd-fixed"), ctx.options, "x.vhd"));
 }
 
 TEST(Vhd, WriterRefusesSizesBeyond2040GiB) {

@@ -465,11 +465,17 @@ TEST(VhdxWriter, RefusesBadParameters) {
               "t.vhdx: vhdx-fixed virtual size 70368744178176 exceeds the VHDX maximum of 64 TiB");
     ctx.options.virtual_size = MiB;
     ctx.options.cluster_size = 3 * MiB;
-    w = dynamic_driver().create(ctx);
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.error().code, Errc::usage);
-    EXPECT_EQ(w.error().message,
-              "t.vhdx: vhdx block size 3145728 is not a power of two between 1 MiB and 256 MiB");
+    auto c = check_create_options(dynamic_driver(), ctx.options, "t.vhdx");
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, Errc::usage);
+    EXPECT_EQ(c.error().message, "t.vhdx: vhdx block size 3145728 is not a power of two between "
+                                 "1048576 and 268435456 bytes");
+    ctx.options.cluster_size = 512 * MiB;
+    EXPECT_FALSE(check_create_options(fixed_driver(), ctx.options, "t.vhdx"));
+    ctx.options.compress = true;
+    ctx.options.cluster_size = 0;
+    EXPECT_EQ(check_create_options(dynamic_driver(), ctx.options, "t.vhdx").error().message,
+              "t.vhdx: vhdx images cannot be compressed");
 }
 
 TEST(VhdxWriter, EmptyDiskAndProbe) {
@@ -791,13 +797,13 @@ TEST(VhdxHostile, ParentLocatorNamingEtcPasswd) {
         "t.vhdx: metadata: parent locator: relative_path '..\\..\\etc\\passwd' does not name a "
         "file in the image's directory",
         allow, &*d);
-    expect_refusal(
-        with_parent_locator(valid_image(),
-                            {{"parent_linkage", linkage}, {"absolute_win32_path", "/etc/passwd"}}),
-        Errc::refused,
-        "t.vhdx: metadata: parent locator: no relative_path; the parent '/etc/passwd' is outside "
-        "the image's directory",
-        allow, &*d);
+    expect_refusal(with_parent_locator(valid_image(), {{"parent_linkage", linkage},
+                                                       {"absolute_win32_path", "/etc/passwd"}}),
+                   Errc::refused,
+                   "t.vhdx: metadata: parent locator: no relative_path; the parent "
+                   "'/etc/passwd' is outside "
+                   "the image's directory",
+                   allow, &*d);
     // A plain name is still only opened when the policy allows parents.
     expect_refusal(
         with_parent_locator(valid_image(),

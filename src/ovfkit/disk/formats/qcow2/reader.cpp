@@ -812,6 +812,7 @@ const FormatDriver k_qcow2_driver{
     .max_virtual_size = 0,
     .supports_compression = true,
     .ovf_uris = k_qcow2_uris,
+    .cluster_sizes = {"cluster size", 512, 2 << 20, 64 << 10, true},
 };
 
 } // namespace ovfkit::disk::formats

@@ -176,13 +176,6 @@ Result<std::unique_ptr<DiskWriter>> create_raw(CreateContext& ctx) {
     if (ctx.file == nullptr) {
         return fail(Errc::usage, "{}: raw: no output file", ctx.path);
     }
-    if (ctx.options.cluster_size != 0) {
-        return fail(Errc::usage, "{}: raw images have no cluster size (got {})", ctx.path,
-                    ctx.options.cluster_size);
-    }
-    if (ctx.options.compress) {
-        return fail(Errc::usage, "{}: raw images cannot be compressed", ctx.path);
-    }
     // An output that already holds bytes would keep them in the ranges the
     // converter skips; start from an empty file.
     OVFKIT_TRY(ctx.file->truncate(0));
@@ -209,6 +202,7 @@ extern const FormatDriver k_raw_driver{
     .supports_compression = false,
     .size_unit = 1,
     .ovf_uris = k_raw_uris,
+    .cluster_sizes = {},
 };
 
 } // namespace ovfkit::disk::formats

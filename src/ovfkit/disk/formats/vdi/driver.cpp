@@ -402,11 +402,6 @@ private:
 };
 
 Result<std::unique_ptr<DiskWriter>> create_vdi_common(CreateContext& ctx, bool fixed) {
-    if (ctx.options.cluster_size != 0 && ctx.options.cluster_size != k_block_size) {
-        return fail(Errc::usage,
-                    "{}: block size {} is not supported: VDI images use 1 MiB (1048576) blocks",
-                    ctx.path, ctx.options.cluster_size);
-    }
     auto size = align_up(ctx.options.virtual_size, k_sector);
     if (!size || div_round_up(*size, k_block_size) > k_max_blocks) {
         return fail(Errc::invalid, "{}: virtual size {} exceeds the VDI maximum of {} blocks",
@@ -466,6 +461,7 @@ extern const FormatDriver k_vdi_driver{
     .max_virtual_size = 0,
     .supports_compression = false,
     .ovf_uris = k_vdi_uris,
+    .cluster_sizes = {"block size", 1 << 20, 1 << 20, 1 << 20, true},
 };
 
 extern const FormatDriver k_vdi_fixed_driver{
@@ -478,6 +474,7 @@ extern const FormatDriver k_vdi_fixed_driver{
     .max_virtual_size = 0,
     .supports_compression = false,
     .ovf_uris = k_vdi_uris,
+    .cluster_sizes = {"block size", 1 << 20, 1 << 20, 1 << 20, true},
 };
 
 } // namespace ovfkit::disk::formats

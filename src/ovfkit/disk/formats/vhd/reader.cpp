@@ -738,6 +738,9 @@ extern const FormatDriver k_vhd_driver{
     .max_virtual_size = k_max_write_size,
     .supports_compression = false,
     .ovf_uris = k_vhd_uris,
+    // Blocks from 4 KiB to 16 MiB: qemu and Hyper-V read them; 2 MiB is what
+    // Virtual PC, Hyper-V and qemu write.
+    .cluster_sizes = {"block size", 4096, 16 << 20, 2 << 20, true},
 };
 
 extern const FormatDriver k_vhd_fixed_driver{
@@ -751,6 +754,9 @@ extern const FormatDriver k_vhd_fixed_driver{
     .supports_compression = false,
     .size_unit = uint64_t{1} << 20,
     .ovf_uris = k_vhd_uris,
+    // A fixed disk has no blocks: a block size is accepted and has no effect,
+    // as before the options were declared.
+    .cluster_sizes = {"block size", 0, UINT64_MAX, 0, false},
 };
 
 } // namespace ovfkit::disk::formats

@@ -35,8 +35,6 @@ namespace ovfkit::disk::formats::vhd {
 namespace {
 
 constexpr uint64_t k_default_block_size = uint64_t{2} << 20;
-constexpr uint64_t k_min_write_block = 4096;
-constexpr uint64_t k_max_write_block = uint64_t{16} << 20;
 constexpr uint64_t k_max_write_entries = uint64_t{1} << 26;
 constexpr uint64_t k_mib = uint64_t{1} << 20;
 constexpr uint64_t k_table_offset = 1536;
@@ -263,10 +261,6 @@ private:
 Result<std::unique_ptr<DiskWriter>> create_dynamic(CreateContext& ctx) {
     OVFKIT_TRY_ASSIGN(uint64_t size, checked_size(ctx, k_sector));
     uint64_t bs = ctx.options.cluster_size == 0 ? k_default_block_size : ctx.options.cluster_size;
-    if (!is_power_of_two(bs) || bs < k_min_write_block || bs > k_max_write_block) {
-        return fail(Errc::usage, "{}: block size {} is not a power of two between {} and {} bytes",
-                    ctx.path, bs, k_min_write_block, k_max_write_block);
-    }
     if (div_round_up(size, bs) > k_max_write_entries) {
         return fail(Errc::invalid, "{}: block size {} needs more than {} BAT entries for {} bytes",
                     ctx.path, bs, k_max_write_entries, size);

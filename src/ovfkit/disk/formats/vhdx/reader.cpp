@@ -918,6 +918,7 @@ extern const FormatDriver k_vhdx_driver{
     .open = vhdx::open,
     .create = vhdx::create_dynamic,
     .max_virtual_size = vhdx::k_max_virtual_size,
+    .cluster_sizes = {"block size", vhdx::k_min_block_size, vhdx::k_max_block_size, 32 << 20, true},
 };
 
 extern const FormatDriver k_vhdx_fixed_driver{
@@ -928,6 +929,7 @@ extern const FormatDriver k_vhdx_fixed_driver{
     .open = vhdx::open,
     .create = vhdx::create_fixed,
     .max_virtual_size = vhdx::k_max_virtual_size,
+    .cluster_sizes = {"block size", vhdx::k_min_block_size, vhdx::k_max_block_size, 32 << 20, true},
 };
 
 } // namespace ovfkit::disk::formats

@@ -265,11 +265,6 @@ Result<std::unique_ptr<DiskWriter>> create(CreateContext& ctx, bool fixed) {
                     ctx.file->name(), kind, size);
     }
     uint64_t bs = ctx.options.cluster_size == 0 ? k_default_block_size : ctx.options.cluster_size;
-    if (!is_power_of_two(bs) || bs < k_min_block_size || bs > k_max_block_size) {
-        return fail(Errc::usage,
-                    "{}: {} block size {} is not a power of two between 1 MiB and 256 MiB",
-                    ctx.file->name(), kind, bs);
-    }
     auto w = std::make_unique<VhdxWriter>(*ctx.file, size, bs, fixed);
     OVFKIT_TRY(w->init());
     return std::unique_ptr<DiskWriter>(std::move(w));

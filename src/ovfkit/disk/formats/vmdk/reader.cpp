@@ -423,6 +423,7 @@ extern const FormatDriver k_vmdk_driver{
     .max_virtual_size = uint64_t{2} << 40,
     .supports_compression = false,
     .ovf_uris = k_vmdk_sparse_uris,
+    .cluster_sizes = {"grain size", 65536, 65536, 65536, true},
 };
 
 extern const FormatDriver k_vmdk_stream_driver{
@@ -435,6 +436,7 @@ extern const FormatDriver k_vmdk_stream_driver{
     .max_virtual_size = uint64_t{64} << 40,
     .supports_compression = true,
     .ovf_uris = k_vmdk_stream_uris,
+    .cluster_sizes = {"grain size", 65536, 65536, 65536, true},
 };
 
 extern const FormatDriver k_vmdk_flat_driver{
@@ -447,6 +449,7 @@ extern const FormatDriver k_vmdk_flat_driver{
     .max_virtual_size = 0,
     .supports_compression = false,
     .ovf_uris = k_vmdk_flat_uris,
+    .cluster_sizes = {"grain size", 65536, 65536, 65536, true},
 };
 
 } // namespace ovfkit::disk::formats

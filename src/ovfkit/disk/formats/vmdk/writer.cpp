@@ -76,10 +76,6 @@ Result<void> check_write_options(const CreateOptions& create, const VmdkWriteOpt
         return fail(Errc::usage, "vmdk: virtual size {} is larger than 512 TiB",
                     create.virtual_size);
     }
-    if (create.cluster_size != 0 && create.cluster_size != 65536) {
-        return fail(Errc::usage, "vmdk: grain size {} is not supported (VMDK uses 65536 bytes)",
-                    create.cluster_size);
-    }
     const char* adapters[] = {"ide", "buslogic", "lsilogic", "legacyESX"};
     bool known = false;
     for (const char* a : adapters) {
