@@ -89,18 +89,6 @@ TEST(Raw, EmptyFileIsAnEmptyDisk) {
     EXPECT_TRUE(map->empty());
 }
 
-TEST(Raw, ReadsBeyondTheEndFail) {
-    auto r = open_mem("raw", filled(4096, 1), "disk.img");
-    ASSERT_TRUE(r);
-    std::vector<std::byte> buf(512);
-    auto e = (*r)->read_at(3900, buf);
-    ASSERT_FALSE(e);
-    EXPECT_EQ(e.error().code, Errc::usage);
-    EXPECT_EQ(e.error().message,
-              "disk.img: read of 512 bytes at offset 3900 beyond the virtual size 4096");
-    EXPECT_FALSE((*r)->read_at(~uint64_t{0} - 10, buf));
-}
-
 TEST(Raw, SizeAboveThePolicyIsRefused) {
     const FormatDriver* d = find("raw");
     OpenContext ctx{std::make_unique<io::MemFile>("big.img", filled(8192, 1)), nullptr, {}, 0};
