@@ -1137,6 +1137,20 @@ TEST(Qcow2Backing, FormatMustBeStated) {
     EXPECT_EQ(e.code, Errc::invalid);
 }
 
+// The chain travels with the OpenContext across formats: a qcow2 backed by
+// a VHD whose parent is the qcow2 again is a loop.
+TEST(Qcow2Backing, ALoopThroughAnotherFormatIsRefused) {
+    TempDir dir;
+    OpenPolicy allow;
+    allow.allow_parent = true;
+    write_with_backing(dir.file("a.qcow2"), "b.vhd", "vpc");
+    test::vhd_chain_kit().write_child(dir.file("b.vhd"), "a.qcow2", 1, 2);
+    Error e = open_error(dir.file("a.qcow2"), allow);
+    EXPECT_EQ(e.code, Errc::refused);
+    EXPECT_EQ(e.message, dir.file("b.vhd") + ": differencing disk: parent 'a.qcow2': forms a "
+                                             "loop: that name is already in the chain");
+}
+
 TEST(Qcow2Backing, SymlinksLoopsAndDepthAreRefused) {
     TempDir dir;
     OpenPolicy allow;
