@@ -1,6 +1,7 @@
 // Small text helpers shared by the descriptor parsers.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace ovfkit {
@@ -19,6 +20,39 @@ constexpr std::string_view trim(std::string_view text) {
         text.remove_suffix(1);
     }
     return text;
+}
+
+// ASCII case folding, whatever the locale: 'A'..'Z' become 'a'..'z', every
+// other byte stays.
+constexpr char ascii_lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+inline std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        c = ascii_lower(c);
+    }
+    return out;
+}
+
+// True when `a` and `b` are equal but for ASCII case.
+constexpr bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The last component of a '/'-separated path ("a/b.vhd" -> "b.vhd"); the
+// whole text when it has no '/'.
+constexpr std::string_view base_name(std::string_view path) {
+    auto slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
 } // namespace ovfkit

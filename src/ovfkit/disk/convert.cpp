@@ -469,19 +469,29 @@ Result<ConvertSummary> convert_image(const ConvertRequest& request) {
     ConvertSummary summary;
     summary.input_format = reader.info().format;
     summary.output_format = std::string(out_driver->name);
-    summary.warnings = image.warnings;
+    summary.findings = image.findings;
 
-    // Guests address 512-byte sectors: a partial last sector is padded with
-    // zeros (as qemu-img does), except for raw, which keeps the exact size.
+    // Each format stores whole units (FormatDriver::size_unit): guests address
+    // 512-byte sectors, so a partial last sector is padded with zeros (as
+    // qemu-img does); vhd-fixed stores whole MiB; raw keeps the exact size.
+    // The added bytes read as zeros, and the summary says so.
     uint64_t size = reader.virtual_size();
-    if (out_driver->family != "raw") {
-        auto rounded = align_up(size, 512);
-        if (!rounded) {
-            return fail(Errc::invalid, "{}: virtual size {} cannot be rounded to 512 bytes",
-                        request.input, size);
-        }
-        size = *rounded;
+    const uint64_t unit = std::max<uint64_t>(out_driver->size_unit, 1);
+    auto rounded = align_up(size, unit);
+    if (!rounded) {
+        return fail(Errc::invalid, "{}: virtual size {} cannot be rounded to {} bytes",
+                    request.input, size, unit);
     }
+    if (*rounded != size) {
+        summary.findings.push_back(
+            {Severity::warning, "DISK-SIZE-ROUNDED",
+             fmt::format("{}: virtual size {} bytes becomes {} bytes in {}, which stores whole "
+                         "multiples of {} bytes{}; the added {} bytes read as zeros",
+                         request.input, size, *rounded, out_driver->name, unit,
+                         unit == 512 ? " (sectors)" : "", *rounded - size),
+             request.input, 0});
+    }
+    size = *rounded;
     if (out_driver->max_virtual_size != 0 && size > out_driver->max_virtual_size) {
         return fail(Errc::invalid,
                     "{}: virtual size {} bytes is larger than the {} maximum of {} bytes",

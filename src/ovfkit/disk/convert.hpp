@@ -92,7 +92,9 @@ struct ConvertSummary {
     std::vector<OutputFile> files; // the main output first
     uint64_t output_size = 0;      // sum of the files' sizes
     uint64_t direct_bytes = 0;     // bytes written with O_DIRECT, past the page cache
-    std::vector<std::string> warnings;
+    // The input's findings (Image::findings) and the conversion's own
+    // (DISK-SIZE-ROUNDED); codes in docs/disk.md.
+    std::vector<Finding> findings;
 };
 
 // Converts the image at `input` into a new image at `output`, through an

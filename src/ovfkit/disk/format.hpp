@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/reader.hpp>
@@ -33,12 +35,20 @@ struct OpenPolicy {
     uint64_t max_virtual_size = uint64_t{64} << 40; // 64 TiB, VHDX's maximum
 };
 
+// One image of a parent chain that is being opened (disk/chain.hpp).
+struct ChainLink {
+    std::string name;               // io::File::name() of the image
+    std::optional<io::FileId> file; // its host identity, when it has one
+    std::string identity;           // its format identity ("unique_id U"); empty: none
+};
+
 struct OpenContext {
     std::unique_ptr<io::File> file; // the image (for VMDK: the descriptor or sparse file)
     const io::Directory* directory; // where referenced files (extents, parents) may live;
                                     // null when the image may refer to nothing
     OpenPolicy policy;
-    uint32_t depth = 0; // position in a parent chain
+    uint32_t depth = 0;             // position in a parent chain
+    std::vector<ChainLink> chain{}; // the images that named this one, the first child first
 };
 
 struct CreateContext {
@@ -46,6 +56,17 @@ struct CreateContext {
     std::string path;       // its final path, for naming sibling files
     io::OutputSet* outputs; // creates sibling outputs (VMDK flat extent)
     CreateOptions options;
+};
+
+// The cluster (grain, block) sizes a writer accepts as
+// CreateOptions::cluster_size. create_image() checks the options against
+// this before the writer sees them (check_create_options in image.hpp).
+struct ClusterSizes {
+    std::string_view what = "cluster size"; // what the format calls it
+    uint64_t min = 0;                       // min == max == 0: no cluster size at all
+    uint64_t max = 0;
+    uint64_t default_size = 0; // what 0 picks
+    bool power_of_two = true;
 };
 
 struct FormatDriver {
@@ -61,6 +82,23 @@ struct FormatDriver {
     Result<std::unique_ptr<DiskWriter>> (*create)(CreateContext& ctx);
     uint64_t max_virtual_size = 0; // 0: no limit beyond the policy
     bool supports_compression = false;
+    // The converter rounds the virtual size of an output up to a multiple of
+    // this (a DISK-SIZE-ROUNDED warning says so): 512-byte sectors, 1 for raw
+    // (the exact size), 1 MiB for vhd-fixed.
+    uint64_t size_unit = 512;
+    // The OVF Disk/@ovf:format URIs this driver answers to, as producers
+    // write them; the first is the one ovfkit writes (disk/ovf_uri.hpp).
+    // Empty: no URI is known for the format.
+    std::span<const std::string_view> ovf_uris{};
+    // What CreateOptions the writer accepts; supports_compression above says
+    // whether `compress` may be set.
+    ClusterSizes cluster_sizes{};
 };
+
+// Checks `options` against what `driver` declares (ClusterSizes,
+// supports_compression): Errc::usage naming `path` and the rule.
+// create_image() calls it; writers rely on it (image.cpp).
+Result<void> check_create_options(const FormatDriver& driver, const CreateOptions& options,
+                                  std::string_view path);
 
 } // namespace ovfkit::disk

@@ -124,10 +124,12 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
         // say so when they look like something else.
         OVFKIT_TRY_ASSIGN(ProbeBuffers probe, read_probe_buffers(*file));
         for (const FormatDriver* d : confident_matches(probe.input(), options.drivers)) {
-            image.warnings.push_back(
-                fmt::format("{}: opened as {} as requested, but its content looks like {}; it is "
-                            "not read as {}",
-                            path, driver->name, d->name, d->name));
+            image.findings.push_back(
+                {Severity::warning, "DISK-RAW-LOOKS-LIKE",
+                 fmt::format("{}: opened as {} as requested, but its content looks like {}; it is "
+                             "not read as {}",
+                             path, driver->name, d->name, d->name),
+                 path, 0});
         }
     }
 
@@ -144,6 +146,8 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
     }
     image.reader = std::move(*reader);
     image.driver = driver;
+    const auto& found = image.reader->findings();
+    image.findings.insert(image.findings.end(), found.begin(), found.end());
     return image;
 }
 
@@ -160,12 +164,38 @@ Result<uint64_t> data_bytes(DiskReader& reader) {
     return total;
 }
 
+Result<void> check_create_options(const FormatDriver& driver, const CreateOptions& options,
+                                  std::string_view path) {
+    if (options.compress && !driver.supports_compression) {
+        return fail(Errc::usage, "{}: {} images cannot be compressed", path, driver.name);
+    }
+    const ClusterSizes& c = driver.cluster_sizes;
+    const uint64_t n = options.cluster_size;
+    if (n == 0) {
+        return {}; // the format's default
+    }
+    if (c.max == 0) {
+        return fail(Errc::usage, "{}: {} images have no {} (got {})", path, driver.name, c.what, n);
+    }
+    if (c.min == c.max && n != c.min) {
+        return fail(Errc::usage, "{}: {} {} {} is not supported: {} uses {} bytes", path,
+                    driver.name, c.what, n, driver.name, c.min);
+    }
+    const bool shape_ok = !c.power_of_two || (n & (n - 1)) == 0;
+    if (!shape_ok || n < c.min || n > c.max) {
+        return fail(Errc::usage, "{}: {} {} {} is not {}between {} and {} bytes", path, driver.name,
+                    c.what, n, c.power_of_two ? "a power of two " : "", c.min, c.max);
+    }
+    return {};
+}
+
 Result<std::unique_ptr<DiskWriter>> create_image(io::OutputSet& outputs, const std::string& path,
                                                  const FormatDriver& driver,
                                                  const CreateOptions& options) {
     if (driver.create == nullptr) {
         return fail(Errc::usage, "disk format '{}' cannot be written", driver.name);
     }
+    OVFKIT_TRY(check_create_options(driver, options, path));
     OVFKIT_TRY_ASSIGN(io::File * file, outputs.create(path));
     CreateContext ctx{file, path, &outputs, options};
     return driver.create(ctx);

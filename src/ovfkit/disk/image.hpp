@@ -66,7 +66,9 @@ struct Image {
     std::unique_ptr<DiskReader> reader;
     const FormatDriver* driver = nullptr; // the driver that opened it
     bool detected = false;                // the format came from the content
-    std::vector<std::string> warnings;    // e.g. a raw image that looks like qcow2
+    // Warnings of opening: the reader's findings() and the image's own (a raw
+    // image that looks like qcow2); codes in docs/disk.md.
+    std::vector<Finding> findings;
 };
 
 // Opens `path` read-only with the named or detected driver.
@@ -76,7 +78,8 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
 // window (for readers that do not count them when opening).
 Result<uint64_t> data_bytes(DiskReader& reader);
 
-// Creates `path` in `outputs` and a writer of `driver` on it. The writer may
+// Creates `path` in `outputs` and a writer of `driver` on it, after
+// check_create_options(). The writer may
 // create sibling outputs in the same set (a VMDK -flat extent).
 Result<std::unique_ptr<DiskWriter>> create_image(io::OutputSet& outputs, const std::string& path,
                                                  const FormatDriver& driver,

@@ -26,7 +26,8 @@ struct DiskInfo {
     uint64_t cluster_size = 0;         // grain / block / cluster in bytes (0: not applicable)
     bool dirty = false;                // VHDX log to replay, qcow2 dirty bit, ...
     std::optional<std::string> parent; // backing / parent file name, as stored
-    std::vector<std::string> files;    // every file the image consists of (descriptor, extents)
+    std::vector<std::string> files;    // every file the image consists of, the image itself
+                                       // first (then extents, parents)
 };
 
 class DiskReader {
@@ -41,15 +42,24 @@ public:
     // cover the whole range.
     virtual Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) = 0;
 
-    // Reads guest bytes at `offset`; the range must lie within the virtual
-    // size. Fails with an error naming the structure and offset on corrupt
-    // metadata.
-    virtual Result<void> read_at(uint64_t offset, std::span<std::byte> out) = 0;
+    // Reads guest bytes at `offset`. A range that does not lie within the
+    // virtual size fails with Errc::usage, "<image>: read of N bytes at offset
+    // O beyond the virtual size V", before the driver sees it; otherwise the
+    // driver's read_range() reads, and fails with an error naming the
+    // structure and offset on corrupt metadata. Drivers read their parents
+    // through this function too, so every request is checked in one place.
+    Result<void> read_at(uint64_t offset, std::span<std::byte> out);
 
     // True when read_at() may run on several threads at once (positional
     // reads with no shared mutable state); the converter then reads in its
     // parallel stage. Metadata lookups (extents()) stay on one thread.
     virtual bool concurrent_reads() const { return false; }
+
+    // What opening found that the caller should show (severity warning,
+    // a stable code documented in docs/disk.md, e.g. DISK-VHD-FOOTER-TORN):
+    // a fallback taken, a log replayed in memory, a dirty image. A chain's
+    // parents' findings are included.
+    const std::vector<Finding>& findings() const { return m_findings; }
 
     // Structural consistency checks beyond what opening does (tables inside
     // the file, no overlaps, refcounts, checksums). Adds findings; returns an
@@ -58,6 +68,24 @@ public:
         (void)diag;
         return {};
     }
+
+protected:
+    // Reads guest bytes of [offset, offset + out.size()), a non-empty range
+    // that read_at() has checked lies within the virtual size.
+    virtual Result<void> read_range(uint64_t offset, std::span<std::byte> out) = 0;
+
+    // Records a warning of opening, for findings().
+    void add_finding(std::string code, std::string message, std::string file) {
+        m_findings.push_back(
+            {Severity::warning, std::move(code), std::move(message), std::move(file), 0});
+    }
+    // Adds a parent's findings after this image's.
+    void add_findings(const DiskReader& parent) {
+        m_findings.insert(m_findings.end(), parent.m_findings.begin(), parent.m_findings.end());
+    }
+
+private:
+    std::vector<Finding> m_findings;
 };
 
 } // namespace ovfkit::disk

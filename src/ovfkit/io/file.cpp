@@ -139,6 +139,14 @@ public:
         return static_cast<uint64_t>(st.st_size);
     }
 
+    std::optional<FileId> identity() const override {
+        struct stat st {};
+        if (::fstat(m_fd, &st) != 0) {
+            return std::nullopt;
+        }
+        return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+    }
+
     Result<void> truncate(uint64_t size) override {
         if (::ftruncate(m_fd, static_cast<off_t>(size)) != 0) {
             return fail(Errc::io, "{}: truncate to {} bytes failed: {}", m_name, size,

@@ -10,12 +10,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include <ovfkit/base/error.hpp>
 
 namespace ovfkit::io {
+
+// What makes two open files the same file whatever their names (hard links,
+// two names of one inode): st_dev and st_ino.
+struct FileId {
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    bool operator==(const FileId&) const = default;
+};
 
 class File {
 public:
@@ -32,6 +41,9 @@ public:
     virtual Result<void> pwrite(std::span<const std::byte> data, uint64_t offset) = 0;
 
     virtual Result<uint64_t> size() = 0;
+    // The file's identity on the host (fstat); nullopt for files that are
+    // not host files of their own (MemFile, an OVA member).
+    virtual std::optional<FileId> identity() const { return std::nullopt; }
     virtual Result<void> truncate(uint64_t size) = 0;
     virtual Result<void> sync() = 0;
 

@@ -88,9 +88,7 @@ Result<DiskConvertReport> convert_disk(const DiskConvertOptions& options,
     report.input = options.input.path;
     report.output = options.output;
     OVFKIT_TRY_ASSIGN(report.summary, disk::convert_image(req));
-    for (const auto& w : report.summary.warnings) {
-        report.findings.push_back({Severity::warning, "DISK-FORMAT", w, options.input.path, 0});
-    }
+    report.findings = report.summary.findings;
     return report;
 }
 

@@ -10,9 +10,11 @@ Result<disk::Image> open_disk(const ImageRef& ref) {
 }
 
 std::vector<Finding> image_findings(const disk::Image& image, const std::string& path) {
-    std::vector<Finding> out;
-    for (const auto& w : image.warnings) {
-        out.push_back({Severity::warning, "DISK-FORMAT", w, path, 0});
+    std::vector<Finding> out = image.findings;
+    for (auto& f : out) {
+        if (f.file.empty()) {
+            f.file = path;
+        }
     }
     return out;
 }

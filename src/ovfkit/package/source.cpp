@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/package/source.hpp>
 
 namespace ovfkit::package {
@@ -58,11 +59,6 @@ bool ends_with_ovf(std::string_view name) {
     return ext[0] == '.' && std::tolower(static_cast<unsigned char>(ext[1])) == 'o' &&
            std::tolower(static_cast<unsigned char>(ext[2])) == 'v' &&
            std::tolower(static_cast<unsigned char>(ext[3])) == 'f';
-}
-
-std::string base_name(const std::string& path) {
-    auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 Result<std::vector<std::byte>> read_bounded(io::File& file, uint64_t limit) {
@@ -175,7 +171,7 @@ Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
         OVFKIT_TRY_ASSIGN(src.m_descriptor, read_bounded(*file, limits.max_descriptor));
         OVFKIT_TRY_ASSIGN(auto dir, io::Directory::of_file(path));
         src.m_kind = SourceKind::descriptor;
-        src.m_descriptor_name = base_name(path);
+        src.m_descriptor_name = std::string(base_name(path));
         src.m_dir = std::make_unique<io::Directory>(std::move(dir));
         return src;
     }
@@ -202,7 +198,7 @@ Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
                        fmt::format("descriptor '{}' is not the first member of the archive "
                                    "(DSP0243 puts it first so readers can stream the package)",
                                    desc.name),
-                       base_name(path));
+                       std::string(base_name(path)));
     }
     if (desc.size > limits.max_descriptor) {
         return fail(Errc::refused, "{}: descriptor '{}' is {} bytes, more than the {} byte limit",

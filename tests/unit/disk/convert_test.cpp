@@ -11,9 +11,10 @@
 #include "formats/image_helpers.hpp"
 #include "test_disks.hpp"
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ovfkit/disk/convert.hpp>
-#include <ovfkit/disk/formats/vmdk_writer.hpp>
+#include <ovfkit/disk/formats/vmdk/writer.hpp>
 
 namespace ovfkit::disk {
 namespace {
@@ -412,9 +413,42 @@ TEST(Convert, OddSizedRawIsPaddedToASectorExceptForRaw) {
     auto back = convert_image(request(dir.file("odd.vmdk"), "", dir.file("back.raw"), "raw"));
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_TRUE(load_file(dir.file("back.raw")) == padded(guest, 3 * k_mib + 1024));
+    ASSERT_EQ(s->findings.size(), 1u);
+    EXPECT_EQ(s->findings[0].severity, Severity::warning);
+    EXPECT_EQ(s->findings[0].code, "DISK-SIZE-ROUNDED");
+    EXPECT_EQ(s->findings[0].message,
+              dir.file("odd.raw") + ": virtual size 3146728 bytes becomes 3146752 bytes in vmdk, "
+                                    "which stores whole multiples of 512 bytes (sectors); the "
+                                    "added 24 bytes read as zeros");
     auto same = convert_image(request(dir.file("odd.raw"), "raw", dir.file("same.raw"), "raw"));
     ASSERT_TRUE(same);
     EXPECT_TRUE(load_file(dir.file("same.raw")) == guest);
+    EXPECT_TRUE(same->findings.empty());
+}
+
+// A 1,000,000,000-byte disk is 1,000,341,504 bytes (954 MiB) as vhd-fixed,
+// and the summary says from what to what and why; a sector-aligned size
+// stays as it is elsewhere.
+TEST(Convert, SizeRoundedForTheOutputFormatIsAWarning) {
+    TempDir dir;
+    write_file(dir.file("big.raw"), {});
+    ASSERT_EQ(::truncate(dir.file("big.raw").c_str(), 1000000000), 0);
+    auto s = convert_image(request(dir.file("big.raw"), "raw", dir.file("big.vhd"), "vhd-fixed"));
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->stats.virtual_size, 1000341504u);
+    ASSERT_EQ(s->findings.size(), 1u);
+    EXPECT_EQ(s->findings[0].code, "DISK-SIZE-ROUNDED");
+    EXPECT_EQ(s->findings[0].file, dir.file("big.raw"));
+    EXPECT_EQ(s->findings[0].message,
+              dir.file("big.raw") + ": virtual size 1000000000 bytes becomes 1000341504 bytes in "
+                                    "vhd-fixed, which stores whole multiples of 1048576 bytes; "
+                                    "the added 341504 bytes read as zeros");
+    auto img = disk::open_image(dir.file("big.vhd"), OpenImageOptions{});
+    ASSERT_TRUE(img) << img.error().message;
+    EXPECT_EQ(img->reader->virtual_size(), 1000341504u);
+    auto q = convert_image(request(dir.file("big.raw"), "raw", dir.file("big.qcow2"), "qcow2"));
+    ASSERT_TRUE(q) << q.error().message;
+    EXPECT_TRUE(q->findings.empty());
 }
 
 // raw -> every writable format -> raw gives back the guest (padded to the

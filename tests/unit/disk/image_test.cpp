@@ -157,7 +157,7 @@ TEST(OpenImage, DetectsEveryWrittenFormat) {
         EXPECT_TRUE(padded(read_all(*img->reader), guest.size()) ==
                     padded(guest, img->reader->virtual_size()))
             << d->name;
-        EXPECT_TRUE(img->warnings.empty());
+        EXPECT_TRUE(img->findings.empty());
     }
 }
 
@@ -197,9 +197,10 @@ TEST(OpenImage, GuestWrittenQcow2HeaderIsDetectedAndItsBackingFileRefused) {
         EXPECT_EQ(img.error().code, Errc::refused);
         EXPECT_EQ(img.error().message,
                   dir.file("guest.img") +
-                      ": has a backing file '/etc/passwd' (name at offset 0x200); backing chains "
-                      "are refused unless parents are allowed (the format qcow2 was detected from "
-                      "the content, so files it names are not followed; name the format with -f)");
+                      ": backing file '/etc/passwd' (named at offset 0x200): not opened: parent "
+                      "and backing chains are refused unless parents are allowed (--allow-parent) "
+                      "(the format qcow2 was detected from the content, so files it names are not "
+                      "followed; name the format with -f)");
     }
 
     // Stated qcow2 with parents allowed: the name itself is refused.
@@ -210,7 +211,8 @@ TEST(OpenImage, GuestWrittenQcow2HeaderIsDetectedAndItsBackingFileRefused) {
     ASSERT_FALSE(img);
     EXPECT_EQ(img.error().code, Errc::refused);
     EXPECT_EQ(img.error().message, dir.file("guest.img") +
-                                       ": backing file name at offset 0x200 refused: file name "
+                                       ": backing file '/etc/passwd' (named at offset 0x200): not "
+                                       "a plain file name beside the image: file name "
                                        "'/etc/passwd' has a path separator (only names inside the "
                                        "package are allowed)");
 
@@ -222,10 +224,13 @@ TEST(OpenImage, GuestWrittenQcow2HeaderIsDetectedAndItsBackingFileRefused) {
     EXPECT_FALSE(raw->detected);
     EXPECT_EQ(raw->reader->info().format, "raw");
     EXPECT_TRUE(read_all(*raw->reader) == disk);
-    ASSERT_EQ(raw->warnings.size(), 1u);
-    EXPECT_EQ(raw->warnings[0], dir.file("guest.img") +
-                                    ": opened as raw as requested, but its content looks like "
-                                    "qcow2; it is not read as qcow2");
+    ASSERT_EQ(raw->findings.size(), 1u);
+    EXPECT_EQ(raw->findings[0].severity, Severity::warning);
+    EXPECT_EQ(raw->findings[0].code, "DISK-RAW-LOOKS-LIKE");
+    EXPECT_EQ(raw->findings[0].file, dir.file("guest.img"));
+    EXPECT_EQ(raw->findings[0].message, dir.file("guest.img") +
+                                            ": opened as raw as requested, but its content looks "
+                                            "like qcow2; it is not read as qcow2");
 }
 
 TEST(OpenImage, PolyglotOfQcow2AndFixedVhdIsRefused) {

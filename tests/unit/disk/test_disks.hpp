@@ -69,7 +69,8 @@ public:
 
     bool concurrent_reads() const override { return concurrent; }
 
-    Result<void> read_at(uint64_t offset, std::span<std::byte> out) override {
+protected:
+    Result<void> read_range(uint64_t offset, std::span<std::byte> out) override {
         if (fail_reads_at && offset <= *fail_reads_at && *fail_reads_at < offset + out.size()) {
             return fail(Errc::invalid, "synthetic.img: bad sector at offset {}", *fail_reads_at);
         }
@@ -89,6 +90,7 @@ public:
         return {};
     }
 
+public:
     // The whole guest disk, for small disks.
     std::vector<std::byte> guest() const {
         std::vector<std::byte> g(m_info.virtual_size);

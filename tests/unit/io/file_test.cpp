@@ -15,6 +15,7 @@ namespace ovfkit::io {
 namespace {
 
 using test::TempDir;
+using test::write_text;
 
 TEST(File, ReadExactReportsWhereTheFileEnds) {
     MemFile f("disk.img", std::vector<std::byte>(100));
@@ -36,6 +37,21 @@ TEST(File, OpenReadRefusesFifosAndDirectories) {
     ASSERT_FALSE(d);
     EXPECT_FALSE(open_read(dir.file("missing")));
     EXPECT_EQ(open_read(dir.file("missing")).error().code, Errc::io);
+}
+
+TEST(File, IdentityIsTheSameForTwoNamesOfOneFile) {
+    TempDir dir;
+    write_text(dir.file("a"), "x");
+    write_text(dir.file("c"), "x");
+    ASSERT_EQ(::link(dir.file("a").c_str(), dir.file("b").c_str()), 0);
+    auto a = open_read(dir.file("a"));
+    auto b = open_read(dir.file("b"));
+    auto c = open_read(dir.file("c"));
+    ASSERT_TRUE(a && b && c);
+    ASSERT_TRUE((*a)->identity());
+    EXPECT_EQ((*a)->identity(), (*b)->identity());
+    EXPECT_NE((*a)->identity(), (*c)->identity());
+    EXPECT_FALSE(MemFile("m").identity());
 }
 
 TEST(File, ReportsHolesOfSparseFiles) {

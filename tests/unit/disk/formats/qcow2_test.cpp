@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "../chain_kit.hpp"
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <libdeflate.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 #include <ovfkit/base/endian.hpp>
-#include <ovfkit/disk/formats/qcow2_layout.hpp>
+#include <ovfkit/disk/formats/qcow2/layout.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
 #include <ovfkit/io/mem_file.hpp>
 
@@ -417,10 +418,17 @@ TEST(Qcow2, WriterRejectsOutOfOrderChunks) {
               "beyond the virtual size 1048576");
     CreateContext bad{&out, "order.qcow2", nullptr,
                       CreateOptions{.virtual_size = 1u << 20, .cluster_size = 3000}};
-    auto e = driver().create(bad);
+    auto e = check_create_options(driver(), bad.options, "order.qcow2");
     ASSERT_FALSE(e);
-    EXPECT_EQ(e.error().message,
-              "order.qcow2: qcow2: cluster size 3000 must be a power of two from 512 to 2 MiB");
+    EXPECT_EQ(e.error().message, "order.qcow2: qcow2 cluster size 3000 is not a power of two "
+                                 "between 512 and 2097152 bytes");
+    bad.options.cluster_size = 4u << 20;
+    EXPECT_FALSE(check_create_options(driver(), bad.options, "order.qcow2"));
+    bad.options.cluster_size = 256;
+    EXPECT_FALSE(check_create_options(driver(), bad.options, "order.qcow2"));
+    bad.options.cluster_size = 2u << 20;
+    bad.options.compress = true;
+    EXPECT_TRUE(check_create_options(driver(), bad.options, "order.qcow2"));
 }
 
 } // namespace
@@ -672,6 +680,12 @@ TEST(Qcow2Hostile, IncompatibleFeatures) {
         auto r = open_bytes(img.b);
         ASSERT_TRUE(r) << r.error().message;
         EXPECT_TRUE((*r)->info().dirty);
+        ASSERT_EQ((*r)->findings().size(), 1u);
+        EXPECT_EQ((*r)->findings()[0].code, "DISK-QCOW2-DIRTY");
+        EXPECT_EQ((*r)->findings()[0].message,
+                  "hostile.qcow2: qcow2 header: the dirty bit (incompatible_features bit 0, "
+                  "offset 72) is set: the image was not closed cleanly and its refcounts may be "
+                  "stale; data is read through the L1/L2 tables, the file is not changed");
     }
     {
         Image img;
@@ -1031,9 +1045,10 @@ TEST(Qcow2Backing, QemuChainGivesTheMergedView) {
     Error e = open_error(dir.file("child.qcow2"), OpenPolicy{});
     EXPECT_EQ(e.code, Errc::refused);
     EXPECT_TRUE(e.message.starts_with(dir.file("child.qcow2") +
-                                      ": has a backing file 'base.qcow2' (name at offset 0x"))
+                                      ": backing file 'base.qcow2' (named at offset 0x"))
         << e.message;
-    EXPECT_TRUE(e.message.ends_with("); backing chains are refused unless parents are allowed"))
+    EXPECT_TRUE(e.message.ends_with("): not opened: parent and backing chains are refused unless "
+                                    "parents are allowed (--allow-parent)"))
         << e.message;
 }
 
@@ -1070,11 +1085,12 @@ TEST(Qcow2Backing, HostileNamesAreRefused) {
     };
     const std::vector<Case> cases = {
         {"/etc/passwd",
-         "backing file name at offset 0x200 refused: file name '/etc/passwd' has a path "
-         "separator (only names inside the package are allowed)"},
+         "backing file '/etc/passwd' (named at offset 0x200): not a plain file name beside the "
+         "image: file name '/etc/passwd' has a path separator (only names inside the package are "
+         "allowed)"},
         {"../x",
-         "backing file name at offset 0x200 refused: file name '../x' has a path separator (only "
-         "names inside the package are allowed)"},
+         "backing file '../x' (named at offset 0x200): not a plain file name beside the image: "
+         "file name '../x' has a path separator (only names inside the package are allowed)"},
         {"json:{\"file\":{\"driver\":\"file\",\"filename\":\"/etc/shadow\"}}",
          "backing file name 'json:{\"file\":{\"driver\":\"file\",\"filename\":\"/etc/shadow\"}}' "
          "at offset 0x200 has ':' (protocol prefixes such as json:, nbd:, file: are always "
@@ -1086,7 +1102,8 @@ TEST(Qcow2Backing, HostileNamesAreRefused) {
          "backing file name 'file:base.qcow2' at offset 0x200 has ':' (protocol prefixes such as "
          "json:, nbd:, file: are always refused)"},
         {"-base.qcow2",
-         "backing file name at offset 0x200 refused: file name '-base.qcow2' starts with '-'"},
+         "backing file '-base.qcow2' (named at offset 0x200): not a plain file name beside the "
+         "image: file name '-base.qcow2' starts with '-'"},
     };
     for (const auto& c : cases) {
         write_with_backing(dir.file("img.qcow2"), c.name, "qcow2");
@@ -1120,6 +1137,20 @@ TEST(Qcow2Backing, FormatMustBeStated) {
     EXPECT_EQ(e.code, Errc::invalid);
 }
 
+// The chain travels with the OpenContext across formats: a qcow2 backed by
+// a VHD whose parent is the qcow2 again is a loop.
+TEST(Qcow2Backing, ALoopThroughAnotherFormatIsRefused) {
+    TempDir dir;
+    OpenPolicy allow;
+    allow.allow_parent = true;
+    write_with_backing(dir.file("a.qcow2"), "b.vhd", "vpc");
+    test::vhd_chain_kit().write_child(dir.file("b.vhd"), "a.qcow2", 1, 2);
+    Error e = open_error(dir.file("a.qcow2"), allow);
+    EXPECT_EQ(e.code, Errc::refused);
+    EXPECT_EQ(e.message, dir.file("b.vhd") + ": differencing disk: parent 'a.qcow2': forms a "
+                                             "loop: that name is already in the chain");
+}
+
 TEST(Qcow2Backing, SymlinksLoopsAndDepthAreRefused) {
     TempDir dir;
     OpenPolicy allow;
@@ -1127,20 +1158,24 @@ TEST(Qcow2Backing, SymlinksLoopsAndDepthAreRefused) {
     write_with_backing(dir.file("a.qcow2"), "b.qcow2", "qcow2");
     write_with_backing(dir.file("b.qcow2"), "a.qcow2", "qcow2");
     Error e = open_error(dir.file("a.qcow2"), allow);
-    EXPECT_EQ(e.message,
-              dir.file("b.qcow2") + ": backing file 'a.qcow2' forms a loop in the backing chain");
+    EXPECT_EQ(e.message, dir.file("b.qcow2") + ": backing file 'a.qcow2' (named at offset 0x200): "
+                                               "forms a loop: that name is already in the chain");
     EXPECT_EQ(e.code, Errc::refused);
 
     write_with_backing(dir.file("self.qcow2"), "self.qcow2", "qcow2");
     e = open_error(dir.file("self.qcow2"), allow);
     EXPECT_EQ(e.message, dir.file("self.qcow2") +
-                             ": backing file 'self.qcow2' forms a loop in the backing chain");
+                             ": backing file 'self.qcow2' (named at offset 0x200): forms a loop: "
+                             "that name is already in the chain");
 
     ASSERT_EQ(::symlink("a.qcow2", dir.file("link.qcow2").c_str()), 0);
     write_with_backing(dir.file("c.qcow2"), "link.qcow2", "qcow2");
     e = open_error(dir.file("c.qcow2"), allow);
-    EXPECT_EQ(e.message,
-              dir.file("link.qcow2") + ": refused: a symbolic link (links are not followed)");
+    EXPECT_EQ(e.message, dir.file("c.qcow2") +
+                             ": backing file 'link.qcow2' (named at offset "
+                             "0x200): " +
+                             dir.file("link.qcow2") +
+                             ": refused: a symbolic link (links are not followed)");
     EXPECT_EQ(e.code, Errc::refused);
 
     // d0 -> d1 -> d2 -> d3 with a depth limit of 2.
@@ -1152,17 +1187,40 @@ TEST(Qcow2Backing, SymlinksLoopsAndDepthAreRefused) {
     allow.max_chain_depth = 2;
     e = open_error(dir.file("d0.qcow2"), allow);
     EXPECT_EQ(e.message, dir.file("d2.qcow2") +
-                             ": backing file 'd3.qcow2' would make the chain deeper than the "
-                             "limit of 2");
+                             ": backing file 'd3.qcow2' (named at offset 0x200): would make the "
+                             "chain deeper than the limit of 2");
     EXPECT_EQ(e.code, Errc::refused);
 
     // With no directory to open names in, nothing is followed.
     auto r = open_path(dir.file("d2.qcow2"), allow, nullptr);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().message, dir.file("d2.qcow2") +
-                                     ": backing file 'd3.qcow2' cannot be opened: the image may "
-                                     "not refer to other files here");
+                                     ": backing file 'd3.qcow2' (named at offset 0x200): cannot "
+                                     "be opened: the image may not refer to other files here");
 }
 
 } // namespace
 } // namespace ovfkit::disk::formats
+
+namespace ovfkit::test {
+
+// Backing chains for chain_test.cpp. qcow2 images carry no identity.
+const ChainKit& qcow2_chain_kit() {
+    static const ChainKit kit{
+        .format = "qcow2",
+        .extension = ".qcow2",
+        .has_identity = false,
+        .write_base =
+            [](const std::string& path, uint8_t) {
+                io::MemFile out("base.qcow2");
+                std::vector<std::byte> raw(1u << 20, std::byte{0x17});
+                ASSERT_TRUE(disk::formats::write_image(raw, disk::CreateOptions{}, out, 1));
+                write_file(path, out.data());
+            },
+        .write_child = [](const std::string& path, const std::string& parent, uint8_t,
+                          uint8_t) { disk::formats::write_with_backing(path, parent, "qcow2"); },
+    };
+    return kit;
+}
+
+} // namespace ovfkit::test

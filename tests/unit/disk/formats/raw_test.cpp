@@ -89,18 +89,6 @@ TEST(Raw, EmptyFileIsAnEmptyDisk) {
     EXPECT_TRUE(map->empty());
 }
 
-TEST(Raw, ReadsBeyondTheEndFail) {
-    auto r = open_mem("raw", filled(4096, 1), "disk.img");
-    ASSERT_TRUE(r);
-    std::vector<std::byte> buf(512);
-    auto e = (*r)->read_at(3900, buf);
-    ASSERT_FALSE(e);
-    EXPECT_EQ(e.error().code, Errc::usage);
-    EXPECT_EQ(e.error().message,
-              "disk.img: read of 512 bytes at offset 3900 beyond the virtual size 4096");
-    EXPECT_FALSE((*r)->read_at(~uint64_t{0} - 10, buf));
-}
-
 TEST(Raw, SizeAboveThePolicyIsRefused) {
     const FormatDriver* d = find("raw");
     OpenContext ctx{std::make_unique<io::MemFile>("big.img", filled(8192, 1)), nullptr, {}, 0};
@@ -174,16 +162,17 @@ TEST(Raw, WriterRefusesClusterSizeCompressionAndChunksBeyondTheDisk) {
     CreateContext ctx{&f, "out.img", nullptr, {}};
     ctx.options.virtual_size = 4096;
     ctx.options.cluster_size = 65536;
-    auto w = d->create(ctx);
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.error().message, "out.img: raw images have no cluster size (got 65536)");
+    auto checked = check_create_options(*d, ctx.options, "out.img");
+    ASSERT_FALSE(checked);
+    EXPECT_EQ(checked.error().code, Errc::usage);
+    EXPECT_EQ(checked.error().message, "out.img: raw images have no cluster size (got 65536)");
     ctx.options.cluster_size = 0;
     ctx.options.compress = true;
-    w = d->create(ctx);
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.error().message, "out.img: raw images cannot be compressed");
+    checked = check_create_options(*d, ctx.options, "out.img");
+    ASSERT_FALSE(checked);
+    EXPECT_EQ(checked.error().message, "out.img: raw images cannot be compressed");
     ctx.options.compress = false;
-    w = d->create(ctx);
+    auto w = d->create(ctx);
     ASSERT_TRUE(w);
     EXPECT_FALSE((*w)->capabilities().sequential_only);
     std::vector<std::byte> data(8192, std::byte{1});

@@ -2,7 +2,7 @@
 
 #include "image_helpers.hpp"
 
-#include <ovfkit/disk/formats/vdi_layout.hpp>
+#include <ovfkit/disk/formats/vdi/layout.hpp>
 
 namespace ovfkit::disk::formats {
 namespace {
@@ -59,7 +59,7 @@ TEST_P(VdiFromQemu, ReadsBackByteForByte) {
             EXPECT_EQ(d->probe(in), d->name == GetParam().driver ? 100 : 0) << d->name;
         }
     }
-    auto img = open_image(GetParam().driver, dir.file("disk.vdi"));
+    auto img = test::open_image(GetParam().driver, dir.file("disk.vdi"));
     ASSERT_TRUE(img) << img.error().message;
     auto& r = *img->reader;
     EXPECT_EQ(r.info().format, GetParam().driver);
@@ -103,7 +103,7 @@ TEST_P(VdiWrite, QemuReadsAndChecksWhatWeWrite) {
         << out;
     EXPECT_EQ(run_tool("qemu-img check -f vdi " + dir.file("out.vdi"), &out), 0) << out;
 
-    auto img = open_image(driver, dir.file("out.vdi"));
+    auto img = test::open_image(driver, dir.file("out.vdi"));
     ASSERT_TRUE(img) << img.error().message;
     EXPECT_EQ(img->reader->info().format, driver);
     EXPECT_TRUE(read_all(*img->reader) == guest);
@@ -157,11 +157,16 @@ TEST(Vdi, WriterOnlyTakes1MiBBlocks) {
     CreateContext ctx{&f, "x.vdi", nullptr, {}};
     ctx.options.virtual_size = k_mib;
     ctx.options.cluster_size = 2 * k_mib;
-    auto w = find("vdi")->create(ctx);
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.error().message,
-              "x.vdi: block size 2097152 is not supported: VDI images use 1 MiB (1048576) blocks");
-    EXPECT_EQ(w.error().code, Errc::usage);
+    for (const char* name : {"vdi", "vdi-fixed"}) {
+        auto w = check_create_options(*find(name), ctx.options, "x.vdi");
+        ASSERT_FALSE(w);
+        EXPECT_EQ(w.error().message, fmt::format("x.vdi: {0} block size 2097152 is not supported: "
+                                                 "{0} uses 1048576 bytes",
+                                                 name));
+        EXPECT_EQ(w.error().code, Errc::usage);
+    }
+    ctx.options.cluster_size = k_mib;
+    EXPECT_TRUE(check_create_options(*find("vdi"), ctx.options, "x.vdi"));
 }
 
 TEST(Vdi, ZeroBlocksAndBlockExtraAreRead) {
@@ -296,13 +301,14 @@ TEST(VdiHostile, WarningsForZeroUuidAndStaleCount) {
     put_le32(bytes, 388, 2); // block 2 is stored but not counted
     auto r = open_mem("vdi", bytes, "disk.vdi");
     ASSERT_TRUE(r) << r.error().message;
-    Diagnostics diag;
-    ASSERT_TRUE((*r)->check(diag));
-    ASSERT_EQ(diag.findings().size(), 2u);
-    EXPECT_EQ(diag.findings()[0].message, "disk.vdi: header at offset 392: a zero creation or "
-                                          "modification UUID; VirtualBox refuses such images");
-    EXPECT_EQ(diag.findings()[1].message, "disk.vdi: block map entry 2 at offset 1048584: block 2 "
-                                          "is not below the allocated count 2");
+    const auto& found = (*r)->findings();
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].code, "DISK-VDI-UUID-ZERO");
+    EXPECT_EQ(found[0].message, "disk.vdi: header at offset 392: a zero creation or "
+                                "modification UUID; VirtualBox refuses such images");
+    EXPECT_EQ(found[1].code, "DISK-VDI-BLOCK-COUNT");
+    EXPECT_EQ(found[1].message, "disk.vdi: block map entry 2 at offset 1048584: block 2 "
+                                "is not below the allocated count 2");
 }
 
 } // namespace

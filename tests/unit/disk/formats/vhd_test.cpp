@@ -1,11 +1,12 @@
 #include <cstring>
 
+#include "../chain_kit.hpp"
 #include "image_helpers.hpp"
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <ovfkit/base/checked.hpp>
-#include <ovfkit/disk/formats/vhd_layout.hpp>
+#include <ovfkit/disk/formats/vhd/layout.hpp>
 
 namespace ovfkit::disk::formats {
 namespace {
@@ -222,11 +223,15 @@ TEST(Vhd, BlockSizeIsConfigurable) {
     CreateContext ctx{&f, "x.vhd", nullptr, {}};
     ctx.options.virtual_size = k_mib;
     ctx.options.cluster_size = 3000;
-    auto w = find("vhd")->create(ctx);
+    auto w = check_create_options(*find("vhd"), ctx.options, "x.vhd");
     ASSERT_FALSE(w);
     EXPECT_EQ(w.error().message,
-              "x.vhd: block size 3000 is not a power of two between 4096 and 16777216 bytes");
+              "x.vhd: vhd block size 3000 is not a power of two between 4096 and 16777216 bytes");
     EXPECT_EQ(w.error().code, Errc::usage);
+    ctx.options.cluster_size = uint64_t{32} << 20;
+    EXPECT_FALSE(check_create_options(*find("vhd"), ctx.options, "x.vhd"));
+    // A fixed disk has no blocks: the option has no effect, as it never had.
+    EXPECT_TRUE(check_create_options(*find("vhd-fixed"), ctx.options, "x.vhd"));
 }
 
 TEST(Vhd, WriterRefusesSizesBeyond2040GiB) {
@@ -301,10 +306,12 @@ TEST(Vhd, BadTailFooterFallsBackToTheCopyWithAWarning) {
     auto r = open_mem("vhd", bytes, "disk.vhd");
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_TRUE(read_all(**r) == guest);
-    Diagnostics diag;
-    ASSERT_TRUE((*r)->check(diag));
-    ASSERT_EQ(diag.findings().size(), 1u);
-    EXPECT_EQ(diag.findings()[0].message,
+    const auto& found = (*r)->findings();
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].severity, Severity::warning);
+    EXPECT_EQ(found[0].code, "DISK-VHD-FOOTER-TORN");
+    EXPECT_EQ(found[0].file, "disk.vhd");
+    EXPECT_EQ(found[0].message,
               fmt::format("disk.vhd: bad footer checksum at offset {}; the footer copy at offset 0 "
                           "is used",
                           bytes.size() - 512));
@@ -603,6 +610,7 @@ TEST(VhdDifferencing, ReadsThroughTheParentWhenAllowed) {
         Diagnostics diag;
         ASSERT_TRUE(r.check(diag));
         EXPECT_TRUE(diag.empty());
+        EXPECT_TRUE(r.findings().empty());
     }
 }
 
@@ -614,8 +622,8 @@ TEST(VhdDifferencing, RefusedWithoutTheFlag) {
     EXPECT_EQ(img.error().code, Errc::refused);
     EXPECT_EQ(img.error().message,
               c.dir.file("child.vhd") +
-                  ": differencing disk: parent 'base.vhd' is not opened because parent images "
-                  "are off (enable them with --allow-parent)");
+                  ": differencing disk: parent 'base.vhd': not opened: parent and backing "
+                  "chains are refused unless parents are allowed (--allow-parent)");
 }
 
 TEST(VhdDifferencing, ParentOnlyInsideTheDirectory) {
@@ -629,7 +637,7 @@ TEST(VhdDifferencing, ParentOnlyInsideTheDirectory) {
     EXPECT_EQ(img.error().code, Errc::refused);
     EXPECT_EQ(img.error().message,
               c.dir.file("sub/child.vhd") +
-                  ": differencing disk: parent 'base.vhd' is not in the image's directory " +
+                  ": differencing disk: parent 'base.vhd': not found in the image's directory " +
                   c.dir.file("sub"));
 
     // A symbolic link to the parent is not followed.
@@ -648,9 +656,9 @@ TEST(VhdDifferencing, ParentOnlyInsideTheDirectory) {
     ASSERT_FALSE(img);
     EXPECT_EQ(img.error().code, Errc::refused);
     EXPECT_EQ(img.error().message, c.dir.file("nbd.vhd") +
-                                       ": differencing disk: parent name 'nbd:host' is refused: "
-                                       "file name 'nbd:host' has ':' (URLs and protocols are "
-                                       "refused)");
+                                       ": differencing disk: parent 'nbd:host': not a plain file "
+                                       "name beside the image: file name 'nbd:host' has ':' (URLs "
+                                       "and protocols are refused)");
 
     // No directory at all (an image handed over as a bare stream).
     auto r = [&] {
@@ -660,8 +668,8 @@ TEST(VhdDifferencing, ParentOnlyInsideTheDirectory) {
         return find("vhd")->open(ctx);
     }();
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().message, "child.vhd: differencing disk: parent 'base.vhd' cannot be "
-                                 "opened: the image has no directory to look in");
+    EXPECT_EQ(r.error().message, "child.vhd: differencing disk: parent 'base.vhd': cannot be "
+                                 "opened: the image may not refer to other files here");
 }
 
 TEST(VhdDifferencing, LoopsDepthAndWrongParentsAreRefused) {
@@ -672,8 +680,8 @@ TEST(VhdDifferencing, LoopsDepthAndWrongParentsAreRefused) {
     auto img = open_image("vhd", c.dir.file("self.vhd"), chains_on());
     ASSERT_FALSE(img);
     EXPECT_EQ(img.error().message, c.dir.file("self.vhd") +
-                                       ": differencing disk: parent 'self.vhd' is already in the "
-                                       "chain");
+                                       ": differencing disk: parent 'self.vhd': forms a loop: "
+                                       "that name is already in the chain");
 
     // a.vhd -> b.vhd -> a.vhd, with matching unique ids.
     auto a = make_child(c.base(), "b.vhd");
@@ -687,8 +695,8 @@ TEST(VhdDifferencing, LoopsDepthAndWrongParentsAreRefused) {
     ASSERT_FALSE(img);
     EXPECT_EQ(img.error().code, Errc::refused);
     EXPECT_EQ(img.error().message, c.dir.file("b.vhd") +
-                                       ": differencing disk: parent 'a.vhd' is already in the "
-                                       "chain");
+                                       ": differencing disk: parent 'a.vhd': forms a loop: that "
+                                       "name is already in the chain");
 
     // Depth.
     write_file(c.dir.file("child.vhd"), make_child(c.base(), "base.vhd"));
@@ -697,8 +705,8 @@ TEST(VhdDifferencing, LoopsDepthAndWrongParentsAreRefused) {
     img = open_image("vhd", c.dir.file("child.vhd"), shallow);
     ASSERT_FALSE(img);
     EXPECT_EQ(img.error().message, c.dir.file("child.vhd") +
-                                       ": differencing disk: parent 'base.vhd' would make the "
-                                       "chain deeper than 0");
+                                       ": differencing disk: parent 'base.vhd': would make the "
+                                       "chain deeper than the limit of 0");
 
     // A parent with another unique id.
     auto wrong = make_child(c.base(), "base.vhd");
@@ -750,10 +758,49 @@ TEST(VhdSeeds, PartialBitmapsAreHonouredPerSector) {
     EXPECT_EQ((*qemu)->extents(0, 1 << 20)->front().kind, ExtentKind::unallocated);
     auto diff = open_mem("vhd", test::load_file(seed("differencing-w2ru.vhd")), "d.vhd");
     ASSERT_FALSE(diff);
-    EXPECT_EQ(diff.error().message, "d.vhd: differencing disk: parent 'base.vhd' is not opened "
-                                    "because parent images are off (enable them with "
-                                    "--allow-parent)");
+    EXPECT_EQ(diff.error().message, "d.vhd: differencing disk: parent 'base.vhd': not opened: "
+                                    "parent and backing chains are refused unless parents are "
+                                    "allowed (--allow-parent)");
 }
 
 } // namespace
 } // namespace ovfkit::disk::formats
+
+namespace ovfkit::test {
+
+namespace {
+
+// A 2 MiB dynamic VHD whose footer unique_id is 16 bytes of `id`.
+std::vector<std::byte> vhd_with_id(uint8_t id) {
+    auto b = write_image_mem("vhd", guest_pattern(2 * k_mib));
+    for (uint64_t at : {uint64_t{0}, b.size() - 512}) {
+        std::memset(b.data() + at + 68, id, 16);
+        disk::formats::fix_footer(b, at);
+    }
+    return b;
+}
+
+} // namespace
+
+// Differencing chains for chain_test.cpp; the identity is the unique_id.
+const ChainKit& vhd_chain_kit() {
+    static const ChainKit kit{
+        .format = "vhd",
+        .extension = ".vhd",
+        .has_identity = true,
+        .write_base = [](const std::string& path,
+                         uint8_t id) { write_file(path, vhd_with_id(id)); },
+        .write_child =
+            [](const std::string& path, const std::string& parent, uint8_t id, uint8_t parent_id) {
+                auto b = disk::formats::make_child(vhd_with_id(parent_id), parent);
+                for (uint64_t at : {uint64_t{0}, b.size() - 512}) {
+                    std::memset(b.data() + at + 68, id, 16);
+                    disk::formats::fix_footer(b, at);
+                }
+                write_file(path, b);
+            },
+    };
+    return kit;
+}
+
+} // namespace ovfkit::test

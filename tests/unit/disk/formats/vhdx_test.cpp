@@ -8,6 +8,7 @@
 #include <cstring>
 #include <thread>
 
+#include "../chain_kit.hpp"
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -15,7 +16,7 @@
 
 #include <ovfkit/base/crc32c.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
-#include <ovfkit/disk/formats/vhdx_layout.hpp>
+#include <ovfkit/disk/formats/vhdx/layout.hpp>
 #include <ovfkit/io/atomic_output.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/io/mem_file.hpp>
@@ -464,11 +465,17 @@ TEST(VhdxWriter, RefusesBadParameters) {
               "t.vhdx: vhdx-fixed virtual size 70368744178176 exceeds the VHDX maximum of 64 TiB");
     ctx.options.virtual_size = MiB;
     ctx.options.cluster_size = 3 * MiB;
-    w = dynamic_driver().create(ctx);
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.error().code, Errc::usage);
-    EXPECT_EQ(w.error().message,
-              "t.vhdx: vhdx block size 3145728 is not a power of two between 1 MiB and 256 MiB");
+    auto c = check_create_options(dynamic_driver(), ctx.options, "t.vhdx");
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, Errc::usage);
+    EXPECT_EQ(c.error().message, "t.vhdx: vhdx block size 3145728 is not a power of two between "
+                                 "1048576 and 268435456 bytes");
+    ctx.options.cluster_size = 512 * MiB;
+    EXPECT_FALSE(check_create_options(fixed_driver(), ctx.options, "t.vhdx"));
+    ctx.options.compress = true;
+    ctx.options.cluster_size = 0;
+    EXPECT_EQ(check_create_options(dynamic_driver(), ctx.options, "t.vhdx").error().message,
+              "t.vhdx: vhdx images cannot be compressed");
 }
 
 TEST(VhdxWriter, EmptyDiskAndProbe) {
@@ -790,19 +797,20 @@ TEST(VhdxHostile, ParentLocatorNamingEtcPasswd) {
         "t.vhdx: metadata: parent locator: relative_path '..\\..\\etc\\passwd' does not name a "
         "file in the image's directory",
         allow, &*d);
-    expect_refusal(
-        with_parent_locator(valid_image(),
-                            {{"parent_linkage", linkage}, {"absolute_win32_path", "/etc/passwd"}}),
-        Errc::refused,
-        "t.vhdx: metadata: parent locator: no relative_path; the parent '/etc/passwd' is outside "
-        "the image's directory",
-        allow, &*d);
+    expect_refusal(with_parent_locator(valid_image(), {{"parent_linkage", linkage},
+                                                       {"absolute_win32_path", "/etc/passwd"}}),
+                   Errc::refused,
+                   "t.vhdx: metadata: parent locator: no relative_path; the parent "
+                   "'/etc/passwd' is outside "
+                   "the image's directory",
+                   allow, &*d);
     // A plain name is still only opened when the policy allows parents.
     expect_refusal(
         with_parent_locator(valid_image(),
                             {{"parent_linkage", linkage}, {"relative_path", "p.vhdx"}}),
         Errc::refused,
-        "t.vhdx: differencing image whose parent is 'p.vhdx'; opening parents is not allowed");
+        "t.vhdx: parent 'p.vhdx': not opened: parent and backing chains are refused unless "
+        "parents are allowed (--allow-parent)");
 }
 
 // ---------------------------------------------------------------------------
@@ -897,6 +905,12 @@ TEST(VhdxLog, DirtyQemuImageIsReplayedInMemoryOnly) {
     auto r = open_path(dir.file("dirty.vhdx"));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_TRUE((*r)->info().dirty);
+    ASSERT_EQ((*r)->findings().size(), 1u);
+    EXPECT_EQ((*r)->findings()[0].code, "DISK-VHDX-LOG-REPLAYED");
+    EXPECT_EQ((*r)->findings()[0].message,
+              dir.file("dirty.vhdx") +
+                  ": header at offset 131072: the log holds pending updates (the image was not "
+                  "closed cleanly); they are applied in memory, the file is not changed");
     Bytes got(3 * 4096);
     ASSERT_TRUE((*r)->read_at(0, got));
     for (size_t i = 0; i < 4096; ++i) {
@@ -971,3 +985,48 @@ TEST(VhdxLog, TailThatDoesNotLeadToTheHead) {
 
 } // namespace
 } // namespace ovfkit::disk::formats::vhdx
+
+namespace ovfkit::test {
+
+namespace {
+
+// The data_write_guid text of identity `id`.
+std::string vhdx_guid_text(uint8_t id) {
+    return fmt::format("{:08x}-1111-2222-3333-444444444444", id);
+}
+
+// An 8 MiB dynamic VHDX whose data_write_guid is vhdx_guid_text(id).
+std::vector<std::byte> vhdx_with_id(uint8_t id) {
+    using namespace disk::formats::vhdx;
+    auto b = valid_image();
+    const Guid g = guid_from_text(vhdx_guid_text(id));
+    for (uint64_t h : {k_header1_offset, k_header2_offset}) {
+        std::memcpy(b.data() + h + 32, g.bytes.data(), 16);
+    }
+    fix_headers(b);
+    return b;
+}
+
+} // namespace
+
+// Differencing chains for chain_test.cpp; the identity is the
+// data_write_guid the child's parent_linkage names.
+const ChainKit& vhdx_chain_kit() {
+    static const ChainKit kit{
+        .format = "vhdx",
+        .extension = ".vhdx",
+        .has_identity = true,
+        .write_base = [](const std::string& path,
+                         uint8_t id) { write_file(path, vhdx_with_id(id)); },
+        .write_child =
+            [](const std::string& path, const std::string& parent, uint8_t id, uint8_t parent_id) {
+                auto b = disk::formats::vhdx::with_parent_locator(
+                    vhdx_with_id(id), {{"parent_linkage", "{" + vhdx_guid_text(parent_id) + "}"},
+                                       {"relative_path", parent}});
+                write_file(path, b);
+            },
+    };
+    return kit;
+}
+
+} // namespace ovfkit::test

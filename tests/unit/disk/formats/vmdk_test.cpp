@@ -13,9 +13,9 @@
 
 #include <ovfkit/disk/format.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
-#include <ovfkit/disk/formats/vmdk_descriptor.hpp>
-#include <ovfkit/disk/formats/vmdk_layout.hpp>
-#include <ovfkit/disk/formats/vmdk_writer.hpp>
+#include <ovfkit/disk/formats/vmdk/descriptor.hpp>
+#include <ovfkit/disk/formats/vmdk/layout.hpp>
+#include <ovfkit/disk/formats/vmdk/writer.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/io/mem_file.hpp>
 

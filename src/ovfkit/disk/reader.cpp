@@ -1,0 +1,21 @@
+// The one bounds check every disk read goes through (reader.hpp).
+#include <ovfkit/disk/reader.hpp>
+
+namespace ovfkit::disk {
+
+Result<void> DiskReader::read_at(uint64_t offset, std::span<std::byte> out) {
+    const uint64_t size = virtual_size();
+    // Written so that nothing overflows: offset + out.size() may not fit.
+    if (offset > size || out.size() > size - offset) {
+        const DiskInfo& i = info();
+        std::string_view name = i.files.empty() ? std::string_view("disk") : i.files.front();
+        return fail(Errc::usage, "{}: read of {} bytes at offset {} beyond the virtual size {}",
+                    name, out.size(), offset, size);
+    }
+    if (out.empty()) {
+        return {};
+    }
+    return read_range(offset, out);
+}
+
+} // namespace ovfkit::disk
