@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/io/sink.hpp>
 
 namespace ovfkit::io {
@@ -103,10 +104,7 @@ std::string_view digest_name(DigestAlgorithm algorithm) {
 
 std::optional<DigestAlgorithm> digest_from_name(std::string_view name) {
     for (const auto& d : k_digests) {
-        if (d.name.size() == name.size() &&
-            std::equal(name.begin(), name.end(), d.name.begin(), [](char a, char b) {
-                return std::toupper(static_cast<unsigned char>(a)) == b;
-            })) {
+        if (iequals(d.name, name)) {
             return d.algorithm;
         }
     }

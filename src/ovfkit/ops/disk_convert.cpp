@@ -1,6 +1,7 @@
 #include <array>
 #include <utility>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/ops/disk_convert.hpp>
 #include <ovfkit/ops/json.hpp>
 
@@ -17,19 +18,12 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 4> k_implied
 }};
 
 std::string extension_of(std::string_view path) {
-    auto slash = path.rfind('/');
-    std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    std::string_view base = base_name(path);
     auto dot = base.rfind('.');
     if (dot == std::string_view::npos || dot == 0) {
         return {};
     }
-    std::string ext(base.substr(dot));
-    for (auto& c : ext) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return ext;
+    return ascii_lower(base.substr(dot));
 }
 
 } // namespace

@@ -1,5 +1,4 @@
-#include <cctype>
-
+#include <ovfkit/disk/ovf_uri.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/ops/inspect.hpp>
 #include <ovfkit/ops/json.hpp>
@@ -148,28 +147,16 @@ std::string disk_format_label(const std::optional<std::string>& uri) {
     if (!uri) {
         return "format not stated";
     }
-    std::string l = *uri;
-    for (auto& c : l) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const disk::FormatDriver* driver = disk::format_for_uri(*uri);
+    if (driver == nullptr) {
+        return disk::normalized_uri(*uri).find("ecma-119") != std::string::npos ? "iso" : *uri;
     }
-    if (l.find("vmdk") != std::string::npos) {
+    // VMDK's URIs name the subformat in the fragment, as producers spell it.
+    if (driver->family == "vmdk") {
         auto hash = uri->find('#');
         return hash == std::string::npos ? "vmdk" : "vmdk " + uri->substr(hash + 1);
     }
-    if (l.find("137171") != std::string::npos || l.find("vhdspec") != std::string::npos ||
-        l == "vhd") {
-        return "vhd";
-    }
-    if (l.find("wiki/byte") != std::string::npos) {
-        return "raw";
-    }
-    if (l.find("qcow") != std::string::npos) {
-        return "qcow2";
-    }
-    if (l.find("ecma-119") != std::string::npos) {
-        return "iso";
-    }
-    return *uri;
+    return std::string(driver->family == "vpc" ? "vhd" : driver->family);
 }
 
 } // namespace ovfkit::ops

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/ovf/units.hpp>
 #include <ovfkit/ovf/validate_internal.hpp>
 
@@ -83,10 +84,7 @@ bool is_nic(const Item& item, uint64_t rt) {
 
 bool contains_ci(std::string_view haystack, std::string_view needle) {
     auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                          [](char a, char b) {
-                              return std::tolower(static_cast<unsigned char>(a)) ==
-                                     std::tolower(static_cast<unsigned char>(b));
-                          });
+                          [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
     return it != haystack.end();
 }
 
@@ -467,7 +465,7 @@ private:
         std::string squeezed;
         for (char c : *units) {
             if (c != ' ') {
-                squeezed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                squeezed += ascii_lower(c);
             }
         }
         if (!squeezed.starts_with("byte")) {

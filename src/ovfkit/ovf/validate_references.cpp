@@ -16,6 +16,8 @@
 #include <map>
 #include <set>
 
+#include <ovfkit/base/text.hpp>
+#include <ovfkit/disk/ovf_uri.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/ovf/units.hpp>
 #include <ovfkit/ovf/validate_internal.hpp>
@@ -27,28 +29,13 @@ namespace {
 constexpr uint64_t k_max_capacity = uint64_t{64} << 40; // SECURITY.md R16
 constexpr uint32_t k_max_chunks = 10'000;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    });
-    return out;
-}
+// ISO images are referenced as disks too (CD-ROM media), and have no disk
+// driver; every other format URI is the disk drivers' (disk/ovf_uri.hpp).
+constexpr std::string_view k_iso_uri = "ecma-international.org/publications/standards/ecma-119.htm";
 
-// Disk format URIs producers write (shared formats/ovf-ova.md 3.3), lower case.
-constexpr std::string_view k_known_formats[] = {
-    "http://www.vmware.com/interfaces/specifications/vmdk.html#streamoptimized",
-    "http://www.vmware.com/specifications/vmdk.html#sparse",
-    "http://www.vmware.com/interfaces/specifications/vmdk.html#sparse",
-    "http://www.vmware.com/specifications/vmdk.html#compressed",
-    "http://www.vmware.com/interfaces/specifications/vmdk.html#compressed",
-    "http://go.microsoft.com/fwlink/?linkid=137171",
-    "http://www.microsoft.com/technet/virtualserver/downloads/vhdspec.mspx",
-    "vhd",
-    "http://www.ecma-international.org/publications/standards/ecma-119.htm",
-    "http://en.wikipedia.org/wiki/byte",
-    "http://www.gnome.org/~markmc/qcow-image-format.html",
-};
+bool known_disk_format(std::string_view uri) {
+    return disk::format_for_uri(uri) != nullptr || disk::normalized_uri(uri) == k_iso_uri;
+}
 
 enum class HrefKind { plain, subdirectory, unsafe };
 
@@ -63,19 +50,6 @@ HrefCheck unsafe_href(std::string why) {
     return {HrefKind::unsafe, std::move(why), {}, false};
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // An href is a URI reference (RFC 3986): "disk%201.vmdk" names "disk 1.vmdk".
 // Returns false on a '%' not followed by two hex digits.
 bool percent_decode(std::string_view in, std::string& out) {
@@ -85,8 +59,8 @@ bool percent_decode(std::string_view in, std::string& out) {
             out += in[i];
             continue;
         }
-        int hi = i + 2 < in.size() ? hex_value(in[i + 1]) : -1;
-        int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
+        int hi = i + 2 < in.size() ? hex_digit(in[i + 1]) : -1;
+        int lo = i + 2 < in.size() ? hex_digit(in[i + 2]) : -1;
         if (hi < 0 || lo < 0) {
             return false;
         }
@@ -306,7 +280,7 @@ void check_capacity(Context& ctx, const Disk& d) {
                               "write \"byte\", \"byte * 2^20\" or \"byte * 2^30\"",
                               quote(d.disk_id), quote(units)));
         return;
-    } else if (d.capacity_allocation_units && !lower(units).starts_with("byte")) {
+    } else if (d.capacity_allocation_units && !ascii_lower(units).starts_with("byte")) {
         ctx.warning("OVF-UNIT-003", line,
                     fmt::format("<Disk> {} ovf:capacityAllocationUnits {} is not a DSP0004 "
                                 "programmatic unit (read as {} bytes); strict consumers want "
@@ -466,8 +440,7 @@ void index_disks(Context& ctx) {
                         fmt::format("<Disk> {} has no ovf:format; consumers such as VirtualBox "
                                     "require it (the format will be detected from the file)",
                                     quote(d->disk_id)));
-        } else if (std::find(std::begin(k_known_formats), std::end(k_known_formats),
-                             lower(*d->format)) == std::end(k_known_formats)) {
+        } else if (!known_disk_format(*d->format)) {
             ctx.warning("OVF-DISK-001", line,
                         fmt::format("<Disk> {} ovf:format {} is not a disk format URI ovfkit "
                                     "knows; the format will be detected from the file",

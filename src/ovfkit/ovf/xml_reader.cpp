@@ -28,6 +28,7 @@
 #include <functional>
 #include <set>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/ovf/xml_reader.hpp>
 
 namespace ovfkit::ovf {
@@ -47,9 +48,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 std::optional<bool> parse_bool(std::string_view v) {
-    std::string l(v);
-    std::transform(l.begin(), l.end(), l.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string l = ascii_lower(v);
     if (l == "true" || l == "1") {
         return true;
     }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/package/manifest.hpp>
 
@@ -90,9 +91,8 @@ Result<Manifest> parse_manifest(std::span<const std::byte> bytes, std::string_vi
         if (!algorithm) {
             return fail(Errc::refused, "{}:{}: digest algorithm \"{}\" is {}", name, number,
                         algo_text,
-                        (algo_text == "MD5" || algo_text == "md5")
-                            ? "refused (MD5 proves nothing against tampering)"
-                            : "not one of SHA1, SHA256, SHA512");
+                        iequals(algo_text, "MD5") ? "refused (MD5 proves nothing against tampering)"
+                                                  : "not one of SHA1, SHA256, SHA512");
         }
         if (auto ok = io::check_member_name(file); !ok) {
             return fail(Errc::refused, "{}:{}: file name \"{}\": {}", name, number, file,
@@ -121,7 +121,7 @@ Result<Manifest> parse_manifest(std::span<const std::byte> bytes, std::string_vi
         e.name = std::string(file);
         e.digest.reserve(hex.size());
         for (char c : hex) {
-            e.digest += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            e.digest += ascii_lower(c);
         }
         e.line = number;
         out.entries.push_back(std::move(e));

@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/package/signature.hpp>
 
 namespace ovfkit::package {
@@ -90,19 +91,6 @@ std::string trust_reason(int err) {
     default:
         return X509_verify_cert_error_string(err);
     }
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 } // namespace

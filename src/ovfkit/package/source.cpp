@@ -56,9 +56,7 @@ bool ends_with_ovf(std::string_view name) {
         return false;
     }
     std::string_view ext = name.substr(name.size() - 4);
-    return ext[0] == '.' && std::tolower(static_cast<unsigned char>(ext[1])) == 'o' &&
-           std::tolower(static_cast<unsigned char>(ext[2])) == 'v' &&
-           std::tolower(static_cast<unsigned char>(ext[3])) == 'f';
+    return iequals(ext, ".ovf");
 }
 
 Result<std::vector<std::byte>> read_bounded(io::File& file, uint64_t limit) {

@@ -31,6 +31,7 @@
 
 #include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/package/tar_index.hpp>
 
 namespace ovfkit::package {
@@ -201,14 +202,6 @@ bool valid_utf8(std::string_view s) {
         i += len;
     }
     return true;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
 }
 
 // What PAX records say about the next entry.
@@ -584,7 +577,7 @@ Result<TarIndex> TarIndex::build(io::File& file, const TarLimits& limits, Diagno
                         where, name, header_offset,
                         index.m_members[by_name.at(name)].header_offset);
         }
-        std::string folded = lower(name);
+        std::string folded = ascii_lower(name);
         if (auto it = by_folded.find(folded); it != by_folded.end()) {
             warn(fmt::format("members '{}' and '{}' differ only in case; they collide on "
                              "case-insensitive file systems",

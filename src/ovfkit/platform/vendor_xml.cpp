@@ -34,14 +34,4 @@ xml::Element find_descendant(const xml::Element& e, std::string_view local) {
     return find_below(e, local, 0);
 }
 
-std::string ascii_lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
-
 } // namespace ovfkit::platform

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/xml/document.hpp>
 
@@ -21,8 +22,5 @@ std::optional<xml::Document> parse_fragment(const ovf::XmlFragment& fragment);
 // local name `local` in any namespace, `e` itself included; a null element
 // when there is none.
 xml::Element find_descendant(const xml::Element& e, std::string_view local);
-
-// ASCII lowercase (vendor values are ASCII keywords: "EFI", "BIOS").
-std::string ascii_lower(std::string_view text);
 
 } // namespace ovfkit::platform
