@@ -22,3 +22,7 @@ MTOOLS_SKIP_CHECK=1 mcopy -m -i "$work/tiny.raw@@1M" "$work/hello.txt" ::HELLO.T
 rm -f tiny.vmdk
 qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$work/tiny.raw" tiny.vmdk
 stat -c 'tiny.vmdk: %s bytes' tiny.vmdk
+# The manifest `ovfkit verify` checks the example against (ovftool's form).
+for f in tiny.ovf tiny.vmdk; do
+  echo "SHA256($f)= $(sha256sum "$f" | cut -d' ' -f1)"
+done >tiny.mf
