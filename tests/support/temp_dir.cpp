@@ -30,14 +30,15 @@ std::string corpus_path(const std::string& relative) {
 }
 
 std::vector<std::byte> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) {
         throw std::runtime_error("cannot read " + path);
     }
-    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> out(chars.size());
-    for (size_t i = 0; i < chars.size(); ++i) {
-        out[i] = static_cast<std::byte>(chars[i]);
+    std::vector<std::byte> out(static_cast<size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
+    if (!in) {
+        throw std::runtime_error("cannot read " + path);
     }
     return out;
 }

@@ -3,7 +3,7 @@
 // link) and by format identity, the depth limit, and names with a path
 // separator. The exact wording of each refusal is asserted once here.
 #include "chain_kit.hpp"
-#include "formats/image_helpers.hpp"
+#include "support/disk_images.hpp"
 #include <unistd.h>
 
 #include <ovfkit/disk/image.hpp>

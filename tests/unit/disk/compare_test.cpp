@@ -1,7 +1,7 @@
 // Guest-visible comparison: the first differing byte, sizes that differ, and
 // ranges unallocated in both never read.
-#include "formats/image_helpers.hpp"
-#include "test_disks.hpp"
+#include "support/disk_images.hpp"
+#include "support/synthetic_disk.hpp"
 
 #include <ovfkit/disk/compare.hpp>
 

@@ -7,7 +7,7 @@
 // them; a file cut inside its header is refused when opened.
 #include <filesystem>
 
-#include "formats/image_helpers.hpp"
+#include "support/disk_images.hpp"
 
 #include <ovfkit/disk/convert.hpp>
 #include <ovfkit/disk/image.hpp>
@@ -99,7 +99,7 @@ TEST_P(Conformance, AFileCutInsideItsHeaderIsRefused) {
         GTEST_SKIP() << "raw has no header";
     }
     std::string path = write(guest_pattern(2 * k_mib));
-    auto bytes = load_file(path);
+    auto bytes = read_file(path);
     ASSERT_GT(bytes.size(), 300u);
     // 300 bytes hold no format's whole header (VMDK descriptor files too
     // are longer than that).

@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "formats/image_helpers.hpp"
-#include "test_disks.hpp"
+#include "support/disk_images.hpp"
+#include "support/synthetic_disk.hpp"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,7 +80,7 @@ TEST(Convert, CompressedQcow2IsTheSameWhateverTheThreadCount) {
         auto s = convert_image(req);
         ASSERT_TRUE(s) << s.error().message;
         EXPECT_EQ(s->stats.threads, threads);
-        outputs.push_back(load_file(out));
+        outputs.push_back(read_file(out));
     }
     EXPECT_TRUE(outputs[0] == outputs[1]);
     EXPECT_TRUE(outputs[0] == outputs[2]);
@@ -140,7 +140,7 @@ TEST(Convert, MostlyZeroImageWritesFewBytes) {
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->stats.bytes_written, 4096u); // one raw granule
     EXPECT_EQ(r->output_size, size);
-    EXPECT_TRUE(load_file(dir.file("o.raw")) == guest);
+    EXPECT_TRUE(read_file(dir.file("o.raw")) == guest);
     EXPECT_EQ(files_in(dir.path()), (std::vector<std::string>{"o.qcow2", "o.raw", "src.raw"}));
 }
 
@@ -375,12 +375,12 @@ TEST(Convert, RefusalsAndUsageErrors) {
     EXPECT_EQ(s.error().code, Errc::refused);
     EXPECT_EQ(s.error().message,
               dir.file("exists.img") + ": already exists; refusing to replace it (use --force)");
-    EXPECT_EQ(load_file(dir.file("exists.img")).size(), 10u);
+    EXPECT_EQ(read_file(dir.file("exists.img")).size(), 10u);
 
     auto req = request(dir.file("src.raw"), "raw", dir.file("exists.img"), "qcow2");
     req.force = true;
     ASSERT_TRUE(convert_image(req));
-    EXPECT_GT(load_file(dir.file("exists.img")).size(), 10u);
+    EXPECT_GT(read_file(dir.file("exists.img")).size(), 10u);
 
     req = request(dir.file("src.raw"), "raw", dir.file("c.vhd"), "vhd");
     req.compress = true;
@@ -412,7 +412,7 @@ TEST(Convert, OddSizedRawIsPaddedToASectorExceptForRaw) {
     EXPECT_EQ(s->stats.virtual_size, 3 * k_mib + 1024);
     auto back = convert_image(request(dir.file("odd.vmdk"), "", dir.file("back.raw"), "raw"));
     ASSERT_TRUE(back) << back.error().message;
-    EXPECT_TRUE(load_file(dir.file("back.raw")) == padded(guest, 3 * k_mib + 1024));
+    EXPECT_TRUE(read_file(dir.file("back.raw")) == padded(guest, 3 * k_mib + 1024));
     ASSERT_EQ(s->findings.size(), 1u);
     EXPECT_EQ(s->findings[0].severity, Severity::warning);
     EXPECT_EQ(s->findings[0].code, "DISK-SIZE-ROUNDED");
@@ -422,7 +422,7 @@ TEST(Convert, OddSizedRawIsPaddedToASectorExceptForRaw) {
                                     "added 24 bytes read as zeros");
     auto same = convert_image(request(dir.file("odd.raw"), "raw", dir.file("same.raw"), "raw"));
     ASSERT_TRUE(same);
-    EXPECT_TRUE(load_file(dir.file("same.raw")) == guest);
+    EXPECT_TRUE(read_file(dir.file("same.raw")) == guest);
     EXPECT_TRUE(same->findings.empty());
 }
 
@@ -470,7 +470,7 @@ TEST(Convert, EveryWritableFormatRoundTrips) {
         auto b = convert_image(request(mid, d->probe ? "" : "raw", back, "raw"));
         ASSERT_TRUE(b) << name << ": " << b.error().message;
         EXPECT_EQ(b->input_format, name);
-        auto bytes = load_file(back);
+        auto bytes = read_file(back);
         ASSERT_GE(bytes.size(), guest.size()) << name;
         EXPECT_TRUE(bytes == padded(guest, bytes.size())) << name;
     }

@@ -3,7 +3,7 @@
 // stated formats never reinterpreted.
 #include <cstring>
 
-#include "formats/image_helpers.hpp"
+#include "support/disk_images.hpp"
 
 #include <ovfkit/base/endian.hpp>
 #include <ovfkit/disk/image.hpp>

@@ -3,7 +3,7 @@
 // never detected.
 #include <cstring>
 
-#include "image_helpers.hpp"
+#include "support/disk_images.hpp"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,7 +148,7 @@ TEST(Raw, WriterKeepsZeroRunsAsHolesAndSetsTheSize) {
     std::memcpy(guest.data() + k_mib, filled(8192, 4).data(), 8192);
     std::memcpy(guest.data() + size - 1000, filled(1000, 5).data(), 1000);
     ASSERT_TRUE(write_image_file("raw", dir.file("out.img"), guest));
-    EXPECT_TRUE(load_file(dir.file("out.img")) == guest);
+    EXPECT_TRUE(read_file(dir.file("out.img")) == guest);
     if (reports_holes(dir)) {
         struct stat st {};
         ASSERT_EQ(::stat(dir.file("out.img").c_str(), &st), 0);

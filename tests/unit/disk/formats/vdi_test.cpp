@@ -1,6 +1,6 @@
 #include <cstring>
 
-#include "image_helpers.hpp"
+#include "support/disk_images.hpp"
 
 #include <ovfkit/disk/formats/vdi/layout.hpp>
 
@@ -50,7 +50,7 @@ TEST_P(VdiFromQemu, ReadsBackByteForByte) {
     ASSERT_EQ(run_tool(std::string("qemu-img convert -f raw -O vdi -o ") + GetParam().options +
                        " " + dir.file("src.raw") + " " + dir.file("disk.vdi")),
               0);
-    auto bytes = load_file(dir.file("disk.vdi"));
+    auto bytes = read_file(dir.file("disk.vdi"));
     ProbeInput in{std::span(bytes).first(std::min<size_t>(bytes.size(), k_probe_head)),
                   std::span(bytes).last(std::min<size_t>(bytes.size(), k_probe_tail)),
                   bytes.size()};
@@ -110,7 +110,7 @@ TEST_P(VdiWrite, QemuReadsAndChecksWhatWeWrite) {
     expect_map_consistent(*img->reader, guest);
     EXPECT_EQ(kind_at(*img->reader, 7 * k_mib), fixed ? ExtentKind::data : ExtentKind::unallocated);
 
-    auto bytes = load_file(dir.file("out.vdi"));
+    auto bytes = read_file(dir.file("out.vdi"));
     auto s = load<vdi::Start>(bytes.data());
     EXPECT_EQ(std::string(s.pre.file_info), "<<< Oracle VM VirtualBox Disk Image >>>\n");
     EXPECT_EQ(s.header.header_size.get(), 400u);
@@ -324,17 +324,17 @@ std::string seed(const std::string& name) {
 // The fuzz seeds reach the deep paths; fuzz/make_vhd_vdi_seeds.py makes them.
 TEST(VdiSeeds, Open) {
     // A 4 KiB disk whose only block is stored for its first 4 KiB only.
-    auto r = open_mem("vdi", test::load_file(seed("dynamic-4k-one-block.vdi")));
+    auto r = open_mem("vdi", test::read_file(seed("dynamic-4k-one-block.vdi")));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ((*r)->virtual_size(), 4096u);
     EXPECT_FALSE(test::all_zero(test::read_all(**r)));
-    auto fz = open_mem("vdi", test::load_file(seed("free-and-zero.vdi")));
+    auto fz = open_mem("vdi", test::read_file(seed("free-and-zero.vdi")));
     ASSERT_TRUE(fz) << fz.error().message;
     std::vector<Extent> want{{0, k_mib, ExtentKind::unallocated},
                              {k_mib, k_mib, ExtentKind::zero},
                              {2 * k_mib, k_mib, ExtentKind::unallocated}};
     EXPECT_EQ(*(*fz)->extents(0, 3 * k_mib), want);
-    auto q = open_mem("vdi", test::load_file(seed("qemu-dynamic-4m.vdi")));
+    auto q = open_mem("vdi", test::read_file(seed("qemu-dynamic-4m.vdi")));
     ASSERT_TRUE(q) << q.error().message;
     EXPECT_EQ((*q)->virtual_size(), 4 * k_mib);
 }

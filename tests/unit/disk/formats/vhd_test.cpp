@@ -1,7 +1,7 @@
 #include <cstring>
 
 #include "../chain_kit.hpp"
-#include "image_helpers.hpp"
+#include "support/disk_images.hpp"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,7 +80,7 @@ TEST_P(VhdFromQemu, ReadsBackByteForByte) {
     ASSERT_EQ(run_tool(std::string("qemu-img convert -f raw -O vpc -o ") + GetParam().options +
                        " " + dir.file("src.raw") + " " + dir.file("disk.vhd")),
               0);
-    auto bytes = load_file(dir.file("disk.vhd"));
+    auto bytes = read_file(dir.file("disk.vhd"));
 
     // Detection picks exactly the expected driver.
     ProbeInput in{std::span(bytes).first(std::min<size_t>(bytes.size(), k_probe_head)),
@@ -137,7 +137,7 @@ TEST(Vhd, QemuCreatorIsSizedByGeometryForceSizeByCurrentSize) {
     EXPECT_EQ(forced->reader->virtual_size(), size);
     auto chs = open_image("vhd", dir.file("chs.vhd"));
     ASSERT_TRUE(chs);
-    auto f = load<vhd::Footer>(load_file(dir.file("chs.vhd")).data());
+    auto f = load<vhd::Footer>(read_file(dir.file("chs.vhd")).data());
     vhd::Geometry g{f.cylinders, f.heads, f.sectors_per_track};
     EXPECT_EQ(chs->reader->virtual_size(), g.bytes());
     EXPECT_GT(chs->reader->virtual_size(), size); // qemu rounds up to a CHS product
@@ -178,7 +178,7 @@ TEST_P(VhdWrite, QemuAndVhdiinfoReadWhatWeWrite) {
     EXPECT_TRUE(read_all(*img->reader) == expected);
     expect_map_consistent(*img->reader, expected);
 
-    auto bytes = load_file(dir.file("out.vhd"));
+    auto bytes = read_file(dir.file("out.vhd"));
     auto footer = load<vhd::Footer>(bytes.data() + bytes.size() - 512);
     EXPECT_EQ(std::string(footer.creator_app, 4), "ovfk");
     EXPECT_EQ(footer.current_size.get(), want);
@@ -579,7 +579,7 @@ struct ChainDir {
     TempDir dir;
     std::vector<std::byte> guest = guest_pattern(5 * k_mib);
     ChainDir() { EXPECT_TRUE(write_image_file("vhd", dir.file("base.vhd"), guest)); }
-    std::vector<std::byte> base() { return load_file(dir.file("base.vhd")); }
+    std::vector<std::byte> base() { return read_file(dir.file("base.vhd")); }
 };
 
 OpenPolicy chains_on() {
@@ -663,7 +663,7 @@ TEST(VhdDifferencing, ParentOnlyInsideTheDirectory) {
     // No directory at all (an image handed over as a bare stream).
     auto r = [&] {
         OpenContext ctx{
-            std::make_unique<io::MemFile>("child.vhd", load_file(c.dir.file("sub/child.vhd"))),
+            std::make_unique<io::MemFile>("child.vhd", read_file(c.dir.file("sub/child.vhd"))),
             nullptr, chains_on(), 0};
         return find("vhd")->open(ctx);
     }();
@@ -733,7 +733,7 @@ std::string seed(const std::string& name) {
 
 // The fuzz seeds reach the deep paths; fuzz/make_vhd_vdi_seeds.py makes them.
 TEST(VhdSeeds, PartialBitmapsAreHonouredPerSector) {
-    auto r = open_mem("vhd", test::load_file(seed("dynamic-4k-partial-bitmap.vhd")), "p.vhd");
+    auto r = open_mem("vhd", test::read_file(seed("dynamic-4k-partial-bitmap.vhd")), "p.vhd");
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ((*r)->virtual_size(), 65536u);
     auto map = (*r)->extents(0, 65536);
@@ -750,13 +750,13 @@ TEST(VhdSeeds, PartialBitmapsAreHonouredPerSector) {
     EXPECT_TRUE(test::all_zero(std::span(bytes).subspan(14336, 2048)));
     EXPECT_FALSE(test::all_zero(std::span(bytes).subspan(12288, 2048)));
 
-    auto fixed = open_mem("vhd-fixed", test::load_file(seed("fixed-16k.vhd")));
+    auto fixed = open_mem("vhd-fixed", test::read_file(seed("fixed-16k.vhd")));
     ASSERT_TRUE(fixed) << fixed.error().message;
     EXPECT_EQ((*fixed)->virtual_size(), 16384u);
-    auto qemu = open_mem("vhd", test::load_file(seed("qemu-dynamic-64m.vhd")));
+    auto qemu = open_mem("vhd", test::read_file(seed("qemu-dynamic-64m.vhd")));
     ASSERT_TRUE(qemu) << qemu.error().message;
     EXPECT_EQ((*qemu)->extents(0, 1 << 20)->front().kind, ExtentKind::unallocated);
-    auto diff = open_mem("vhd", test::load_file(seed("differencing-w2ru.vhd")), "d.vhd");
+    auto diff = open_mem("vhd", test::read_file(seed("differencing-w2ru.vhd")), "d.vhd");
     ASSERT_FALSE(diff);
     EXPECT_EQ(diff.error().message, "d.vhd: differencing disk: parent 'base.vhd': not opened: "
                                     "parent and backing chains are refused unless parents are "

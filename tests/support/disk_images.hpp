@@ -1,11 +1,11 @@
-// Helpers shared by the disk format tests: guest patterns, opening images
-// through a driver, feeding a writer the way the converter does, and running
-// independent readers on trusted output (SECURITY.md R27).
+// Helpers shared by the disk tests: guest patterns, opening images through a
+// driver, and writing a guest disk through a driver with the real converter
+// (disk::copy_disk over an in-memory reader).
 #pragma once
 
 #include <algorithm>
+#include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include <ovfkit/io/mem_file.hpp>
 
 #include <support/temp_dir.hpp>
+#include <support/tools.hpp>
 
 namespace ovfkit::test {
 
@@ -36,19 +37,6 @@ inline std::vector<std::byte> guest_pattern(uint64_t size) {
     fill(5 * k_mib - 700, 2000, 3); // across a 1 MiB boundary, unaligned
     fill(size - 512, 512, 4);       // the last sector
     return d;
-}
-
-// Reads a whole file (the support helper goes through iostreams byte by byte,
-// too slow for multi-MiB images in Debug builds).
-inline std::vector<std::byte> load_file(const std::string& path) {
-    auto f = io::open_read(path);
-    EXPECT_TRUE(f) << (f ? "" : f.error().message);
-    if (!f) {
-        return {};
-    }
-    std::vector<std::byte> out((*f)->size().value_or(0));
-    EXPECT_TRUE(io::read_exact(**f, out, 0));
-    return out;
 }
 
 inline bool all_zero(std::span<const std::byte> b) {
@@ -131,65 +119,12 @@ inline Result<std::unique_ptr<io::File>> create_output(const std::string& path) 
     return io::adopt_fd(fd, path);
 }
 
-// Feeds `guest` to a writer the way the converter does: chunks aligned to the
-// writer's granularity, all-zero chunks skipped, zero granules marked as zero
-// runs; encode() on `threads` threads, write() in ascending order.
-inline Result<void> write_image(const std::string& driver, io::File& file, const std::string& path,
-                                const std::vector<std::byte>& guest, unsigned threads = 1,
-                                uint64_t cluster_size = 0) {
-    const disk::FormatDriver* d = disk::formats::find(driver);
-    if (d == nullptr || d->create == nullptr) {
-        return fail(Errc::usage, "no writable driver {}", driver);
-    }
-    disk::CreateContext ctx{&file, path, nullptr, {}};
-    ctx.options.virtual_size = guest.size();
-    ctx.options.cluster_size = cluster_size;
-    OVFKIT_TRY_ASSIGN(auto writer, d->create(ctx));
-    disk::WriterCaps caps = writer->capabilities();
-    uint64_t g = caps.granularity;
-    uint64_t chunk_size = std::max<uint64_t>(g, (k_mib / g) * g);
-    std::vector<disk::Chunk> chunks;
-    for (uint64_t off = 0; off < guest.size(); off += chunk_size) {
-        uint64_t len = std::min<uint64_t>(chunk_size, guest.size() - off);
-        auto bytes = std::span(guest).subspan(off, len);
-        if (all_zero(bytes)) {
-            continue;
-        }
-        disk::Chunk c;
-        c.offset = off;
-        c.data = bytes;
-        for (uint64_t r = 0; r < len; r += g) {
-            uint64_t n = std::min(g, len - r);
-            bool zero = all_zero(bytes.subspan(r, n));
-            disk::append_extent(
-                c.runs, {off + r, n, zero ? disk::ExtentKind::zero : disk::ExtentKind::data});
-        }
-        chunks.push_back(std::move(c));
-    }
-    // Parallel middle.
-    std::vector<std::thread> pool;
-    std::vector<Result<void>> results(threads, Result<void>{});
-    for (unsigned t = 0; t < threads; ++t) {
-        pool.emplace_back([&, t] {
-            for (size_t i = t; i < chunks.size(); i += threads) {
-                auto r = writer->encode(chunks[i]);
-                if (!r) {
-                    results[t] = r;
-                }
-            }
-        });
-    }
-    for (auto& th : pool) {
-        th.join();
-    }
-    for (auto& r : results) {
-        OVFKIT_TRY(r);
-    }
-    for (const auto& c : chunks) {
-        OVFKIT_TRY(writer->write(c));
-    }
-    return writer->finish();
-}
+// Writes `guest` through the driver named `driver` into `file` with the
+// converter itself (disk::copy_disk: its chunking, zero detection, parallel
+// encode and ordered writes), on `threads` threads.
+Result<void> write_image(const std::string& driver, io::File& file, const std::string& path,
+                         const std::vector<std::byte>& guest, unsigned threads = 1,
+                         uint64_t cluster_size = 0);
 
 inline Result<void> write_image_file(const std::string& driver, const std::string& path,
                                      const std::vector<std::byte>& guest, unsigned threads = 1,
@@ -205,29 +140,6 @@ inline std::vector<std::byte> write_image_mem(const std::string& driver,
     auto ok = write_image(driver, f, "disk.img", guest, 1, cluster_size);
     EXPECT_TRUE(ok) << (ok ? "" : ok.error().message);
     return f.data();
-}
-
-inline bool have_tool(const std::string& tool) {
-    return run("command -v " + tool + " >/dev/null 2>&1") == 0;
-}
-
-// Runs an independent reader on trusted output, with a memory and CPU cap.
-inline int run_tool(const std::string& command, std::string* out = nullptr) {
-    return run("prlimit --as=2000000000 --cpu=60 " + command + " 2>&1", out);
-}
-
-inline uint64_t qemu_virtual_size(const std::string& fmt, const std::string& path) {
-    std::string out;
-    if (run_tool("qemu-img info -f " + fmt + " --output=json '" + path + "'", &out) != 0) {
-        ADD_FAILURE() << out;
-        return 0;
-    }
-    auto pos = out.find("\"virtual-size\":");
-    if (pos == std::string::npos) {
-        ADD_FAILURE() << out;
-        return 0;
-    }
-    return std::stoull(out.substr(pos + 15));
 }
 
 } // namespace ovfkit::test
