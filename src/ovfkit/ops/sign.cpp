@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -6,6 +8,7 @@
 #include <ovfkit/ops/sign.hpp>
 #include <ovfkit/ops/source.hpp>
 #include <ovfkit/ops/verify.hpp>
+#include <ovfkit/ovf/validate.hpp>
 #include <ovfkit/package/ova_writer.hpp>
 
 namespace ovfkit::ops {
@@ -37,32 +40,37 @@ std::span<const std::byte> bytes_of(const std::string& s) {
     return std::as_bytes(std::span(s.data(), s.size()));
 }
 
+// The manifest must hold before it is signed: a package whose files do not
+// match it is refused.
+Error not_signed(const std::string& source, const Diagnostics& diag) {
+    std::string why = "its files do not match its manifest";
+    for (const auto& f : diag.findings()) {
+        if (f.severity == Severity::error) {
+            why = f.message;
+            break;
+        }
+    }
+    return Error{Errc::refused, fmt::format("{}: not signed: {}", source, why)};
+}
+
 } // namespace
 
 Result<SignReport> sign_package(const SignOptions& options, const JobControl& control) {
-    // The manifest must hold before it is signed.
-    OVFKIT_TRY_ASSIGN(VerifyReport check, verify_package({options.source, "", false}, control));
-    if (!check.manifest) {
-        return fail(Errc::usage, "{}: the package has no manifest to sign", options.source);
-    }
-    if (!check.manifest_ok) {
-        std::string why = "its files do not match its manifest";
-        for (const auto& f : check.findings) {
-            if (f.severity == Severity::error) {
-                why = f.message;
-                break;
-            }
-        }
-        return fail(Errc::refused, "{}: not signed: {}", options.source, why);
-    }
-    Diagnostics notes;
-    OVFKIT_TRY_ASSIGN(package::Source src, open_package(options.source, notes));
+    Diagnostics diag;
+    OVFKIT_TRY_ASSIGN(package::Source src, open_package(options.source, diag));
     SignReport report;
     report.source = options.source;
     report.algorithm = options.algorithm;
-    report.manifest = *check.manifest;
+    report.manifest = descriptor_sibling(src.descriptor_name(), ".mf");
     report.certificate = descriptor_sibling(src.descriptor_name(), ".cert");
+    OVFKIT_TRY_ASSIGN(auto mf_size, src.file_size(report.manifest));
+    if (!mf_size) {
+        return fail(Errc::usage, "{}: the package has no manifest {} to sign", options.source,
+                    report.manifest);
+    }
     OVFKIT_TRY_ASSIGN(auto mf, read_member(src, report.manifest));
+    OVFKIT_TRY_ASSIGN(package::Manifest manifest,
+                      package::parse_manifest(mf, report.manifest, diag));
     OVFKIT_TRY_ASSIGN(std::string cert, package::sign_manifest(mf, report.manifest, options.key,
                                                                options.cert, options.algorithm));
     auto parsed = package::parse_certificate_file(bytes_of(cert), report.certificate);
@@ -77,6 +85,15 @@ Result<SignReport> sign_package(const SignOptions& options, const JobControl& co
                         "written beside the descriptor)",
                         options.source);
         }
+        // Nothing is rewritten: the files are read once, to verify them.
+        OVFKIT_TRY_ASSIGN(VerifyReport check, verify_package({options.source, "", false}, control));
+        if (!check.manifest_ok) {
+            Diagnostics found;
+            for (const auto& f : check.findings) {
+                found.add(f);
+            }
+            return fail(not_signed(options.source, found));
+        }
         std::string dir = directory_of(options.source);
         report.output = dir;
         io::OutputSet outputs(options.force);
@@ -86,8 +103,13 @@ Result<SignReport> sign_package(const SignOptions& options, const JobControl& co
         return report;
     }
 
-    // An OVA: descriptor, manifest, the new certificate, then every other
-    // member in its order.
+    // An OVA is written anew: descriptor, manifest, the new certificate,
+    // then every other member in its order. The files the manifest covers
+    // are hashed as they are copied, so each is read once; on a mismatch the
+    // new OVA is dropped before it appears.
+    OVFKIT_TRY_ASSIGN(ovf::Envelope env,
+                      ovf::read_descriptor(src.descriptor(), src.descriptor_name(), diag));
+    OVFKIT_TRY_ASSIGN(std::vector<CoveredFile> covered, manifest_coverage(src, env, diag));
     report.output = options.output.empty() ? options.source : options.output;
     bool in_place = report.output == options.source;
     io::OutputSet outputs(options.force || in_place);
@@ -96,6 +118,16 @@ Result<SignReport> sign_package(const SignOptions& options, const JobControl& co
     if (mtime == 0) {
         struct stat st {};
         mtime = ::stat(options.source.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_mtime) : 0;
+    }
+    io::DigestAlgorithm algorithm =
+        manifest.entries.empty() ? io::DigestAlgorithm::sha256 : manifest.entries.front().algorithm;
+    std::vector<package::FileDigest> computed;
+    {
+        io::NullSink nowhere(src.descriptor_name());
+        OVFKIT_TRY_ASSIGN(auto digest, io::DigestSink::create(nowhere, algorithm));
+        OVFKIT_TRY(digest->write(src.descriptor()));
+        OVFKIT_TRY(digest->finish());
+        computed.push_back({src.descriptor_name(), digest->hex_digest()});
     }
     package::OvaWriter ova(*out, mtime);
     OVFKIT_TRY(ova.add(src.descriptor_name(), src.descriptor()));
@@ -111,12 +143,28 @@ Result<SignReport> sign_package(const SignOptions& options, const JobControl& co
             m.name == report.certificate) {
             continue;
         }
+        bool hashed = std::any_of(covered.begin(), covered.end(),
+                                  [&](const CoveredFile& c) { return c.name == m.name; });
+        io::NullSink nowhere(m.name);
+        OVFKIT_TRY_ASSIGN(auto digest, io::DigestSink::create(nowhere, algorithm));
         OVFKIT_TRY_ASSIGN(auto in, src.open_file(m.name));
-        OVFKIT_TRY(ova.add(m.name, *in, m.size, [&](uint64_t copied) {
-            control.report("writing", done + copied, total);
-            return !control.cancel.cancelled();
-        }));
+        OVFKIT_TRY(ova.add(m.name, *in, m.size,
+                           [&](std::span<const std::byte> piece, uint64_t copied) -> Result<void> {
+                               if (control.cancel.cancelled()) {
+                                   return fail(cancelled_error(m.name));
+                               }
+                               control.report("writing", done + copied, total);
+                               return hashed ? digest->write(piece) : Result<void>{};
+                           }));
+        if (hashed) {
+            OVFKIT_TRY(digest->finish());
+            computed.push_back({m.name, digest->hex_digest()});
+        }
         done += m.size;
+    }
+    package::check_manifest(manifest, report.manifest, computed, diag);
+    if (diag.has_errors()) {
+        return fail(not_signed(options.source, diag));
     }
     OVFKIT_TRY(ova.finish());
     OVFKIT_TRY(outputs.commit());

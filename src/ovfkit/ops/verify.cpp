@@ -34,11 +34,11 @@ Result<std::string> digest(const std::string& name, io::DigestAlgorithm algorith
     return sink->hex_digest();
 }
 
-// The package files the manifest must cover besides the descriptor: every
-// referenced file, or each chunk of a chunked one, that the package has.
-Result<std::vector<Work>> covered_files(const package::Source& src, const ovf::Envelope& env,
-                                        Diagnostics& diag) {
-    std::vector<Work> out;
+} // namespace
+
+Result<std::vector<CoveredFile>> manifest_coverage(const package::Source& src,
+                                                   const ovf::Envelope& env, Diagnostics& diag) {
+    std::vector<CoveredFile> out;
     for (const auto& f : env.references.files) {
         auto member = ovf::href_member(f.href);
         if (!member) {
@@ -48,7 +48,7 @@ Result<std::vector<Work>> covered_files(const package::Source& src, const ovf::E
         auto add = [&](const std::string& name) -> Result<bool> {
             OVFKIT_TRY_ASSIGN(auto size, src.file_size(name));
             if (size) {
-                out.push_back({name, *size, {}, {}});
+                out.push_back({name, *size});
             }
             return size.has_value();
         };
@@ -64,8 +64,6 @@ Result<std::vector<Work>> covered_files(const package::Source& src, const ovf::E
     }
     return out;
 }
-
-} // namespace
 
 int VerifyReport::exit_code() const {
     bool ok = manifest_ok && (!signature || signature->valid) &&
@@ -133,7 +131,11 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
                      0);
     }
 
-    OVFKIT_TRY_ASSIGN(std::vector<Work> work, covered_files(src, env, diag));
+    OVFKIT_TRY_ASSIGN(auto coverage, manifest_coverage(src, env, diag));
+    std::vector<Work> work;
+    for (auto& c : coverage) {
+        work.push_back({std::move(c.name), c.size, {}, {}});
+    }
     uint64_t total = 0;
     for (const auto& w : work) {
         total += w.size;

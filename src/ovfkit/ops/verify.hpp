@@ -16,8 +16,10 @@
 
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/ops/job.hpp>
+#include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/package/manifest.hpp>
 #include <ovfkit/package/signature.hpp>
+#include <ovfkit/package/source.hpp>
 
 namespace ovfkit::ops {
 
@@ -49,5 +51,17 @@ struct VerifyReport {
 Result<VerifyReport> verify_package(const VerifyOptions& options, const JobControl& control = {});
 
 nlohmann::json to_json(const VerifyReport& report);
+
+// A package file the manifest must cover besides the descriptor.
+struct CoveredFile {
+    std::string name;
+    uint64_t size = 0;
+};
+
+// Every file the descriptor references, or each chunk of a chunked one,
+// that the package has, in References order. An href that names no safe
+// package file is an MF-HREF error in `diag`.
+Result<std::vector<CoveredFile>> manifest_coverage(const package::Source& src,
+                                                   const ovf::Envelope& env, Diagnostics& diag);
 
 } // namespace ovfkit::ops

@@ -43,7 +43,7 @@ Result<void> OvaWriter::add(const std::string& name, std::span<const std::byte> 
 }
 
 Result<void> OvaWriter::add(const std::string& name, io::File& in, uint64_t size,
-                            const std::function<bool(uint64_t)>& copied) {
+                            const PieceFn& each_piece) {
     OVFKIT_TRY(header(name, size));
     std::vector<std::byte> buf(static_cast<size_t>(std::min<uint64_t>(k_copy_piece, size)));
     for (uint64_t pos = 0; pos < size;) {
@@ -53,8 +53,8 @@ Result<void> OvaWriter::add(const std::string& name, io::File& in, uint64_t size
         OVFKIT_TRY(m_out.pwrite(piece, m_offset));
         m_offset += n;
         pos += n;
-        if (copied && !copied(pos)) {
-            return fail(Errc::io, "{}: cancelled while writing {}", m_out.name(), name);
+        if (each_piece) {
+            OVFKIT_TRY(each_piece(piece, pos));
         }
     }
     return pad(size);

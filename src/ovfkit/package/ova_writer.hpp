@@ -27,10 +27,12 @@ public:
     // A member from memory (descriptor, manifest, certificate).
     Result<void> add(const std::string& name, std::span<const std::byte> data);
 
-    // A member copied from `in` ([0, size)). `copied` is called after each
-    // piece with the bytes copied so far; it returns false to cancel.
+    // A member copied from `in` ([0, size)). `each_piece` sees every piece
+    // once it is written, with the bytes copied so far (to hash it, report
+    // progress); an error it returns stops the copy (cancellation).
+    using PieceFn = std::function<Result<void>(std::span<const std::byte> piece, uint64_t copied)>;
     Result<void> add(const std::string& name, io::File& in, uint64_t size,
-                     const std::function<bool(uint64_t copied)>& copied = {});
+                     const PieceFn& each_piece = {});
 
     // Writes the end-of-archive blocks. Nothing may be added afterwards.
     Result<void> finish();

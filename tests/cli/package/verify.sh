@@ -135,4 +135,14 @@ cp -r pkg tampered && echo x >>tampered/tiny.vmdk
 expect_rc 4 "$OVFKIT" sign tampered --key signer.key --cert signer.pem
 grep -q "not signed: tiny.vmdk" "$T/err" || fail "tampered: $(cat "$T/err")"
 [[ ! -e tampered/tiny.cert ]] || fail "a tampered package got a certificate"
+# A tampered OVA: members are hashed while they are copied, and the new OVA
+# is dropped on the mismatch; signed in place, the original stays as it was.
+(cd tampered && tar cf "$T/t.ova" tiny.ovf tiny.mf tiny.vmdk)
+cp t.ova t.orig
+expect_rc 4 "$OVFKIT" sign t.ova --key signer.key --cert signer.pem -o t2.ova
+grep -q "not signed: tiny.vmdk: SHA256 digest" "$T/err" || fail "tampered OVA: $(cat "$T/err")"
+[[ ! -e t2.ova ]] || fail "a tampered OVA was written"
+expect_rc 4 "$OVFKIT" sign t.ova --key signer.key --cert signer.pem
+cmp -s t.ova t.orig || fail "signing a tampered OVA in place changed it"
+[[ -z $(ls -A | grep ovfkit-tmp) ]] || fail "temporary files left: $(ls -A)"
 echo "ok"
