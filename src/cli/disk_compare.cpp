@@ -4,9 +4,8 @@
 #include <ovfkit/ops/disk_compare.hpp>
 
 #include <cli/disk.hpp>
-#include <cli/interrupt.hpp>
+#include <cli/operation.hpp>
 #include <cli/output.hpp>
-#include <cli/progress.hpp>
 
 namespace ovfkit::cli {
 
@@ -20,12 +19,9 @@ struct CompareOptions {
 
 int run(CompareOptions& o) {
     o.op.a.allow_parent = o.op.b.allow_parent = o.allow_parent;
-    ops::JobControl control;
-    ProgressBar bar("comparing", !o.common.quiet && !o.common.json);
-    attach(bar, control);
-    InterruptGuard guard(control.cancel);
-    auto report = ops::compare_disks(o.op, control);
-    bar.finish(false);
+    RunningOperation job("comparing", o.common);
+    auto report = ops::compare_disks(o.op, job.control);
+    job.bar.finish(false);
     if (!report) {
         return report_error(report.error(), o.common.json);
     }

@@ -6,9 +6,8 @@
 #include <ovfkit/ops/disk_convert.hpp>
 
 #include <cli/disk.hpp>
-#include <cli/interrupt.hpp>
+#include <cli/operation.hpp>
 #include <cli/output.hpp>
-#include <cli/progress.hpp>
 
 namespace ovfkit::cli {
 
@@ -30,12 +29,9 @@ int run(ConvertOptions& o) {
         o.op.cluster_size = *cs;
     }
     o.op.direct_io = !o.buffered;
-    ops::JobControl control;
-    ProgressBar bar("converting", !o.common.quiet && !o.common.json);
-    attach(bar, control);
-    InterruptGuard guard(control.cancel);
-    auto report = ops::convert_disk(o.op, control);
-    bar.finish(report.has_value());
+    RunningOperation job("converting", o.common);
+    auto report = ops::convert_disk(o.op, job.control);
+    job.bar.finish(report.has_value());
     if (!report) {
         return report_error(report.error(), o.common.json);
     }

@@ -9,9 +9,8 @@
 #include <ovfkit/ops/sign.hpp>
 
 #include <cli/commands.hpp>
-#include <cli/interrupt.hpp>
+#include <cli/operation.hpp>
 #include <cli/output.hpp>
-#include <cli/progress.hpp>
 
 namespace ovfkit::cli {
 
@@ -32,12 +31,9 @@ int run(SignOptions& o) {
                             o.common.json);
     }
     o.op.algorithm = *algorithm;
-    ops::JobControl control;
-    ProgressBar bar("signing", !o.common.quiet && !o.common.json);
-    attach(bar, control);
-    InterruptGuard guard(control.cancel);
-    auto report = ops::sign_package(o.op, control);
-    bar.finish(report.has_value());
+    RunningOperation job("signing", o.common);
+    auto report = ops::sign_package(o.op, job.control);
+    job.bar.finish(report.has_value());
     if (!report) {
         return report_error(report.error(), o.common.json);
     }

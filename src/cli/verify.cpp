@@ -9,9 +9,8 @@
 #include <ovfkit/ops/verify.hpp>
 
 #include <cli/commands.hpp>
-#include <cli/interrupt.hpp>
+#include <cli/operation.hpp>
 #include <cli/output.hpp>
-#include <cli/progress.hpp>
 
 namespace ovfkit::cli {
 
@@ -50,12 +49,9 @@ void print_text(const VerifyOptions& o, const ops::VerifyReport& r) {
 }
 
 int run(const VerifyOptions& o) {
-    ops::JobControl control;
-    ProgressBar bar("hashing", !o.common.quiet && !o.common.json);
-    attach(bar, control);
-    InterruptGuard guard(control.cancel);
-    auto report = ops::verify_package(o.op, control);
-    bar.finish(false);
+    RunningOperation job("hashing", o.common);
+    auto report = ops::verify_package(o.op, job.control);
+    job.bar.finish(false);
     if (!report) {
         return report_error(report.error(), o.common.json);
     }

@@ -179,4 +179,12 @@ Result<void> DigestSink::finish() {
     return {};
 }
 
+Result<std::string> hex_digest(std::span<const std::byte> data, DigestAlgorithm algorithm) {
+    NullSink nowhere("memory");
+    OVFKIT_TRY_ASSIGN(auto sink, DigestSink::create(nowhere, algorithm));
+    OVFKIT_TRY(sink->write(data));
+    OVFKIT_TRY(sink->finish());
+    return sink->hex_digest();
+}
+
 } // namespace ovfkit::io

@@ -101,6 +101,9 @@ size_t digest_hex_length(DigestAlgorithm algorithm);
 // OpenSSL's EVP_MD for the algorithm (for signing and verifying).
 const evp_md_st* digest_md(DigestAlgorithm algorithm);
 
+// The lower-case hex digest of `data` (a descriptor in memory).
+Result<std::string> hex_digest(std::span<const std::byte> data, DigestAlgorithm algorithm);
+
 // Accepts and discards everything: a DigestSink over it hashes bytes that go
 // nowhere else (verifying a package's files).
 class NullSink final : public Sink {

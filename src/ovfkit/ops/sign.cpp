@@ -24,18 +24,6 @@ std::string directory_of(const std::string& path) {
     return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
 }
 
-Result<std::vector<std::byte>> read_member(const package::Source& src, const std::string& name) {
-    OVFKIT_TRY_ASSIGN(auto file, src.open_file(name));
-    OVFKIT_TRY_ASSIGN(uint64_t size, file->size());
-    if (size > package::k_max_manifest_bytes) {
-        return fail(Errc::refused, "{}: {} bytes, more than the {} byte limit", name, size,
-                    package::k_max_manifest_bytes);
-    }
-    std::vector<std::byte> bytes(static_cast<size_t>(size));
-    OVFKIT_TRY(io::read_exact(*file, bytes, 0));
-    return bytes;
-}
-
 std::span<const std::byte> bytes_of(const std::string& s) {
     return std::as_bytes(std::span(s.data(), s.size()));
 }
@@ -63,12 +51,13 @@ Result<SignReport> sign_package(const SignOptions& options, const JobControl& co
     report.algorithm = options.algorithm;
     report.manifest = descriptor_sibling(src.descriptor_name(), ".mf");
     report.certificate = descriptor_sibling(src.descriptor_name(), ".cert");
-    OVFKIT_TRY_ASSIGN(auto mf_size, src.file_size(report.manifest));
-    if (!mf_size) {
+    OVFKIT_TRY_ASSIGN(auto mf_bytes,
+                      read_package_file(src, report.manifest, package::k_max_manifest_bytes));
+    if (!mf_bytes) {
         return fail(Errc::usage, "{}: the package has no manifest {} to sign", options.source,
                     report.manifest);
     }
-    OVFKIT_TRY_ASSIGN(auto mf, read_member(src, report.manifest));
+    const std::vector<std::byte>& mf = *mf_bytes;
     OVFKIT_TRY_ASSIGN(package::Manifest manifest,
                       package::parse_manifest(mf, report.manifest, diag));
     OVFKIT_TRY_ASSIGN(std::string cert, package::sign_manifest(mf, report.manifest, options.key,
@@ -122,13 +111,8 @@ Result<SignReport> sign_package(const SignOptions& options, const JobControl& co
     io::DigestAlgorithm algorithm =
         manifest.entries.empty() ? io::DigestAlgorithm::sha256 : manifest.entries.front().algorithm;
     std::vector<package::FileDigest> computed;
-    {
-        io::NullSink nowhere(src.descriptor_name());
-        OVFKIT_TRY_ASSIGN(auto digest, io::DigestSink::create(nowhere, algorithm));
-        OVFKIT_TRY(digest->write(src.descriptor()));
-        OVFKIT_TRY(digest->finish());
-        computed.push_back({src.descriptor_name(), digest->hex_digest()});
-    }
+    OVFKIT_TRY_ASSIGN(std::string descriptor_digest, io::hex_digest(src.descriptor(), algorithm));
+    computed.push_back({src.descriptor_name(), descriptor_digest});
     package::OvaWriter ova(*out, mtime);
     OVFKIT_TRY(ova.add(src.descriptor_name(), src.descriptor()));
     OVFKIT_TRY(ova.add(report.manifest, mf));

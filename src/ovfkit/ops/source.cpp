@@ -40,6 +40,21 @@ Result<package::Source> open_package(const std::string& path, Diagnostics& notes
     return package::Source::open(path, {}, &notes);
 }
 
+Result<std::optional<std::vector<std::byte>>>
+read_package_file(const package::Source& src, const std::string& name, size_t limit) {
+    OVFKIT_TRY_ASSIGN(auto size, src.file_size(name));
+    if (!size) {
+        return std::optional<std::vector<std::byte>>{};
+    }
+    if (*size > limit) {
+        return fail(Errc::refused, "{}: {} bytes, more than the {} byte limit", name, *size, limit);
+    }
+    OVFKIT_TRY_ASSIGN(auto file, src.open_file(name));
+    std::vector<std::byte> bytes(static_cast<size_t>(*size));
+    OVFKIT_TRY(io::read_exact(*file, bytes, 0));
+    return std::optional<std::vector<std::byte>>{std::move(bytes)};
+}
+
 std::string descriptor_sibling(const std::string& descriptor, std::string_view extension) {
     auto dot = descriptor.rfind('.');
     return (dot == std::string::npos ? descriptor : descriptor.substr(0, dot)) +

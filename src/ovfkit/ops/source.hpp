@@ -1,7 +1,9 @@
 // Opening the package an appliance operation names.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/package/source.hpp>
@@ -13,6 +15,12 @@ namespace ovfkit::ops {
 // with Errc::usage and a pointer to `ovfkit disk info`, instead of the
 // descriptor parser's complaint about its size or its first byte.
 Result<package::Source> open_package(const std::string& path, Diagnostics& notes);
+
+// The bytes of the small package file `name` (a manifest, a certificate);
+// nullopt when the package has no such file. Errc::refused when it is larger
+// than `limit`.
+Result<std::optional<std::vector<std::byte>>>
+read_package_file(const package::Source& src, const std::string& name, size_t limit);
 
 // The package file beside the descriptor with another extension, as DSP0243
 // names the manifest and the certificate: ("vm.ovf", ".mf") -> "vm.mf".

@@ -81,24 +81,9 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
     OVFKIT_TRY_ASSIGN(ovf::Envelope env,
                       ovf::read_descriptor(src.descriptor(), src.descriptor_name(), diag));
 
-    auto read_small = [&](const std::string& name,
-                          size_t limit) -> Result<std::optional<std::vector<std::byte>>> {
-        OVFKIT_TRY_ASSIGN(auto size, src.file_size(name));
-        if (!size) {
-            return std::optional<std::vector<std::byte>>{};
-        }
-        if (*size > limit) {
-            return fail(Errc::refused, "{}: {} bytes, more than the {} byte limit", name, *size,
-                        limit);
-        }
-        OVFKIT_TRY_ASSIGN(auto file, src.open_file(name));
-        std::vector<std::byte> bytes(static_cast<size_t>(*size));
-        OVFKIT_TRY(io::read_exact(*file, bytes, 0));
-        return std::optional<std::vector<std::byte>>{std::move(bytes)};
-    };
-
     std::string mf_name = descriptor_sibling(src.descriptor_name(), ".mf");
-    OVFKIT_TRY_ASSIGN(auto mf_bytes, read_small(mf_name, package::k_max_manifest_bytes));
+    OVFKIT_TRY_ASSIGN(auto mf_bytes,
+                      read_package_file(src, mf_name, package::k_max_manifest_bytes));
     if (!mf_bytes) {
         diag.error(
             "MF-ABSENT",
@@ -174,9 +159,7 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
         w.digest = *hashed;
     });
     std::vector<package::FileDigest> computed;
-    OVFKIT_TRY_ASSIGN(std::string descriptor_digest,
-                      digest(src.descriptor_name(), algorithm,
-                             [&](io::Sink& sink) { return sink.write(src.descriptor()); }));
+    OVFKIT_TRY_ASSIGN(std::string descriptor_digest, io::hex_digest(src.descriptor(), algorithm));
     computed.push_back({src.descriptor_name(), descriptor_digest});
     for (auto& w : work) {
         if (w.error) {
@@ -192,7 +175,8 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
     report.manifest_ok = !diag.has_errors();
 
     std::string cert_name = descriptor_sibling(src.descriptor_name(), ".cert");
-    OVFKIT_TRY_ASSIGN(auto cert_bytes, read_small(cert_name, package::k_max_certificate_bytes));
+    OVFKIT_TRY_ASSIGN(auto cert_bytes,
+                      read_package_file(src, cert_name, package::k_max_certificate_bytes));
     if (cert_bytes) {
         report.certificate = cert_name;
         auto cert = package::parse_certificate_file(*cert_bytes, cert_name);

@@ -209,5 +209,16 @@ TEST(FdSink, AClosedReaderIsAnError) {
     EXPECT_FALSE(sink.write(bytes_of("x")));
 }
 
+TEST(HexDigest, KnownVectors) {
+    std::string abc = "abc";
+    auto bytes = std::as_bytes(std::span(abc.data(), abc.size()));
+    EXPECT_EQ(hex_digest(bytes, DigestAlgorithm::sha1).value(),
+              "a9993e364706816aba3e25717850c26c9cd0d89d");
+    EXPECT_EQ(hex_digest(bytes, DigestAlgorithm::sha256).value(),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(hex_digest({}, DigestAlgorithm::sha256).value(),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 } // namespace
 } // namespace ovfkit::io

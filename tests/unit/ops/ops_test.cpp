@@ -8,6 +8,7 @@
 #include <ovfkit/ops/disk_map.hpp>
 #include <ovfkit/ops/inspect.hpp>
 #include <ovfkit/ops/json.hpp>
+#include <ovfkit/ops/source.hpp>
 #include <ovfkit/ops/validate.hpp>
 #include <ovfkit/ops/version.hpp>
 
@@ -181,6 +182,27 @@ TEST(OpsDisk, CheckReportsAnImageTooDamagedToOpen) {
     auto missing = check_disk({{dir.file("absent.vmdk"), "", false}});
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, Errc::io);
+}
+
+TEST(OpsSource, SmallPackageFilesAreReadWithinTheirLimit) {
+    test::TempDir dir;
+    test::write_text(dir.file("tiny.ovf"), test::read_text(k_tiny + "/tiny.ovf"));
+    test::write_text(dir.file("tiny.mf"), "0123456789");
+    Diagnostics notes;
+    auto src = package::Source::open(dir.path(), {}, &notes);
+    ASSERT_TRUE(src) << src.error().message;
+    auto mf = read_package_file(*src, "tiny.mf", 10);
+    ASSERT_TRUE(mf && *mf);
+    EXPECT_EQ((*mf)->size(), 10u);
+    auto absent = read_package_file(*src, "tiny.cert", 10);
+    ASSERT_TRUE(absent);
+    EXPECT_FALSE(*absent);
+    auto big = read_package_file(*src, "tiny.mf", 9);
+    ASSERT_FALSE(big);
+    EXPECT_EQ(big.error().code, Errc::refused);
+    EXPECT_EQ(big.error().message, "tiny.mf: 10 bytes, more than the 9 byte limit");
+    EXPECT_EQ(descriptor_sibling("vm.ovf", ".mf"), "vm.mf");
+    EXPECT_EQ(descriptor_sibling("a.b.ovf", ".cert"), "a.b.cert");
 }
 
 TEST(OpsJson, FailureAndVersionDocuments) {
