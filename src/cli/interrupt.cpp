@@ -20,18 +20,18 @@ extern "C" void on_interrupt(int) {
 
 } // namespace
 
-InterruptGuard::InterruptGuard(const ops::CancelToken& token) : m_saved(g_saved) {
+InterruptGuard::InterruptGuard(const ops::CancelToken& token) {
     g_flag.store(&token.flag());
     struct sigaction sa {};
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, &m_saved[0]);
-    ::sigaction(SIGTERM, &sa, &m_saved[1]);
+    ::sigaction(SIGINT, &sa, &g_saved[0]);
+    ::sigaction(SIGTERM, &sa, &g_saved[1]);
 }
 
 InterruptGuard::~InterruptGuard() {
-    ::sigaction(SIGINT, &m_saved[0], nullptr);
-    ::sigaction(SIGTERM, &m_saved[1], nullptr);
+    ::sigaction(SIGINT, &g_saved[0], nullptr);
+    ::sigaction(SIGTERM, &g_saved[1], nullptr);
     g_flag.store(nullptr);
 }
 

@@ -2,22 +2,18 @@
 // library stops between chunks and removes what it had written.
 #pragma once
 
-#include <csignal>
-
 #include <ovfkit/ops/job.hpp>
 
 namespace ovfkit::cli {
 
-// While alive, SIGINT and SIGTERM cancel `token`. One at a time.
+// While alive, SIGINT and SIGTERM cancel `token`; the previous handlers
+// come back after. One guard at a time (the CLI runs one operation).
 class InterruptGuard {
 public:
     explicit InterruptGuard(const ops::CancelToken& token);
     ~InterruptGuard();
     InterruptGuard(const InterruptGuard&) = delete;
     InterruptGuard& operator=(const InterruptGuard&) = delete;
-
-private:
-    struct sigaction* m_saved;
 };
 
 } // namespace ovfkit::cli

@@ -199,7 +199,6 @@ Result<void> OutputSet::commit() {
     for (const auto& d : dirs) {
         sync_dir(d);
     }
-    m_committed = true;
     m_entries.clear();
     return {};
 }

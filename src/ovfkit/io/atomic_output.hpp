@@ -94,7 +94,6 @@ private:
 
     bool m_force;
     bool m_direct;
-    bool m_committed = false;
     bool m_named_only = false;
     std::vector<Entry> m_entries;
 };

@@ -1,3 +1,5 @@
+#include <optional>
+
 #include <fmt/format.h>
 
 #include <ovfkit/ops/disk_map.hpp>
@@ -30,16 +32,22 @@ Result<DiskMap> DiskMap::open(const DiskMapOptions& options) {
 
 Result<uint64_t> DiskMap::stream(const std::function<void(const disk::Extent&)>& sink,
                                  const JobControl& control) {
-    std::vector<disk::Extent> merged;
+    // The last extent is held back until the next one cannot extend it.
+    std::optional<disk::Extent> pending;
     uint64_t delivered = 0;
-    // Keeps the last extent back until the next one cannot extend it.
     auto add = [&](const disk::Extent& e) {
-        disk::append_extent(merged, e);
-        if (merged.size() > 1) {
-            sink(merged.front());
-            ++delivered;
-            merged.erase(merged.begin());
+        if (e.length == 0) {
+            return;
         }
+        if (pending && pending->kind == e.kind && pending->offset + pending->length == e.offset) {
+            pending->length += e.length;
+            return;
+        }
+        if (pending) {
+            sink(*pending);
+            ++delivered;
+        }
+        pending = e;
     };
     for (const auto& e : m_first) {
         add(e);
@@ -57,8 +65,8 @@ Result<uint64_t> DiskMap::stream(const std::function<void(const disk::Extent&)>&
             add(e);
         }
     }
-    for (const auto& e : merged) {
-        sink(e);
+    if (pending) {
+        sink(*pending);
         ++delivered;
     }
     control.report("mapping", size, size);
