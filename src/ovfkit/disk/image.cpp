@@ -98,8 +98,12 @@ Result<const FormatDriver*> driver_by_name(std::string_view name, DriverList dri
                 known_names(drivers, any_driver));
 }
 
-Result<Image> open_image(const std::string& path, const OpenImageOptions& options) {
-    Image image;
+namespace {
+
+// Opens `file` (called `path` in messages) with the named or detected
+// driver; `image.directory` is where it may find the files it names.
+Result<Image> open_in(Image image, std::unique_ptr<io::File> file, const std::string& path,
+                      const OpenImageOptions& options) {
     const FormatDriver* driver = nullptr;
     if (!options.format.empty()) {
         OVFKIT_TRY_ASSIGN(driver, driver_by_name(options.format, options.drivers));
@@ -109,10 +113,6 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
                                     [](const FormatDriver& d) { return d.open != nullptr; }));
         }
     }
-    OVFKIT_TRY_ASSIGN(auto file, io::open_read(path));
-    OVFKIT_TRY_ASSIGN(auto dir, io::Directory::of_file(path));
-    image.directory = std::make_unique<io::Directory>(std::move(dir));
-
     OpenPolicy policy = options.policy;
     if (driver == nullptr) {
         OVFKIT_TRY_ASSIGN(ProbeBuffers probe, read_probe_buffers(*file));
@@ -149,6 +149,24 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
     const auto& found = image.reader->findings();
     image.findings.insert(image.findings.end(), found.begin(), found.end());
     return image;
+}
+
+} // namespace
+
+Result<Image> open_image(const std::string& path, const OpenImageOptions& options) {
+    if (!options.format.empty()) {
+        OVFKIT_TRY(driver_by_name(options.format, options.drivers));
+    }
+    OVFKIT_TRY_ASSIGN(auto file, io::open_read(path));
+    OVFKIT_TRY_ASSIGN(auto dir, io::Directory::of_file(path));
+    Image image;
+    image.directory = std::make_unique<io::Directory>(std::move(dir));
+    return open_in(std::move(image), std::move(file), path, options);
+}
+
+Result<Image> open_image_file(std::unique_ptr<io::File> file, const OpenImageOptions& options) {
+    std::string name = file->name();
+    return open_in(Image{}, std::move(file), name, options);
 }
 
 Result<uint64_t> data_bytes(DiskReader& reader) {

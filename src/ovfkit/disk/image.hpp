@@ -74,6 +74,10 @@ struct Image {
 // Opens `path` read-only with the named or detected driver.
 Result<Image> open_image(const std::string& path, const OpenImageOptions& options);
 
+// Opens the image held in `file` (a package member) the same way. It may
+// refer to no other file: VMDK extents and parent images are refused.
+Result<Image> open_image_file(std::unique_ptr<io::File> file, const OpenImageOptions& options);
+
 // The bytes of data extents in the whole map of `reader`, read window by
 // window (for readers that do not count them when opening).
 Result<uint64_t> data_bytes(DiskReader& reader);

@@ -12,11 +12,20 @@ constexpr size_t k_copy_piece = size_t{4} << 20;
 
 } // namespace
 
-Result<void> OvaWriter::header(const std::string& name, uint64_t size) {
+Result<void> OvaWriter::open_check(const std::string& name) const {
     if (m_finished) {
         return fail(Errc::usage, "{}: member {} added after the end of the archive", m_out.name(),
                     name);
     }
+    if (m_open) {
+        return fail(Errc::usage, "{}: member {} added while another is being written", m_out.name(),
+                    name);
+    }
+    return {};
+}
+
+Result<void> OvaWriter::header(const std::string& name, uint64_t size) {
+    OVFKIT_TRY(open_check(name));
     OVFKIT_TRY_ASSIGN(auto h, tar_header({name, size, m_mtime, 0644, false}));
     OVFKIT_TRY(m_out.pwrite(h, m_offset));
     m_offset += h.size();
@@ -60,7 +69,49 @@ Result<void> OvaWriter::add(const std::string& name, io::File& in, uint64_t size
     return pad(size);
 }
 
+Result<OvaWriter::Reserved> OvaWriter::reserve(const std::string& name, uint64_t size) {
+    OVFKIT_TRY(header(name, size));
+    Reserved r{name, m_offset, size};
+    // Zeros now, so the archive is well formed even before fill().
+    OVFKIT_TRY(m_out.write_zeroes(m_offset, size));
+    m_offset += size;
+    OVFKIT_TRY(pad(size));
+    return r;
+}
+
+Result<void> OvaWriter::fill(const Reserved& reserved, std::span<const std::byte> data) {
+    if (data.size() != reserved.size) {
+        return fail(Errc::usage, "{}: member {} was reserved for {} bytes, not {}", m_out.name(),
+                    reserved.name, reserved.size, data.size());
+    }
+    return m_out.pwrite(data, reserved.data_offset);
+}
+
+Result<uint64_t> OvaWriter::begin_member(const std::string& name) {
+    OVFKIT_TRY(open_check(name));
+    OVFKIT_TRY_ASSIGN(auto h, tar_header({name, 0, m_mtime, 0644, true}));
+    OVFKIT_TRY(m_out.pwrite(h, m_offset));
+    m_open.emplace(m_offset, std::move(h));
+    m_offset += m_open->second.size();
+    return m_offset;
+}
+
+Result<void> OvaWriter::end_member(uint64_t size) {
+    if (!m_open) {
+        return fail(Errc::usage, "{}: no member is being written", m_out.name());
+    }
+    auto [at, h] = std::move(*m_open);
+    m_open.reset();
+    OVFKIT_TRY(patch_tar_size(h, size));
+    OVFKIT_TRY(m_out.pwrite(h, at));
+    m_offset += size;
+    return pad(size);
+}
+
 Result<void> OvaWriter::finish() {
+    if (m_open) {
+        return fail(Errc::usage, "{}: the archive ends inside a member", m_out.name());
+    }
     if (m_finished) {
         return fail(Errc::usage, "{}: the archive is already finished", m_out.name());
     }

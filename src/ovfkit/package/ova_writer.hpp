@@ -10,8 +10,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/package/tar_writer.hpp>
@@ -34,6 +37,25 @@ public:
     Result<void> add(const std::string& name, io::File& in, uint64_t size,
                      const PieceFn& each_piece = {});
 
+    // A member whose bytes come later (a descriptor or manifest that names
+    // digests and sizes not yet known): its header and `size` zero bytes
+    // now, fill() with exactly `size` bytes before finish().
+    struct Reserved {
+        std::string name;
+        uint64_t data_offset = 0;
+        uint64_t size = 0;
+    };
+    Result<Reserved> reserve(const std::string& name, uint64_t size);
+    Result<void> fill(const Reserved& reserved, std::span<const std::byte> data);
+
+    // A member of unknown size written in place (a disk converted on the
+    // way): begin_member() writes a size-patchable header and returns where
+    // the data starts; the caller writes the data from there on (an
+    // io::WriteWindow), and end_member() patches the size into the header
+    // and pads. No other member may be added in between.
+    Result<uint64_t> begin_member(const std::string& name);
+    Result<void> end_member(uint64_t size);
+
     // Writes the end-of-archive blocks. Nothing may be added afterwards.
     Result<void> finish();
 
@@ -41,12 +63,15 @@ public:
 
 private:
     Result<void> header(const std::string& name, uint64_t size);
+    Result<void> open_check(const std::string& name) const;
     Result<void> pad(uint64_t size);
 
     io::File& m_out;
     uint64_t m_mtime;
     uint64_t m_offset = 0;
     bool m_finished = false;
+    // The member begun and not yet ended: its header's offset and bytes.
+    std::optional<std::pair<uint64_t, std::vector<std::byte>>> m_open;
 };
 
 } // namespace ovfkit::package

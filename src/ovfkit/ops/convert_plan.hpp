@@ -1,0 +1,76 @@
+// What `ovfkit convert` will write, decided before any byte is written
+// (convert_plan.cpp), and the writing itself (convert.cpp).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ovfkit/disk/image.hpp>
+#include <ovfkit/ops/convert.hpp>
+#include <ovfkit/ovf/envelope.hpp>
+#include <ovfkit/package/manifest.hpp>
+#include <ovfkit/package/source.hpp>
+
+namespace ovfkit::ops::convert_detail {
+
+// Placeholder for numbers known only once the disks are written: as long
+// as any uint64, so the final descriptor is never longer than the one
+// reserved for it.
+inline constexpr const char* k_size_placeholder = "18446744073709551615";
+
+struct DiskRef {
+    size_t section = 0; // index in Envelope::sections
+    size_t disk = 0;    // index in that DiskSection's disks
+};
+
+// One file of the target package.
+struct Member {
+    std::string source_name; // in the source package
+    std::string name;        // in the target package
+    uint64_t size = 0;       // the source file's size
+    // Set for a disk converted on the way.
+    const disk::FormatDriver* to = nullptr;
+    std::unique_ptr<disk::Image> image; // the source disk, open
+    uint64_t virtual_size = 0;          // the target's (rounded up to the format's unit)
+    std::string source_format;
+    size_t file_index = 0;      // its References File, for the rewrite
+    std::vector<DiskRef> disks; // the Disks it backs
+};
+
+struct Plan {
+    PackageForm form = PackageForm::ova;
+    std::string target;          // the OVA, or the directory
+    std::string descriptor;      // the descriptor's name in the target
+    ovf::Envelope envelope;      // rewritten when `rewrite`
+    bool rewrite = false;        // the descriptor is written anew (disks converted)
+    std::vector<Member> members; // References order, chunks expanded
+
+    // The source's manifest and certificate, when it has them.
+    std::optional<std::string> source_manifest_name;
+    std::optional<package::Manifest> source_manifest;
+    std::vector<std::byte> source_manifest_bytes;
+    std::optional<std::string> source_certificate_name;
+    std::vector<std::byte> source_certificate_bytes;
+
+    // The target's.
+    std::optional<std::string> manifest; // name; nullopt: no manifest
+    io::DigestAlgorithm algorithm = io::DigestAlgorithm::sha256;
+    bool keep_manifest = false;
+    std::optional<std::string> certificate;
+    std::string certificate_action; // "kept", "signed", "dropped", ""
+
+    uint64_t mtime = 0;
+    uint64_t total_work = 0; // progress units: copied bytes + converted guest bytes
+};
+
+// Decides everything: names, forms, which disks convert, the manifest and
+// certificate, and opens the disks to convert. Findings go to `diag`.
+Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src,
+                       Diagnostics& diag);
+
+// The descriptor with every placeholder replaced by the members' sizes.
+void set_member_sizes(Plan& plan, const std::vector<ConvertedFile>& written);
+
+} // namespace ovfkit::ops::convert_detail
