@@ -129,7 +129,7 @@ Result<std::string> digest_file(io::File& in, uint64_t size, io::DigestAlgorithm
 // source file's digest in that algorithm goes to `source_digests`.
 Result<void> write_member(const package::Source& src, Member& m, io::WriteWindow& out,
                           std::optional<io::DigestAlgorithm> source_algorithm,
-                          const ConvertOptions& options, const Work& work, ConvertedFile& result,
+                          const package::Manifest& expected, const ConvertOptions& options, const Work& work, ConvertedFile& result,
                           std::vector<package::FileDigest>& source_digests) {
     OVFKIT_TRY_ASSIGN(auto in, src.open_file(m.source_name));
     if (m.to == nullptr) {
@@ -145,7 +145,16 @@ Result<void> write_member(const package::Source& src, Member& m, io::WriteWindow
         return {};
     }
     if (source_algorithm) {
+        // Checked before the disk is read: a damaged disk is reported as
+        // not matching its manifest, not as whatever its reader trips on.
         OVFKIT_TRY_ASSIGN(std::string d, digest_file(*in, m.size, *source_algorithm));
+        if (const auto* entry = expected.find(m.source_name);
+            entry != nullptr && entry->digest != d) {
+            return fail(Errc::refused,
+                        "{}: not converted: {}: {} digest {} does not match the manifest's {}",
+                        src.path(), m.source_name, io::digest_name(*source_algorithm), d,
+                        entry->digest);
+        }
         source_digests.push_back({m.source_name, std::move(d)});
     }
     disk::CreateOptions create;
@@ -255,6 +264,7 @@ Result<std::vector<ConvertedFile>> write_members(Plan& plan, const package::Sour
                                                  Place&& place) {
     std::vector<ConvertedFile> files;
     std::vector<package::FileDigest> source_digests;
+    const package::Manifest no_manifest;
     auto algo = source_algorithm(plan);
     std::optional<io::DigestAlgorithm> target_algo;
     if (plan.manifest) {
@@ -272,8 +282,9 @@ Result<std::vector<ConvertedFile>> write_members(Plan& plan, const package::Sour
             // A copy hashed in the source manifest's algorithm already has
             // the digest that manifest is checked with.
             const bool reuse = algo && target_algo && *algo == *target_algo && m.to == nullptr;
-            OVFKIT_TRY(write_member(src, m, window, reuse ? std::nullopt : algo, options, work, f,
-                                    source_digests));
+            OVFKIT_TRY(write_member(src, m, window, reuse ? std::nullopt : algo,
+                                    plan.source_manifest ? *plan.source_manifest : no_manifest,
+                                    options, work, f, source_digests));
             OVFKIT_TRY_ASSIGN(f.size, window.size());
             OVFKIT_TRY_ASSIGN(f.digest, window.finish_digest());
             f.digest_reread = window.reread();

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# `ovfkit convert`, `pack` and `unpack`: OVF directory <-> OVA round trips
+# are byte-identical, members come in DSP0243's order, disks converted on the
+# way read back equal to the source, manifests verify, GNU tar and Python's
+# tarfile read every OVA without a warning, and a source whose files do not
+# match its manifest is refused with nothing written.
+. "$(dirname "$0")/../lib.sh"
+need python3
+need tar
+need qemu-img
+tiny=$OVFKIT_SOURCE_DIR/examples/tiny
+mkdir "$T/pkg"
+cp "$tiny/tiny.ovf" "$tiny/tiny.vmdk" "$tiny/tiny.mf" "$T/pkg/"
+
+members() { tar tf "$1" | tr '\n' ' '; }
+
+# Directory -> OVA: descriptor, manifest, then the files; the manifest kept.
+expect_rc 0 "$OVFKIT" pack "$T/pkg" "$T/a.ova"
+[[ $(members "$T/a.ova") == "tiny.ovf tiny.mf tiny.vmdk " ]] || fail "order: $(members "$T/a.ova")"
+expect_rc 0 "$OVFKIT" verify "$T/a.ova"
+tar xOf "$T/a.ova" tiny.mf | cmp - "$T/pkg/tiny.mf" || fail "the source manifest was not kept"
+tar xOf "$T/a.ova" tiny.vmdk | cmp - "$T/pkg/tiny.vmdk" || fail "the disk changed"
+
+# OVA -> directory -> OVA: the same bytes (member times are the source's).
+expect_rc 0 "$OVFKIT" unpack "$T/a.ova" "$T/d"
+for f in tiny.ovf tiny.mf tiny.vmdk; do cmp "$T/d/$f" "$T/pkg/$f" || fail "unpacked $f differs"; done
+expect_rc 0 "$OVFKIT" pack "$T/d" "$T/b.ova"
+cmp "$T/a.ova" "$T/b.ova" || fail "dir -> OVA -> dir -> OVA is not byte-identical"
+expect_rc 0 "$OVFKIT" convert "$T/b.ova" "$T/c.ova"
+cmp "$T/a.ova" "$T/c.ova" || fail "OVA -> OVA is not byte-identical"
+
+# Independent tar readers list and extract without a word.
+tar tvf "$T/a.ova" >/dev/null 2>"$T/tarerr" && [[ ! -s $T/tarerr ]] || fail "GNU tar: $(cat "$T/tarerr")"
+python3 -W error - "$T/a.ova" "$T/py" <<'PY' || fail "tarfile"
+import sys, tarfile
+with tarfile.open(sys.argv[1], errorlevel=2) as t:
+    assert [m.name for m in t.getmembers()] == ["tiny.ovf", "tiny.mf", "tiny.vmdk"]
+    assert all(m.isreg() and m.mode == 0o644 for m in t.getmembers())
+    t.extractall(sys.argv[2], filter="data")
+PY
+cmp "$T/py/tiny.vmdk" "$T/pkg/tiny.vmdk" || fail "tarfile extracted other bytes"
+
+# A disk converted on the way: new href, format URI and sizes; the disk
+# reads back as the source's guest bytes; the descriptor still validates.
+for fmt in qcow2 vmdk-stream vhd vhdx vdi raw; do
+  expect_rc 0 "$OVFKIT" convert --json "$T/a.ova" "$T/$fmt.ova" --disk-format "$fmt"
+  python3 - "$T/out" "$fmt" <<'PY' || fail "$fmt json: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+fmt = sys.argv[2]
+(f,) = d["files"]
+assert d["descriptor"]["rewritten"] == (fmt != "vmdk-stream"), d
+assert f["action"] == ("copied" if fmt == "vmdk-stream" else "converted"), f
+assert f["format"] == fmt and f["source_format"] == "vmdk-stream", f
+assert d["manifest"] == {"name": "tiny.mf", "algorithm": "SHA256", "kept": fmt == "vmdk-stream"}
+PY
+  expect_rc 0 "$OVFKIT" verify "$T/$fmt.ova"
+  expect_rc 0 "$OVFKIT" validate --schema "$T/$fmt.ova"
+  mkdir "$T/x-$fmt"
+  tar xf "$T/$fmt.ova" -C "$T/x-$fmt"
+  disk=$(tar tf "$T/$fmt.ova" | sed -n 3p)
+  size=$(stat -c %s "$T/x-$fmt/$disk")
+  grep -q "ovf:href=\"$disk\" ovf:size=\"$size\"" "$T/x-$fmt/tiny.ovf" || [[ $fmt == vmdk-stream ]] ||
+    fail "$fmt: File does not name $disk with its size $size: $(grep File "$T/x-$fmt/tiny.ovf")"
+  expect_rc 0 "$OVFKIT" disk compare "$T/pkg/tiny.vmdk" "$T/x-$fmt/$disk" ${fmt:+-F $fmt}
+  qemu-img check "$T/x-$fmt/$disk" >/dev/null 2>&1 || [[ $fmt == raw || $fmt == vhd* ]] ||
+    fail "qemu-img check $fmt"
+done
+grep -q 'ovf:format="http://www.gnome.org/~markmc/qcow-image-format.html"' "$T/x-qcow2/tiny.ovf" ||
+  fail "qcow2 format URI"
+grep -q 'ovf:populatedSize="262144"' "$T/x-qcow2/tiny.ovf" || fail "populatedSize"
+
+# Manifest choices.
+expect_rc 0 "$OVFKIT" pack --manifest sha512 "$T/pkg" "$T/m512.ova"
+tar xOf "$T/m512.ova" tiny.mf | grep -q '^SHA512(tiny.ovf)= [0-9a-f]\{128\}$' || fail "sha512 manifest"
+expect_rc 0 "$OVFKIT" verify "$T/m512.ova"
+expect_rc 0 "$OVFKIT" pack --manifest none "$T/pkg" "$T/none.ova"
+[[ $(members "$T/none.ova") == "tiny.ovf tiny.vmdk " ]] || fail "--manifest none: $(members "$T/none.ova")"
+mkdir "$T/bare" && cp "$T/pkg/tiny.ovf" "$T/pkg/tiny.vmdk" "$T/bare/"
+expect_rc 0 "$OVFKIT" pack "$T/bare" "$T/bare.ova"
+tar xOf "$T/bare.ova" tiny.mf | grep -q '^SHA256(tiny.vmdk)= ' || fail "a new manifest is SHA-256"
+
+# A directory target named X.ovf renames the descriptor and the manifest.
+expect_rc 0 "$OVFKIT" convert "$T/a.ova" "$T/named/app.ovf"
+[[ -f $T/named/app.ovf && -f $T/named/app.mf && ! -e $T/named/tiny.ovf ]] || fail "X.ovf target: $(ls "$T/named")"
+expect_rc 0 "$OVFKIT" verify "$T/named/app.ovf"
+
+# Refusals leave nothing behind.
+cp -r "$T/pkg" "$T/bad"
+python3 - "$T/bad/tiny.vmdk" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[len(b) // 2] ^= 1
+open(sys.argv[1], "wb").write(bytes(b))
+PY
+expect_rc 4 "$OVFKIT" pack "$T/bad" "$T/bad.ova"
+grep -q "tiny.vmdk" "$T/err" || fail "mismatch message: $(cat "$T/err")"
+[[ ! -e $T/bad.ova ]] || fail "a refused pack left an OVA"
+expect_rc 4 "$OVFKIT" convert "$T/bad" "$T/bad.ova" --disk-format qcow2
+[[ ! -e $T/bad.ova ]] || fail "a refused conversion left an OVA"
+expect_rc 4 "$OVFKIT" unpack "$T/a.ova" "$T/d"
+grep -q "already exists" "$T/err" || fail "existing target: $(cat "$T/err")"
+expect_rc 0 "$OVFKIT" unpack --force "$T/a.ova" "$T/d"
+mkdir "$T/missing" && cp "$T/pkg/tiny.ovf" "$T/missing/"
+expect_rc 1 "$OVFKIT" pack "$T/missing" "$T/missing.ova"
+grep -q "references tiny.vmdk" "$T/err" || fail "missing file: $(cat "$T/err")"
+[[ ! -e $T/missing.ova ]] || fail "missing file left an OVA"
+expect_rc 1 "$OVFKIT" unpack "$T/missing" "$T/new-dir"
+[[ ! -e $T/new-dir ]] || fail "a failed unpack left the directory it created"
+expect_rc 2 "$OVFKIT" convert "$T/a.ova" "$T/flat.ova" --disk-format vmdk-flat
+
+# A member the descriptor does not reference is reported and not carried.
+(cd "$T/pkg" && cp tiny.vmdk extra.bin && tar cf "$T/extra.ova" tiny.ovf tiny.mf tiny.vmdk extra.bin)
+expect_rc 0 "$OVFKIT" unpack "$T/extra.ova" "$T/e"
+grep -q "PKG-UNREFERENCED" "$T/err" || fail "unreferenced: $(cat "$T/err")"
+[[ ! -e $T/e/extra.bin ]] || fail "an unreferenced member was extracted"
+echo ok
