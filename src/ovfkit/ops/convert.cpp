@@ -129,7 +129,8 @@ Result<std::string> digest_file(io::File& in, uint64_t size, io::DigestAlgorithm
 // source file's digest in that algorithm goes to `source_digests`.
 Result<void> write_member(const package::Source& src, Member& m, io::WriteWindow& out,
                           std::optional<io::DigestAlgorithm> source_algorithm,
-                          const package::Manifest& expected, const ConvertOptions& options, const Work& work, ConvertedFile& result,
+                          const package::Manifest& expected, const ConvertOptions& options,
+                          const Work& work, ConvertedFile& result,
                           std::vector<package::FileDigest>& source_digests) {
     OVFKIT_TRY_ASSIGN(auto in, src.open_file(m.source_name));
     if (m.to == nullptr) {
@@ -295,7 +296,8 @@ Result<std::vector<ConvertedFile>> write_members(Plan& plan, const package::Sour
         };
         OVFKIT_TRY(place(m, target_algo, body));
         work.done += m.to != nullptr ? m.virtual_size : m.size;
-        m.image.reset(); // its file is no longer needed
+        OVFKIT_TRY(work.at(0, m.name)); // a cancel during the last piece is not lost
+        m.image.reset();                // its file is no longer needed
         files.push_back(std::move(f));
     }
     OVFKIT_TRY(check_source(plan, src, std::move(source_digests)));
