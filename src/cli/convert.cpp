@@ -28,7 +28,7 @@ struct ConvertOptions {
     std::optional<uint64_t> mtime;
 };
 
-void print_summary(const ops::ConvertReport& r) {
+void print_summary(const ops::ConvertReport& r, std::FILE* to) {
     size_t converted = 0;
     for (const auto& f : r.files) {
         converted += f.converted ? 1 : 0;
@@ -43,14 +43,14 @@ void print_summary(const ops::ConvertReport& r) {
     if (!r.certificate_action.empty()) {
         cert = fmt::format(", signature {}", r.certificate_action);
     }
-    fmt::print("{}: {} written from {} ({}): {} file{}, {} converted, {}{}; {}\n",
+    fmt::print(to, "{}: {} written from {} ({}): {} file{}, {} converted, {}{}; {}\n",
                terminal_safe(r.target), r.form == ops::PackageForm::ova ? "OVA" : "directory",
                terminal_safe(r.source), r.source_kind, r.files.size(),
                r.files.size() == 1 ? "" : "s", converted, manifest, cert,
                format_size(r.bytes_written));
     for (const auto& f : r.files) {
         if (f.converted) {
-            fmt::print("  {} ({}) -> {} ({}): {} virtual, {} stored\n",
+            fmt::print(to, "  {} ({}) -> {} ({}): {} virtual, {} stored\n",
                        terminal_safe(f.source_name), f.source_format, terminal_safe(f.name),
                        f.format, format_size(f.virtual_size), format_size(f.size));
         }
@@ -79,6 +79,10 @@ int run(ConvertOptions& o) {
     }
     o.op.sign_digest = *sign_digest;
     o.op.mtime = o.mtime;
+    if (o.op.target == "-" && o.common.json) {
+        return report_error(Error{Errc::usage, "--json prints on stdout, where the OVA goes (-)"},
+                            false);
+    }
     RunningOperation job("writing", o.common);
     auto report = ops::convert_package(o.op, job.control);
     job.bar.finish(report.has_value());
@@ -89,7 +93,7 @@ int run(ConvertOptions& o) {
     if (o.common.json) {
         print_json(ops::to_json(*report));
     } else if (!o.common.quiet) {
-        print_summary(*report);
+        print_summary(*report, o.op.target == "-" ? stderr : stdout);
     }
     return 0;
 }
@@ -123,7 +127,8 @@ void add_convert_command(CLI::App& app, Action& action) {
     sub->add_option("SOURCE", opts->op.source, "An .ova, a directory, or an .ovf with its files")
         ->required();
     sub->add_option("TARGET", opts->op.target,
-                    "X.ova (an OVA), a directory, or X.ovf (a directory package named X)")
+                    "X.ova (an OVA), - (an OVA on stdout), a directory, or X.ovf (a directory "
+                    "package named X)")
         ->required();
     add_package_options(*sub, *opts);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
@@ -135,7 +140,7 @@ void add_pack_command(CLI::App& app, Action& action) {
     opts->op.form = ops::PackageForm::ova;
     sub->add_option("SOURCE", opts->op.source, "A directory, or an .ovf with its files")
         ->required();
-    sub->add_option("OVA", opts->op.target, "The OVA to write")->required();
+    sub->add_option("OVA", opts->op.target, "The OVA to write (- for stdout)")->required();
     add_package_options(*sub, *opts);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }

@@ -10,6 +10,7 @@
 
 #include <ovfkit/disk/convert.hpp>
 #include <ovfkit/io/atomic_output.hpp>
+#include <ovfkit/io/sink_file.hpp>
 #include <ovfkit/io/write_window.hpp>
 #include <ovfkit/ops/convert_plan.hpp>
 #include <ovfkit/ops/json.hpp>
@@ -376,11 +377,17 @@ Result<Written> write_ova(Plan& plan, const package::Source& src, const ConvertO
 
     auto place = [&](const Member& m, std::optional<io::DigestAlgorithm> algorithm,
                      const std::function<Result<void>(io::WriteWindow&)>& body) -> Result<void> {
-        OVFKIT_TRY_ASSIGN(uint64_t base, ova.begin_member(m.name));
+        // A copied file's size is known: a plain ustar header. A converted
+        // disk's header is size-patchable (its size in a pax record).
+        std::optional<uint64_t> size;
+        if (m.to == nullptr) {
+            size = m.size;
+        }
+        OVFKIT_TRY_ASSIGN(uint64_t base, ova.begin_member(m.name, size));
         OVFKIT_TRY_ASSIGN(auto window, io::WriteWindow::create(*out, base, m.name, algorithm));
         OVFKIT_TRY(body(*window));
-        OVFKIT_TRY_ASSIGN(uint64_t size, window->size());
-        return ova.end_member(size);
+        OVFKIT_TRY_ASSIGN(uint64_t written, window->size());
+        return ova.end_member(written);
     };
     OVFKIT_TRY_ASSIGN(auto files, write_members(plan, src, options, work, place));
 
@@ -403,6 +410,51 @@ Result<Written> write_ova(Plan& plan, const package::Source& src, const ConvertO
     }
     OVFKIT_TRY(ova.finish());
     OVFKIT_TRY(outputs.commit());
+    return w;
+}
+
+// An OVA to a stream (stdout): every header is written before its data, so
+// only what is copied can go (sizes known); a new manifest and certificate
+// go at the end of the archive, where DSP0243 1.1 and 2.x allow them. A
+// mismatch with the source's manifest found at the end leaves the stream
+// without its end-of-archive blocks.
+Result<Written> write_ova_stream(Plan& plan, const package::Source& src,
+                                 const ConvertOptions& options, Work& work) {
+    if (plan.rewrite) {
+        return fail(Errc::usage,
+                    "{}: disks converted on the way cannot go to a stream: their sizes belong in "
+                    "their tar headers and in the descriptor, before their data; write the OVA "
+                    "to a file",
+                    plan.target);
+    }
+    io::FdSink sink(STDOUT_FILENO, "stdout");
+    io::SinkFile out(sink);
+    package::OvaWriter ova(out, plan.mtime);
+    OVFKIT_TRY(ova.add(plan.descriptor, src.descriptor()));
+    if (plan.manifest && plan.keep_manifest) {
+        OVFKIT_TRY(ova.add(*plan.manifest, plan.source_manifest_bytes));
+        if (plan.certificate_action == "kept") {
+            OVFKIT_TRY(ova.add(*plan.certificate, plan.source_certificate_bytes));
+        }
+    }
+    auto place = [&](const Member& m, std::optional<io::DigestAlgorithm> algorithm,
+                     const std::function<Result<void>(io::WriteWindow&)>& body) -> Result<void> {
+        OVFKIT_TRY_ASSIGN(uint64_t base, ova.begin_member(m.name, m.size));
+        OVFKIT_TRY_ASSIGN(auto window, io::WriteWindow::create(out, base, m.name, algorithm));
+        OVFKIT_TRY(body(*window));
+        OVFKIT_TRY_ASSIGN(uint64_t size, window->size());
+        return ova.end_member(size);
+    };
+    OVFKIT_TRY_ASSIGN(auto files, write_members(plan, src, options, work, place));
+    OVFKIT_TRY_ASSIGN(Written w, finish_texts(plan, src, options, std::move(files), std::nullopt));
+    if (plan.manifest && !plan.keep_manifest) {
+        OVFKIT_TRY(ova.add(*plan.manifest, bytes_of(w.manifest)));
+        if (plan.certificate_action == "signed") {
+            OVFKIT_TRY(ova.add(*plan.certificate, bytes_of(w.certificate)));
+        }
+    }
+    OVFKIT_TRY(ova.finish());
+    OVFKIT_TRY(sink.finish());
     return w;
 }
 
@@ -476,8 +528,10 @@ Result<ConvertReport> convert_package(const ConvertOptions& options, const JobCo
                         std::strerror(errno));
         }
     }
-    auto written = plan.form == PackageForm::ova ? write_ova(plan, src, options, work)
-                                                 : write_directory(plan, src, options, work);
+    const bool stream = plan.form == PackageForm::ova && plan.target == "-";
+    auto written = stream                          ? write_ova_stream(plan, src, options, work)
+                   : plan.form == PackageForm::ova ? write_ova(plan, src, options, work)
+                                                   : write_directory(plan, src, options, work);
     if (!written) {
         if (made_directory) {
             (void)::rmdir(plan.target.c_str()); // only when nothing is in it
@@ -485,7 +539,12 @@ Result<ConvertReport> convert_package(const ConvertOptions& options, const JobCo
         return fail(std::move(written).error());
     }
     report.files = std::move(written->files);
-    if (plan.form == PackageForm::ova) {
+    if (stream) {
+        report.bytes_written = 0;
+        for (const ConvertedFile& f : report.files) {
+            report.bytes_written += f.size;
+        }
+    } else if (plan.form == PackageForm::ova) {
         set_mtime(plan.target, plan.mtime);
         struct stat st {};
         if (::stat(plan.target.c_str(), &st) == 0) {

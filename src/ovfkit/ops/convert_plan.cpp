@@ -143,8 +143,13 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
     ovf::Envelope& env = plan.envelope;
 
     // Where and in which form.
-    plan.form = options.form.value_or(
-        ends_with_ci(options.target, ".ova") ? PackageForm::ova : PackageForm::directory);
+    // "-" is an OVA on stdout.
+    plan.form = options.form.value_or(ends_with_ci(options.target, ".ova") || options.target == "-"
+                                          ? PackageForm::ova
+                                          : PackageForm::directory);
+    if (options.target == "-" && plan.form != PackageForm::ova) {
+        return fail(Errc::usage, "-: only an OVA can be written to stdout");
+    }
     plan.descriptor = src.descriptor_name();
     plan.target = options.target;
     if (plan.form == PackageForm::directory && ends_with_ci(options.target, ".ovf")) {

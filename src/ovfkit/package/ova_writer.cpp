@@ -87,10 +87,11 @@ Result<void> OvaWriter::fill(const Reserved& reserved, std::span<const std::byte
     return m_out.pwrite(data, reserved.data_offset);
 }
 
-Result<uint64_t> OvaWriter::begin_member(const std::string& name) {
+Result<uint64_t> OvaWriter::begin_member(const std::string& name, std::optional<uint64_t> size) {
     OVFKIT_TRY(open_check(name));
-    OVFKIT_TRY_ASSIGN(auto h, tar_header({name, 0, m_mtime, 0644, true}));
+    OVFKIT_TRY_ASSIGN(auto h, tar_header({name, size.value_or(0), m_mtime, 0644, !size}));
     OVFKIT_TRY(m_out.pwrite(h, m_offset));
+    m_open_size = size;
     m_open.emplace(m_offset, std::move(h));
     m_offset += m_open->second.size();
     return m_offset;
@@ -102,8 +103,16 @@ Result<void> OvaWriter::end_member(uint64_t size) {
     }
     auto [at, h] = std::move(*m_open);
     m_open.reset();
-    OVFKIT_TRY(patch_tar_size(h, size));
-    OVFKIT_TRY(m_out.pwrite(h, at));
+    if (m_open_size) {
+        if (*m_open_size != size) {
+            return fail(Errc::io,
+                        "{}: the member at offset {} was announced as {} bytes but {} were written",
+                        m_out.name(), at, *m_open_size, size);
+        }
+    } else {
+        OVFKIT_TRY(patch_tar_size(h, size));
+        OVFKIT_TRY(m_out.pwrite(h, at));
+    }
     m_offset += size;
     return pad(size);
 }

@@ -48,12 +48,15 @@ public:
     Result<Reserved> reserve(const std::string& name, uint64_t size);
     Result<void> fill(const Reserved& reserved, std::span<const std::byte> data);
 
-    // A member of unknown size written in place (a disk converted on the
-    // way): begin_member() writes a size-patchable header and returns where
-    // the data starts; the caller writes the data from there on (an
-    // io::WriteWindow), and end_member() patches the size into the header
-    // and pads. No other member may be added in between.
-    Result<uint64_t> begin_member(const std::string& name);
+    // A member written in place by the caller (a disk converted on the
+    // way): begin_member() writes its header and returns where the data
+    // starts; the caller writes the data from there on (an io::WriteWindow),
+    // and end_member() pads it. Without `size` the header is size-patchable
+    // and end_member() patches the size in (a seekable output); with it
+    // (a stream), end_member() checks that exactly that much was written.
+    // No other member may be added in between.
+    Result<uint64_t> begin_member(const std::string& name,
+                                  std::optional<uint64_t> size = std::nullopt);
     Result<void> end_member(uint64_t size);
 
     // Writes the end-of-archive blocks. Nothing may be added afterwards.
@@ -72,6 +75,7 @@ private:
     bool m_finished = false;
     // The member begun and not yet ended: its header's offset and bytes.
     std::optional<std::pair<uint64_t, std::vector<std::byte>>> m_open;
+    std::optional<uint64_t> m_open_size; // its size, when given up front
 };
 
 } // namespace ovfkit::package

@@ -36,9 +36,20 @@ import sys, tarfile
 with tarfile.open(sys.argv[1], errorlevel=2) as t:
     assert [m.name for m in t.getmembers()] == ["tiny.ovf", "tiny.mf", "tiny.vmdk"]
     assert all(m.isreg() and m.mode == 0o644 for m in t.getmembers())
+    assert not any(m.pax_headers for m in t.getmembers()), "plain ustar where nothing needs pax"
     t.extractall(sys.argv[2], filter="data")
 PY
 cmp "$T/py/tiny.vmdk" "$T/pkg/tiny.vmdk" || fail "tarfile extracted other bytes"
+
+# An OVA on a pipe: the same bytes as in a file; a new manifest goes at the
+# end (DSP0243 1.1/2.x); converting on the way needs a seekable target.
+"$OVFKIT" pack -q "$T/pkg" - >"$T/pipe.ova" || fail "pack to stdout"
+cmp "$T/pipe.ova" "$T/a.ova" || fail "the piped OVA differs from the file"
+"$OVFKIT" pack -q --manifest sha512 "$T/pkg" - | cat >"$T/pipe512.ova"
+[[ $(members "$T/pipe512.ova") == "tiny.ovf tiny.vmdk tiny.mf " ]] || fail "pipe order: $(members "$T/pipe512.ova")"
+expect_rc 0 "$OVFKIT" verify "$T/pipe512.ova"
+expect_rc 2 "$OVFKIT" pack --disk-format qcow2 "$T/pkg" -
+expect_rc 2 "$OVFKIT" pack --json "$T/pkg" -
 
 # A disk converted on the way: new href, format URI and sizes; the disk
 # reads back as the source's guest bytes; the descriptor still validates.
