@@ -25,6 +25,7 @@ Result<std::unique_ptr<WriteWindow>> WriteWindow::create(File& under, uint64_t b
     if (algorithm) {
         w->m_nowhere = std::make_unique<NullSink>(w->m_name);
         OVFKIT_TRY_ASSIGN(w->m_digest, DigestSink::create(*w->m_nowhere, *algorithm));
+        w->m_async = std::make_unique<AsyncSink>(*w->m_digest);
     }
     return w;
 }
@@ -41,7 +42,7 @@ Result<void> WriteWindow::hash_zeros(uint64_t count) {
     const auto& zeros = zero_piece();
     while (count > 0) {
         size_t n = static_cast<size_t>(std::min<uint64_t>(count, zeros.size()));
-        OVFKIT_TRY(m_digest->write(std::span(zeros).first(n)));
+        OVFKIT_TRY(m_async->write(std::span(zeros).first(n)));
         count -= n;
     }
     return {};
@@ -58,7 +59,7 @@ Result<void> WriteWindow::hash(std::span<const std::byte> data, uint64_t offset)
         return {};
     }
     OVFKIT_TRY(hash_zeros(offset - m_hashed));
-    OVFKIT_TRY(m_digest->write(data));
+    OVFKIT_TRY(m_async->write(data));
     m_hashed = offset + data.size();
     return {};
 }
@@ -118,10 +119,11 @@ Result<std::string> WriteWindow::finish_digest() {
         // hole, set by truncate) read as zeros.
         OVFKIT_TRY(hash_zeros(m_end - m_hashed));
         m_hashed = m_end;
-        OVFKIT_TRY(m_digest->finish());
+        OVFKIT_TRY(m_async->finish()); // finishes m_digest
         return m_digest->hex_digest();
     }
     m_reread = true;
+    m_async.reset(); // the in-order digest is abandoned
     NullSink nowhere(m_name);
     OVFKIT_TRY_ASSIGN(auto digest, DigestSink::create(nowhere, *m_algorithm));
     std::vector<std::byte> buf(static_cast<size_t>(std::min<uint64_t>(k_reread_piece, m_end)));

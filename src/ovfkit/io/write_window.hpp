@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include <ovfkit/io/async_sink.hpp>
 #include <ovfkit/io/sink.hpp>
 
 namespace ovfkit::io {
@@ -60,6 +61,7 @@ private:
     std::optional<DigestAlgorithm> m_algorithm;
     std::unique_ptr<NullSink> m_nowhere;
     std::unique_ptr<DigestSink> m_digest;
+    std::unique_ptr<AsyncSink> m_async; // feeds m_digest on its own thread
     bool m_out_of_order = false;
     bool m_reread = false;
 };
