@@ -1,9 +1,11 @@
 // Parallel gzip compression; see gzip_sink.hpp.
 #include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 
-#include <oneapi/tbb/task_group.h>
 #include <zlib.h>
 
 #include <ovfkit/io/gzip_sink.hpp>
@@ -29,21 +31,27 @@ struct GzipSink::Block {
     int level = 6;
     uint32_t crc = 0;
     bool ok = false;
+    bool finished = false; // set under Pool::mutex
     std::string error;
 
     // Raw deflate of `input` primed with `dict`: a sync flush ends every
-    // block but the last, which ends the deflate stream.
-    void compress() {
+    // block but the last, which ends the deflate stream. `z` is the worker's
+    // stream, reset here (a fresh deflateInit per block costs more than the
+    // compression of a small block).
+    void compress(z_stream* zp) {
         crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(input.data()),
                                           static_cast<uInt>(input.size())));
-        z_stream z{};
-        if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        if (zp == nullptr) {
             error = "cannot set up zlib";
+            return;
+        }
+        z_stream& z = *zp;
+        if (deflateReset(&z) != Z_OK) {
+            error = "cannot reset the deflate stream";
             return;
         }
         if (!dict.empty() && deflateSetDictionary(&z, reinterpret_cast<const Bytef*>(dict.data()),
                                                   static_cast<uInt>(dict.size())) != Z_OK) {
-            deflateEnd(&z);
             error = "cannot set the deflate dictionary";
             return;
         }
@@ -70,23 +78,99 @@ struct GzipSink::Block {
             }
         }
         output.resize(z.total_out);
-        deflateEnd(&z);
         input.clear();
         input.shrink_to_fit();
     }
 };
 
+// Worker threads of one sink (pigz's shape: the caller fills and writes
+// blocks, `threads` workers only deflate), so a caller waiting for the oldest
+// block never takes a compressing thread away.
 struct GzipSink::Pool {
-    tbb::task_group group;
-    std::vector<std::unique_ptr<Block>> blocks; // in stream order, not yet written
-    ~Pool() { group.wait(); }
+    std::mutex mutex;
+    std::condition_variable work;
+    std::condition_variable done;
+    std::deque<Block*> queue;                  // submitted, not yet taken
+    std::deque<std::unique_ptr<Block>> blocks; // in stream order, not yet written
+    std::vector<std::thread> threads;
+    bool stop = false;
+
+    Pool(unsigned count, int level) {
+        for (unsigned i = 0; i < count; ++i) {
+            threads.emplace_back([this, level] { run(level); });
+        }
+    }
+    ~Pool() {
+        {
+            std::lock_guard lock(mutex);
+            stop = true;
+        }
+        work.notify_all();
+        for (auto& t : threads) {
+            t.join();
+        }
+    }
+    void run(int level) {
+        z_stream z{};
+        bool ready = deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+        for (;;) {
+            Block* b = nullptr;
+            {
+                std::unique_lock lock(mutex);
+                work.wait(lock, [&] { return stop || !queue.empty(); });
+                if (queue.empty()) {
+                    break;
+                }
+                b = queue.front();
+                queue.pop_front();
+            }
+            b->compress(ready ? &z : nullptr);
+            {
+                std::lock_guard lock(mutex);
+                b->finished = true;
+            }
+            done.notify_all();
+        }
+        if (ready) {
+            deflateEnd(&z);
+        }
+    }
+    void submit(std::unique_ptr<Block> block) {
+        {
+            std::lock_guard lock(mutex);
+            queue.push_back(block.get());
+            blocks.push_back(std::move(block));
+        }
+        work.notify_one();
+    }
+    // The oldest block once it is compressed (waiting when `wait`), else null.
+    std::unique_ptr<Block> take_front(bool wait) {
+        std::unique_lock lock(mutex);
+        if (blocks.empty()) {
+            return nullptr;
+        }
+        if (wait) {
+            done.wait(lock, [&] { return blocks.front()->finished; });
+        } else if (!blocks.front()->finished) {
+            return nullptr;
+        }
+        auto b = std::move(blocks.front());
+        blocks.pop_front();
+        return b;
+    }
+    size_t in_flight() {
+        std::lock_guard lock(mutex);
+        return blocks.size();
+    }
 };
 
-GzipSink::GzipSink(Sink& inner, const GzipOptions& options)
-    : m_inner(inner), m_options(options), m_pool(std::make_unique<Pool>()) {
+GzipSink::GzipSink(Sink& inner, const GzipOptions& options) : m_inner(inner), m_options(options) {
+    unsigned threads = m_options.threads != 0 ? m_options.threads
+                                              : std::max(1u, std::thread::hardware_concurrency());
     if (m_options.max_inflight == 0) {
-        m_options.max_inflight = 4 * std::max(1u, std::thread::hardware_concurrency());
+        m_options.max_inflight = 8 * size_t{threads};
     }
+    m_pool = std::make_unique<Pool>(threads, m_options.level);
     m_pending.reserve(m_options.block_size);
 }
 
@@ -138,25 +222,28 @@ Result<void> GzipSink::submit(bool last) {
     }
     m_pending.clear();
     m_pending.reserve(m_options.block_size);
-    Block* raw = block.get();
-    m_pool->blocks.push_back(std::move(block));
-    m_pool->group.run([raw] { raw->compress(); });
-    if (last || m_pool->blocks.size() >= m_options.max_inflight) {
-        return drain();
+    m_pool->submit(std::move(block));
+    // Write what is ready. When too many blocks are held, wait until half of
+    // them are written: one wake-up per many blocks, so on a busy machine the
+    // workers still have a queue while this thread waits to be scheduled.
+    OVFKIT_TRY(drain(false));
+    if (last || m_pool->in_flight() >= m_options.max_inflight) {
+        size_t target = last ? 0 : m_options.max_inflight / 2;
+        while (m_pool->in_flight() > target) {
+            OVFKIT_TRY(drain(true));
+        }
     }
     return {};
 }
 
-// Waits for every block in flight and writes them in order.
-Result<void> GzipSink::drain() {
-    m_pool->group.wait();
-    if (!m_header_written) {
-        OVFKIT_TRY(m_inner.write(std::as_bytes(std::span(k_header))));
-        m_header_written = true;
-    }
-    auto blocks = std::move(m_pool->blocks);
-    m_pool->blocks.clear();
-    for (const auto& b : blocks) {
+// Writes finished blocks in stream order; with `wait`, at least the oldest.
+Result<void> GzipSink::drain(bool wait) {
+    while (auto b = m_pool->take_front(wait)) {
+        wait = false;
+        if (!m_header_written) {
+            OVFKIT_TRY(m_inner.write(std::as_bytes(std::span(k_header))));
+            m_header_written = true;
+        }
         if (!b->ok) {
             return fail(Errc::io, "{}: gzip: {}", name(), b->error);
         }

@@ -5,9 +5,10 @@
 // block before it (deflateSetDictionary), so matches may reach back across
 // the cut and the ratio stays close to a single-threaded gzip, and ends with
 // a sync flush so the raw deflate outputs concatenate on a byte boundary.
-// The blocks' CRC-32s are joined with crc32_combine. The result is one gzip
-// member (RFC 1952; no name, mtime 0, so equal input gives equal output
-// whatever the thread count) that any gunzip reads.
+// The blocks' CRC-32s are joined with crc32_combine. The sink's own worker
+// threads deflate; the caller's thread fills blocks and writes them in order. The result is one
+// gzip member (RFC 1952; no name, mtime 0, so equal input gives equal output whatever the thread
+// count) that any gunzip reads.
 //
 // Memory is bounded: at most `max_inflight` blocks (input and output) are
 // held at once, whatever the length of the stream.
@@ -28,7 +29,8 @@ namespace ovfkit::io {
 struct GzipOptions {
     int level = 6;                         // zlib level 1..9 (0 stores)
     size_t block_size = size_t{128} << 10; // input bytes per parallel block
-    size_t max_inflight = 0;               // blocks held at once; 0: 4 per core
+    unsigned threads = 0;                  // compressing threads; 0: one per core
+    size_t max_inflight = 0;               // blocks held at once; 0: 8 per thread
 };
 
 class GzipSink final : public Sink {
@@ -57,7 +59,7 @@ public:
 private:
     GzipSink(Sink& inner, const GzipOptions& options);
     Result<void> submit(bool last);
-    Result<void> drain();
+    Result<void> drain(bool wait);
 
     Sink& m_inner;
     GzipOptions m_options;
