@@ -12,7 +12,8 @@
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: ovfkit_gzip_bench IN [LEVEL [THREADS [BLOCK_KIB]]] > OUT.gz\n");
+        std::fprintf(stderr,
+                     "usage: ovfkit_gzip_bench IN [LEVEL [THREADS [BLOCK_KIB]]] > OUT.gz\n");
         return 2;
     }
     using namespace ovfkit;
