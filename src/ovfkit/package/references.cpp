@@ -20,6 +20,7 @@ namespace {
 
 constexpr size_t k_index_digits = 9;
 constexpr size_t k_read_buffer = size_t{256} << 10;
+constexpr size_t k_max_directory_entries = 100'000;
 
 std::optional<uint64_t> parse_decimal(std::string_view s) {
     if (s.empty() || s.size() > 19) {
@@ -40,8 +41,9 @@ uint64_t saturating_mul(uint64_t a, uint64_t b) {
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-// Every name in the directory `dir` (entries other than "." and "..").
-Result<std::vector<std::string>> list_directory(const io::Directory& dir) {
+// Every name in the directory `dir` (entries other than "." and ".."), at
+// most `limit` of them: a descriptor given alone may sit in any directory.
+Result<std::vector<std::string>> list_directory(const io::Directory& dir, size_t limit) {
     int fd = ::fcntl(dir.fd(), F_DUPFD_CLOEXEC, 0);
     if (fd < 0) {
         return fail(Errc::io, "{}: cannot read the directory", dir.path());
@@ -55,6 +57,12 @@ Result<std::vector<std::string>> list_directory(const io::Directory& dir) {
     while (const dirent* e = ::readdir(d)) {
         std::string_view name = e->d_name;
         if (name != "." && name != "..") {
+            if (names.size() == limit) {
+                ::closedir(d);
+                return fail(Errc::refused,
+                            "{}: more than {} entries; too many to look for chunks among",
+                            dir.path(), limit);
+            }
             names.emplace_back(name);
         }
     }
@@ -338,7 +346,7 @@ Result<MemberLookup> member_lookup(const Source& src) {
     OVFKIT_TRY_ASSIGN(auto dir, src.kind() == SourceKind::directory
                                     ? io::Directory::open(src.path())
                                     : io::Directory::of_file(src.path()));
-    OVFKIT_TRY_ASSIGN(lookup.names, list_directory(dir));
+    OVFKIT_TRY_ASSIGN(lookup.names, list_directory(dir, k_max_directory_entries));
     return lookup;
 }
 

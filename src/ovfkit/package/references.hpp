@@ -80,7 +80,8 @@ struct MemberLookup {
     std::vector<std::string> names;
 };
 
-// A lookup over `src`: an OVA's tar index, or the directory's listing.
+// A lookup over `src`: an OVA's tar index, or the directory's listing
+// (Errc::refused beyond 100,000 entries).
 Result<MemberLookup> member_lookup(const Source& src);
 
 // Finds and checks the members of `file` (its href must be a plain package
