@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <ovfkit/io/gzip_sink.hpp>
+#include <ovfkit/io/mem_file.hpp>
 #include <ovfkit/package/references.hpp>
 
 #include <support/temp_dir.hpp>
@@ -354,6 +356,46 @@ TEST(References, DamagedGzipIsNeverComplete) {
     EXPECT_NE(e.message.find("one gzip member"), std::string::npos) << e.message;
     // Not gzip at all.
     EXPECT_EQ(run(data).code, Errc::invalid);
+}
+
+// The writer's side end to end: GzipSink output split with split_chunks()
+// into chunk_member_name() members, the File described with
+// describe_stored_file(), read back by stored_layout() and ReferenceStream.
+TEST(References, WriterHelpersRoundTripThroughTheReader) {
+    auto data = pattern(700'000);
+    io::MemFile gz_file("disk.img");
+    io::FileSink file_sink(gz_file);
+    auto gz = io::GzipSink::create(file_sink);
+    ASSERT_TRUE(gz);
+    ASSERT_TRUE((*gz)->write(data));
+    ASSERT_TRUE((*gz)->finish());
+    std::vector<std::byte> stored(static_cast<size_t>(gz_file.size().value()));
+    ASSERT_TRUE(io::read_exact(gz_file, stored, 0));
+
+    constexpr uint64_t chunk = 65'536;
+    auto sizes = split_chunks(stored.size(), chunk);
+    ASSERT_TRUE(sizes);
+    std::vector<std::pair<std::string, std::vector<std::byte>>> parts;
+    uint64_t at = 0;
+    for (size_t i = 0; i < sizes->size(); ++i) {
+        auto first = stored.begin() + static_cast<ptrdiff_t>(at);
+        parts.emplace_back(
+            chunk_member_name("disk.img", i),
+            std::vector<std::byte>(first, first + static_cast<ptrdiff_t>((*sizes)[i])));
+        at += (*sizes)[i];
+    }
+    ovf::File f = file_ref("disk.img", data.size());
+    describe_stored_file(f, Compression::gzip, chunk, stored.size());
+    Package pkg(parts);
+    Source src = pkg.open();
+    auto lookup = member_lookup(src);
+    ASSERT_TRUE(lookup);
+    auto layout = stored_layout(*lookup, f);
+    ASSERT_TRUE(layout) << layout.error().message;
+    EXPECT_EQ(layout->parts.size(), sizes->size());
+    auto stream = ReferenceStream::open(src, *layout);
+    ASSERT_TRUE(stream);
+    EXPECT_EQ(read_all(**stream, 50'000), data);
 }
 
 TEST(References, UnsupportedCompression) {
