@@ -24,6 +24,23 @@ std::vector<std::string> corpus_descriptors() {
     return out;
 }
 
+bool have_xmllint() {
+    static const bool have = run("command -v xmllint >/dev/null 2>&1") == 0;
+    return have;
+}
+
+bool xmllint_schema_valid(const std::string& path, bool ovf2) {
+    std::string schemas = corpus_path("schemas");
+    std::string cmd = !ovf2
+                          ? "xmllint --nonet --noout --schema '" + schemas +
+                                "/ovf-envelope-1.xsd' '" + path + "' >/dev/null 2>&1"
+                          : "XML_CATALOG_FILES='" + schemas +
+                                "/ovf2/catalog.xml' xmllint --nonet --noout "
+                                "--schema '" +
+                                schemas + "/ovf2/dsp8023_2.0.1.xsd' '" + path + "' >/dev/null 2>&1";
+    return run(cmd) == 0;
+}
+
 std::string corpus_param_name(const testing::TestParamInfo<std::string>& param) {
     std::string name = param.param;
     for (auto& c : name) {

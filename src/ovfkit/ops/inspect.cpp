@@ -4,17 +4,35 @@
 #include <ovfkit/ops/json.hpp>
 #include <ovfkit/ops/source.hpp>
 #include <ovfkit/ovf/validate.hpp>
+#include <ovfkit/package/references.hpp>
 
 namespace ovfkit::ops {
 
 namespace {
 
-std::optional<uint64_t> stored_size(const package::Source& src, const std::string& href) {
-    if (!io::check_member_name(href)) {
+// The bytes the package stores for `f`: the member, or the sum of its chunks
+// when they are complete and well formed.
+std::optional<uint64_t> stored_size(const package::Source& src, const ovf::File& f,
+                                    std::optional<package::MemberLookup>& lookup) {
+    if (!io::check_member_name(f.href)) {
         return std::nullopt;
     }
-    auto size = src.file_size(href);
-    return size ? *size : std::nullopt;
+    if (!f.chunk_size) {
+        auto size = src.file_size(f.href);
+        return size ? *size : std::nullopt;
+    }
+    if (!lookup) {
+        auto l = package::member_lookup(src);
+        if (!l) {
+            return std::nullopt;
+        }
+        lookup = std::move(*l);
+    }
+    ovf::File stored = f;
+    stored.size.reset();
+    stored.compression.reset();
+    auto layout = package::stored_layout(*lookup, stored);
+    return layout ? std::optional<uint64_t>(layout->stored_size) : std::nullopt;
 }
 
 // null without markers, else {"min", "max"} (either may be null).
@@ -85,8 +103,9 @@ Result<InspectReport> inspect_appliance(const InspectOptions& options, const Job
     report.kind = src.kind();
     report.descriptor = src.descriptor_name();
     report.summary = ovf::summarize(env);
-    for (const auto& f : report.summary.files) {
-        report.stored_sizes.push_back(stored_size(src, f.href));
+    std::optional<package::MemberLookup> lookup;
+    for (const auto& f : env.references.files) {
+        report.stored_sizes.push_back(stored_size(src, f, lookup));
     }
     report.findings = diag.findings();
     return report;

@@ -9,13 +9,13 @@
 #include <ovfkit/ops/source.hpp>
 #include <ovfkit/ops/verify.hpp>
 #include <ovfkit/ovf/validate.hpp>
+#include <ovfkit/package/references.hpp>
 
 namespace ovfkit::ops {
 
 namespace {
 
 constexpr size_t k_hash_buffer = size_t{4} << 20;
-constexpr uint32_t k_max_chunks = 10'000;
 
 struct Work {
     std::string name;
@@ -39,25 +39,44 @@ Result<std::string> digest(const std::string& name, io::DigestAlgorithm algorith
 Result<std::vector<CoveredFile>> manifest_coverage(const package::Source& src,
                                                    const ovf::Envelope& env, Diagnostics& diag) {
     std::vector<CoveredFile> out;
+    std::optional<package::MemberLookup> lookup; // listed once, when a file is chunked
     for (const auto& f : env.references.files) {
         auto member = ovf::href_member(f.href);
         if (!member) {
             diag.error("MF-HREF", member.error().message, src.descriptor_name(), f.line.number);
             continue;
         }
-        auto add = [&](const std::string& name) -> Result<bool> {
-            OVFKIT_TRY_ASSIGN(auto size, src.file_size(name));
+        if (!f.chunk_size) {
+            OVFKIT_TRY_ASSIGN(auto size, src.file_size(*member));
             if (size) {
-                out.push_back({name, *size});
+                out.push_back({*member, *size});
             }
-            return size.has_value();
-        };
-        OVFKIT_TRY_ASSIGN(bool whole, add(*member));
-        if (!whole && f.chunk_size) {
-            for (uint32_t n = 0; n < k_max_chunks; ++n) {
-                OVFKIT_TRY_ASSIGN(bool chunk, add(fmt::format("{}.{:09}", *member, n)));
-                if (!chunk) {
-                    break;
+            continue;
+        }
+        if (!lookup) {
+            OVFKIT_TRY_ASSIGN(lookup, package::member_lookup(src));
+        }
+        // The chunks' structure only; ovf:size is validate's business.
+        ovf::File stored = f;
+        stored.href = *member;
+        stored.size.reset();
+        auto layout = package::stored_layout(*lookup, stored);
+        if (layout) {
+            for (const auto& p : layout->parts) {
+                out.push_back({p.name, p.size});
+            }
+            continue;
+        }
+        if (layout.error().code == Errc::io) {
+            continue; // absent: the manifest check reports its lines
+        }
+        diag.error("MF-CHUNKS", layout.error().message, src.descriptor_name(), f.line.number);
+        // Still hash what is there, so the report names every chunk.
+        for (const auto& name : lookup->names) {
+            if (package::chunk_index(*member, name)) {
+                OVFKIT_TRY_ASSIGN(auto size, src.file_size(name));
+                if (size) {
+                    out.push_back({name, *size});
                 }
             }
         }

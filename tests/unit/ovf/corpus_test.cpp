@@ -53,22 +53,11 @@ Result<Envelope> read(const std::string& text, const std::string& name, Diagnost
 }
 
 bool have_xmllint() {
-    static const bool have = test::run("command -v xmllint >/dev/null 2>&1") == 0;
-    return have;
+    return test::have_xmllint();
 }
 
-// Validates `path` with xmllint (an independent reader) against the bundled
-// DMTF schemas of `version`, network off.
 bool schema_valid(const std::string& path, OvfVersion version) {
-    std::string schemas = test::corpus_path("schemas");
-    std::string cmd = version == OvfVersion::v1
-                          ? "xmllint --nonet --noout --schema '" + schemas +
-                                "/ovf-envelope-1.xsd' '" + path + "' >/dev/null 2>&1"
-                          : "XML_CATALOG_FILES='" + schemas +
-                                "/ovf2/catalog.xml' xmllint --nonet --noout "
-                                "--schema '" +
-                                schemas + "/ovf2/dsp8023_2.0.1.xsd' '" + path + "' >/dev/null 2>&1";
-    return test::run(cmd) == 0;
+    return test::xmllint_schema_valid(path, version == OvfVersion::v2);
 }
 
 class OvfCorpus : public testing::TestWithParam<std::string> {};
