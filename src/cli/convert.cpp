@@ -26,6 +26,8 @@ struct ConvertOptions {
     std::string manifest;
     std::string sign_digest = "sha256";
     std::optional<uint64_t> mtime;
+    std::string chunk_size;
+    std::string ovf_version;
 };
 
 void print_summary(const ops::ConvertReport& r, std::FILE* to) {
@@ -78,6 +80,24 @@ int run(ConvertOptions& o) {
                             o.common.json);
     }
     o.op.sign_digest = *sign_digest;
+    if (!o.chunk_size.empty()) {
+        auto cs = parse_size(o.chunk_size);
+        if (!cs) {
+            return report_error(with_context(cs.error(), "--chunk-size"), o.common.json);
+        }
+        o.op.chunk_size = *cs;
+    }
+    if (!o.ovf_version.empty()) {
+        if (o.ovf_version == "1.0" || o.ovf_version == "1.1" || o.ovf_version == "1") {
+            o.op.ovf_version = ovf::OvfVersion::v1;
+        } else if (o.ovf_version == "2.0" || o.ovf_version == "2.1" || o.ovf_version == "2") {
+            o.op.ovf_version = ovf::OvfVersion::v2;
+        } else {
+            return report_error(
+                Error{Errc::usage, fmt::format("--ovf-version {}: use 1.0 or 2.0", o.ovf_version)},
+                o.common.json);
+        }
+    }
     o.op.mtime = o.mtime;
     if (o.op.target == "-" && o.common.json) {
         return report_error(Error{Errc::usage, "--json prints on stdout, where the OVA goes (-)"},
@@ -107,6 +127,12 @@ void add_package_options(CLI::App& sub, ConvertOptions& o) {
     sub.add_option("--manifest", o.manifest,
                    "Manifest digest: sha256, sha512, sha1 or none (default: the source "
                    "manifest's, else sha256)");
+    sub.add_flag("--compress{6}", o.op.compress,
+                 "Store files gzip-compressed (ovf:compression); --compress=N for level N (1-9)");
+    sub.add_option("--chunk-size", o.chunk_size,
+                   "Split stored files into members of this size, e.g. 2G (ovf:chunkSize)");
+    sub.add_option("--ovf-version", o.ovf_version,
+                   "Rewrite the descriptor as OVF 1.0 or 2.0 (vendor sections kept)");
     sub.add_option("--sign", o.op.sign_key, "Sign the manifest with this private key (PEM)");
     sub.add_option("--cert", o.op.sign_cert, "The signer's certificate chain (PEM), with --sign");
     sub.add_option("--sign-digest", o.sign_digest, "Signature digest: sha256 (default), sha512");

@@ -31,6 +31,7 @@
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/io/sink.hpp>
 #include <ovfkit/ops/job.hpp>
+#include <ovfkit/ovf/envelope.hpp>
 
 namespace ovfkit::ops {
 
@@ -53,15 +54,24 @@ struct ConvertOptions {
     std::string sign_key;
     std::string sign_cert;
     io::DigestAlgorithm sign_digest = io::DigestAlgorithm::sha256;
+    // gzip level (1..9) for every file the package stores plainly or
+    // converts (ovf:compression="gzip"); 0: no compression.
+    int compress = 0;
+    // Split every such file into members of this many bytes
+    // (ovf:chunkSize, href.000000000 ...); 0: whole files.
+    uint64_t chunk_size = 0;
+    // Rewrite the descriptor for this OVF version (1.x <-> 2.x).
+    std::optional<ovf::OvfVersion> ovf_version;
     bool force = false;            // replace existing outputs
     std::optional<uint64_t> mtime; // member and output times; nullopt: the source's
     unsigned threads = 0;          // disk conversion workers; 0: all cores
 };
 
 struct ConvertedFile {
-    std::string name;        // in the target
+    std::string name;        // in the target (a chunk's member name for a chunked file)
     std::string source_name; // in the source
     uint64_t size = 0;       // bytes as stored in the target
+    bool compressed = false; // stored gzip-compressed (ovf:compression)
     bool converted = false;  // re-encoded (else copied byte for byte)
     std::string source_format;
     std::string format;         // the driver written, for converted disks

@@ -12,6 +12,7 @@
 #include <ovfkit/ops/source.hpp>
 #include <ovfkit/ops/verify.hpp>
 #include <ovfkit/ovf/validate.hpp>
+#include <ovfkit/ovf/version_convert.hpp>
 #include <ovfkit/package/signature.hpp>
 
 namespace ovfkit::ops::convert_detail {
@@ -97,19 +98,22 @@ Result<void> read_source_trust(const package::Source& src, Plan& plan, Diagnosti
 // Opens the disk in member `m` and decides whether it is converted.
 Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const disk::FormatDriver& to,
                        Member& m, Plan& plan, const ovf::File& file) {
-    if (file.compression || file.chunk_size) {
-        return fail(Errc::usage,
-                    "{}: disk file {} is {}; converting such a disk is not supported (convert "
-                    "without --disk-format to carry it as it is)",
-                    src.path(), file.href, file.compression ? "compressed" : "chunked");
-    }
+    (void)file;
     const disk::FormatDriver* from = nullptr;
     if (d.format) {
         from = disk::format_for_uri(*d.format);
     }
     disk::OpenImageOptions open;
     open.format = from != nullptr ? std::string(from->name) : std::string{};
-    OVFKIT_TRY_ASSIGN(auto file_in, src.open_file(m.source_name));
+    std::unique_ptr<io::File> file_in;
+    if (m.layout) {
+        // Chunks read as one file; a compressed disk inflated (bounded) into
+        // an unnamed temporary file beside the target, gone when closed.
+        OVFKIT_TRY_ASSIGN(file_in,
+                          package::open_reference_file(src, *m.layout, {}, parent_of(plan.target)));
+    } else {
+        OVFKIT_TRY_ASSIGN(file_in, src.open_file(m.source_name));
+    }
     auto image = disk::open_image_file(std::move(file_in), open);
     if (!image) {
         Error e = std::move(image).error();
@@ -130,6 +134,63 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
     m.virtual_size = *size;
     m.image = std::make_unique<disk::Image>(std::move(*image));
     plan.rewrite = true;
+    return {};
+}
+
+// Whether member `m` is read from the source file `name`.
+bool reads(const Member& m, const std::string& name) {
+    if (m.layout) {
+        return std::any_of(m.layout->parts.begin(), m.layout->parts.end(),
+                           [&](const package::StoredPart& p) { return p.name == name; });
+    }
+    return m.source_name == name;
+}
+
+// A disk file the source stores chunked or compressed becomes one member
+// when it is converted: its logical bytes are read through its layout.
+Result<void> collapse_stored_disks(const package::Source& src, Plan& plan) {
+    const ovf::Envelope& env = plan.envelope;
+    std::optional<package::MemberLookup> lookup;
+    for (size_t i = 0; i < env.references.files.size(); ++i) {
+        const ovf::File& f = env.references.files[i];
+        if (!f.chunk_size && !f.compression) {
+            continue;
+        }
+        bool is_disk = false;
+        for (const auto* section : ovf::find_all<ovf::DiskSection>(env.sections)) {
+            for (const ovf::Disk& d : section->disks) {
+                is_disk = is_disk || (d.file_ref && *d.file_ref == f.id);
+            }
+        }
+        if (!is_disk) {
+            continue;
+        }
+        if (!lookup) {
+            OVFKIT_TRY_ASSIGN(lookup, package::member_lookup(src));
+        }
+        OVFKIT_TRY_ASSIGN(std::string href, ovf::href_member(f.href));
+        ovf::File stored = f;
+        stored.href = href;
+        OVFKIT_TRY_ASSIGN(package::StoredLayout layout, package::stored_layout(*lookup, stored));
+        auto first = std::find_if(plan.members.begin(), plan.members.end(),
+                                  [&](const Member& m) { return m.file_index == i; });
+        Member whole;
+        whole.source_name = href;
+        whole.name = href;
+        whole.size = layout.stored_size;
+        whole.file_index = i;
+        whole.layout = std::move(layout);
+        auto at =
+            plan.members.erase(std::remove_if(plan.members.begin(), plan.members.end(),
+                                              [&](const Member& m) { return m.file_index == i; }),
+                               plan.members.end());
+        (void)at;
+        (void)first;
+        // Keep References order: insert before the first member of a later file.
+        auto pos = std::find_if(plan.members.begin(), plan.members.end(),
+                                [&](const Member& m) { return m.file_index > i; });
+        plan.members.insert(pos, std::move(whole));
+    }
     return {};
 }
 
@@ -161,6 +222,11 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
     }
 
     OVFKIT_TRY(read_source_trust(src, plan, diag));
+
+    if (options.ovf_version && *options.ovf_version != env.version) {
+        OVFKIT_TRY_ASSIGN(plan.envelope, ovf::convert_version(env, *options.ovf_version, diag));
+        plan.rewrite = true;
+    }
 
     // The files, in References order (each chunk of a chunked file).
     OVFKIT_TRY_ASSIGN(std::vector<CoveredFile> covered, manifest_coverage(src, env, diag));
@@ -205,12 +271,7 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
                                      "descriptor and its extent); a package disk is one file "
                                      "(use vmdk-stream, the OVA form, or vmdk)");
         }
-        if (env.version == ovf::OvfVersion::v0_9 || env.version == ovf::OvfVersion::ovirt) {
-            return fail(Errc::usage,
-                        "{}: converting its disks rewrites the descriptor, and OVF 0.9 and oVirt "
-                        "descriptors are read-only",
-                        src.path());
-        }
+        OVFKIT_TRY(collapse_stored_disks(src, plan));
         for (size_t s = 0; s < env.sections.size(); ++s) {
             auto* section = std::get_if<ovf::DiskSection>(&env.sections[s]);
             if (section == nullptr) {
@@ -256,6 +317,8 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
             }
             f.href = m.name;
             f.size = k_size_placeholder;
+            f.compression.reset(); // stored plainly unless --compress/--chunk-size say otherwise
+            f.chunk_size.reset();
             for (const DiskRef& r : m.disks) {
                 auto& d = std::get<ovf::DiskSection>(env.sections[r.section]).disks[r.disk];
                 if (uri.empty()) {
@@ -277,13 +340,55 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
         }
     }
 
+    // Files stored compressed or chunked in the target: those the source
+    // stores plainly, and converted disks. A file the source already stores
+    // chunked or compressed, and copies, is carried as it is.
+    if (options.compress != 0 || options.chunk_size != 0) {
+        if (options.compress < 0 || options.compress > 9) {
+            return fail(Errc::usage, "--compress {}: use a gzip level from 1 to 9",
+                        options.compress);
+        }
+        for (Member& m : plan.members) {
+            ovf::File& f = env.references.files[m.file_index];
+            if (m.to == nullptr && (f.compression || f.chunk_size)) {
+                continue;
+            }
+            if (m.to != nullptr && m.to->name != "vmdk-stream" && m.to->name != "raw") {
+                return fail(Errc::usage,
+                            "--compress and --chunk-size take the disk as it is written, front to "
+                            "back, and a {} writer goes back to patch its tables; use "
+                            "--disk-format vmdk-stream or raw with them",
+                            m.to->name);
+            }
+            m.compress = options.compress;
+            if (options.chunk_size != 0) {
+                m.chunk = options.chunk_size;
+            }
+            package::describe_stored_file(
+                f, m.compress != 0 ? package::Compression::gzip : package::Compression::none,
+                m.chunk, 0);
+            f.size = k_size_placeholder;
+            plan.rewrite = true;
+        }
+        if (options.chunk_size != 0) {
+            OVFKIT_TRY(package::split_chunks(1, options.chunk_size)); // the size is sane
+        }
+    }
+    if (plan.rewrite &&
+        (env.version == ovf::OvfVersion::v0_9 || env.version == ovf::OvfVersion::ovirt)) {
+        return fail(Errc::usage,
+                    "{}: this conversion rewrites the descriptor, and OVF 0.9 and oVirt "
+                    "descriptors are read-only",
+                    src.path());
+    }
+
     // Members of an OVA the descriptor does not name are not carried.
     if (const package::TarIndex* tar = src.tar()) {
         for (const auto& t : tar->members()) {
             bool carried = t.name == src.descriptor_name() || t.name == plan.source_manifest_name ||
                            t.name == plan.source_certificate_name ||
                            std::any_of(plan.members.begin(), plan.members.end(),
-                                       [&](const Member& m) { return m.source_name == t.name; });
+                                       [&](const Member& m) { return reads(m, t.name); });
             if (!carried) {
                 diag.warning("PKG-UNREFERENCED",
                              fmt::format("{}: member {} is not referenced by the descriptor and is "
@@ -340,16 +445,23 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
     return plan;
 }
 
-void set_member_sizes(Plan& plan, const std::vector<ConvertedFile>& written) {
+void set_member_sizes(Plan& plan, const std::vector<std::vector<ConvertedFile>>& written) {
     for (size_t i = 0; i < plan.members.size(); ++i) {
         const Member& m = plan.members[i];
-        if (m.to == nullptr) {
+        if (m.to == nullptr && m.compress == 0 && !m.chunk) {
             continue;
         }
-        plan.envelope.references.files[m.file_index].size = std::to_string(written[i].size);
+        uint64_t stored = 0;
+        for (const ConvertedFile& part : written[i]) {
+            stored += part.size;
+        }
+        plan.envelope.references.files[m.file_index].size = std::to_string(stored);
+        if (m.to == nullptr) {
+            continue; // a copied disk keeps its populatedSize
+        }
         for (const DiskRef& r : m.disks) {
             auto& d = std::get<ovf::DiskSection>(plan.envelope.sections[r.section]).disks[r.disk];
-            d.populated_size = std::to_string(written[i].data_bytes);
+            d.populated_size = std::to_string(written[i].front().data_bytes);
         }
     }
 }

@@ -2,15 +2,18 @@
 // (convert_plan.cpp), and the writing itself (convert.cpp).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <ovfkit/disk/image.hpp>
+#include <ovfkit/io/write_window.hpp>
 #include <ovfkit/ops/convert.hpp>
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/package/manifest.hpp>
+#include <ovfkit/package/references.hpp>
 #include <ovfkit/package/source.hpp>
 
 namespace ovfkit::ops::convert_detail {
@@ -37,6 +40,12 @@ struct Member {
     std::string source_format;
     size_t file_index = 0;      // its References File, for the rewrite
     std::vector<DiskRef> disks; // the Disks it backs
+    // A converted disk stored chunked or compressed in the source: where its
+    // bytes are (read through package::open_reference_file).
+    std::optional<package::StoredLayout> layout;
+    // How the target stores it.
+    int compress = 0;              // gzip level; 0: not compressed
+    std::optional<uint64_t> chunk; // chunk size, when split
 };
 
 struct Plan {
@@ -70,7 +79,37 @@ struct Plan {
 Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src,
                        Diagnostics& diag);
 
-// The descriptor with every placeholder replaced by the members' sizes.
-void set_member_sizes(Plan& plan, const std::vector<ConvertedFile>& written);
+// The descriptor with every placeholder replaced by the members' sizes
+// (`written[i]`: the stored parts of member i).
+void set_member_sizes(Plan& plan, const std::vector<std::vector<ConvertedFile>>& written);
+
+// Progress over the whole package and cancellation between pieces.
+struct Work {
+    const JobControl& control;
+    uint64_t total = 0;
+    uint64_t done = 0; // units of the members finished
+
+    Result<void> at(uint64_t in_member, const std::string& what) const;
+};
+
+// One stored file of the target, open for writing: a window at its place
+// (a tar member's data, a file of the directory) that hashes what it gets.
+struct Part {
+    std::unique_ptr<io::WriteWindow> window;
+    std::function<Result<void>(uint64_t size)> close; // ends the member
+};
+
+// Opens the stored file `name` of the target; `size` when known before its
+// data is written.
+using OpenPart = std::function<Result<Part>(const std::string& name, std::optional<uint64_t> size,
+                                            std::optional<io::DigestAlgorithm> algorithm)>;
+
+// Writes every member of the plan through `open_part`, in order; returns
+// the stored parts of each member (one, or its chunks). The source's
+// manifest, when there is one, is checked against what was read: a
+// mismatch is Errc::refused.
+Result<std::vector<std::vector<ConvertedFile>>>
+write_members(Plan& plan, const package::Source& src, const ConvertOptions& options, Work& work,
+              const OpenPart& open_part);
 
 } // namespace ovfkit::ops::convert_detail

@@ -81,6 +81,52 @@ grep -q 'ovf:format="http://www.gnome.org/~markmc/qcow-image-format.html"' "$T/x
   fail "qcow2 format URI"
 grep -q 'ovf:populatedSize="262144"' "$T/x-qcow2/tiny.ovf" || fail "populatedSize"
 
+# Compressed and chunked files written: the stored bytes gunzip and join
+# back into the file; a new manifest lists every chunk and, since the chunk
+# count is known only at the end, follows them; the descriptor says so.
+need gzip
+expect_rc 0 "$OVFKIT" convert --compress "$T/a.ova" "$T/gz.ova"
+tar xOf "$T/gz.ova" tiny.vmdk | gzip -dc | cmp - "$T/pkg/tiny.vmdk" || fail "--compress: not the file gzipped"
+tar xOf "$T/gz.ova" tiny.ovf | grep -q 'ovf:compression="gzip"' || fail "--compress: descriptor"
+expect_rc 0 "$OVFKIT" verify "$T/gz.ova"
+expect_rc 0 "$OVFKIT" validate --schema "$T/gz.ova"
+expect_rc 0 "$OVFKIT" convert --chunk-size 50000 "$T/a.ova" "$T/ch.ova"
+[[ $(members "$T/ch.ova") == "tiny.ovf tiny.vmdk.000000000 tiny.vmdk.000000001 tiny.vmdk.000000002 tiny.mf " ]] ||
+  fail "chunk members: $(members "$T/ch.ova")"
+mkdir "$T/chx" && tar xf "$T/ch.ova" -C "$T/chx"
+cat "$T"/chx/tiny.vmdk.00000000? | cmp - "$T/pkg/tiny.vmdk" || fail "chunks do not join into the file"
+[[ $(stat -c %s "$T/chx/tiny.vmdk.000000000") == 50000 ]] || fail "chunk size"
+grep -q 'ovf:chunkSize="50000"' "$T/chx/tiny.ovf" || fail "chunkSize attribute"
+[[ $(grep -c '^SHA256(tiny.vmdk.00000000[0-2])= ' "$T/chx/tiny.mf") == 3 ]] || fail "manifest lines per chunk"
+expect_rc 0 "$OVFKIT" verify "$T/ch.ova"
+expect_rc 0 "$OVFKIT" validate --schema "$T/ch.ova"
+expect_rc 0 "$OVFKIT" convert --compress=9 --chunk-size 1000 "$T/a.ova" "$T/gzch"
+cat "$T"/gzch/tiny.vmdk.0* | gzip -dc | cmp - "$T/pkg/tiny.vmdk" || fail "compressed chunks"
+expect_rc 0 "$OVFKIT" verify "$T/gzch"
+# Disks stored compressed or chunked convert like any other.
+for src in gz.ova ch.ova gzch; do
+  expect_rc 0 "$OVFKIT" convert --disk-format qcow2 "$T/$src" "$T/$src-q.ova"
+  expect_rc 0 "$OVFKIT" verify "$T/$src-q.ova"
+  tar xOf "$T/$src-q.ova" tiny.qcow2 >"$T/q.qcow2"
+  expect_rc 0 "$OVFKIT" disk compare "$T/pkg/tiny.vmdk" "$T/q.qcow2"
+done
+# Compression takes the disk front to back: qcow2 patches its tables.
+expect_rc 2 "$OVFKIT" convert --compress --disk-format qcow2 "$T/a.ova" "$T/no.ova"
+expect_rc 0 "$OVFKIT" convert --compress --chunk-size 20000 --disk-format raw "$T/a.ova" "$T/rawgz.ova"
+expect_rc 0 "$OVFKIT" verify "$T/rawgz.ova"
+mkdir "$T/rawgz" && tar xf "$T/rawgz.ova" -C "$T/rawgz"
+cat "$T"/rawgz/tiny.img.0* | gzip -dc >"$T/rawgz.img"
+expect_rc 0 "$OVFKIT" disk compare -F raw "$T/pkg/tiny.vmdk" "$T/rawgz.img"
+
+# OVF 1.x <-> 2.0: valid against the target version's schema both ways.
+expect_rc 0 "$OVFKIT" convert --ovf-version 2.0 "$T/a.ova" "$T/v2.ova"
+tar xOf "$T/v2.ova" tiny.ovf | grep -q 'xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2"' || fail "2.0 namespace"
+expect_rc 0 "$OVFKIT" validate --schema "$T/v2.ova"
+expect_rc 0 "$OVFKIT" verify "$T/v2.ova"
+expect_rc 0 "$OVFKIT" convert --ovf-version 1.0 "$T/v2.ova" "$T/v1.ova"
+expect_rc 0 "$OVFKIT" validate --schema "$T/v1.ova"
+expect_rc 2 "$OVFKIT" convert --ovf-version 3.0 "$T/a.ova" "$T/v3.ova"
+
 # Manifest choices.
 expect_rc 0 "$OVFKIT" pack --manifest sha512 "$T/pkg" "$T/m512.ova"
 tar xOf "$T/m512.ova" tiny.mf | grep -q '^SHA512(tiny.ovf)= [0-9a-f]\{128\}$' || fail "sha512 manifest"
