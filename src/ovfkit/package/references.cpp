@@ -310,6 +310,11 @@ Result<std::unique_ptr<io::File>> unnamed_temp(const std::string& dir, const std
 
 } // namespace
 
+uint64_t disk_output_bound(uint64_t capacity_bytes) {
+    uint64_t slack = std::max<uint64_t>(capacity_bytes / 100, 1 << 20);
+    return capacity_bytes > UINT64_MAX - slack ? UINT64_MAX : capacity_bytes + slack;
+}
+
 std::string chunk_member_name(std::string_view href, uint64_t index) {
     return fmt::format("{}.{:09}", href, index);
 }

@@ -46,6 +46,11 @@ struct ReferenceLimits {
     uint64_t max_unbounded_output = uint64_t{64} << 40; // with no max_output: R16's 64 TiB
 };
 
+// The inflation bound for a compressed disk file: its declared capacity plus
+// 1 % for the image format's own metadata (SECURITY.md, default limits),
+// saturating at UINT64_MAX. Set it as ReferenceLimits::max_output.
+uint64_t disk_output_bound(uint64_t capacity_bytes);
+
 // The member that holds chunk `index` of the file `href`: "disk.vmdk.000000007".
 std::string chunk_member_name(std::string_view href, uint64_t index);
 
