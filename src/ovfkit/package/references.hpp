@@ -100,10 +100,18 @@ Result<MemberLookup> member_lookup(const Source& src);
 Result<StoredLayout> stored_layout(const MemberLookup& lookup, const ovf::File& file,
                                    const ReferenceLimits& limits = {});
 
+// Opens a stored part by member name.
+using MemberOpener = std::function<Result<std::unique_ptr<io::File>>(std::string_view name)>;
+
 // The logical bytes of a File, front to back.
 class ReferenceStream {
 public:
+    // `src` must outlive the stream.
     static Result<std::unique_ptr<ReferenceStream>> open(const Source& src, StoredLayout layout,
+                                                         const ReferenceLimits& limits = {});
+    // The same over any member opener (in-memory parts for tests and the
+    // fuzzer).
+    static Result<std::unique_ptr<ReferenceStream>> open(MemberOpener members, StoredLayout layout,
                                                          const ReferenceLimits& limits = {});
     virtual ~ReferenceStream() = default;
 
