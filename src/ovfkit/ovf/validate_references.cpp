@@ -711,10 +711,12 @@ void check_files(Context& ctx) {
                                     "bytes; DSP0243 means the stored size",
                                     quote(f.id), *declared, **actual));
         } else {
+            std::string what = f.chunk_size ? fmt::format("the chunks of {} hold", quote(f.href))
+                                            : fmt::format("{} is", quote(f.href));
             ctx.error("OVF-FILE-003", line,
-                      fmt::format("<File> {} ovf:size is {} but {} is {} bytes; the file was "
+                      fmt::format("<File> {} ovf:size is {} but {} {} bytes; the file was "
                                   "changed or truncated, or the descriptor is wrong",
-                                  quote(f.id), *declared, quote(f.href), **actual));
+                                  quote(f.id), *declared, what, **actual));
         }
     }
 }

@@ -73,7 +73,8 @@ Result<std::vector<std::string>> list_directory(const io::Directory& dir, size_t
 // The parts of a layout read one after the other.
 class PartReader {
 public:
-    PartReader(const Source& src, const StoredLayout& layout) : m_src(src), m_layout(layout) {}
+    PartReader(MemberOpener open, const StoredLayout& layout)
+        : m_open(std::move(open)), m_layout(layout) {}
 
     // Up to out.size() stored bytes; 0 at the end of the last part. A part
     // shorter than its indexed size is an error, never an early end.
@@ -87,7 +88,7 @@ public:
                 continue;
             }
             if (!m_file) {
-                OVFKIT_TRY_ASSIGN(m_file, m_src.open_file(part.name));
+                OVFKIT_TRY_ASSIGN(m_file, m_open(part.name));
             }
             size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), part.size - m_offset));
             OVFKIT_TRY(io::read_exact(*m_file, out.first(n), m_offset));
@@ -109,7 +110,7 @@ public:
     }
 
 private:
-    const Source& m_src;
+    MemberOpener m_open;
     const StoredLayout& m_layout;
     size_t m_part = 0;
     uint64_t m_offset = 0;
@@ -119,8 +120,8 @@ private:
 
 class PlainStream final : public ReferenceStream {
 public:
-    PlainStream(const Source& src, StoredLayout layout)
-        : ReferenceStream(std::move(layout)), m_parts(src, m_layout) {}
+    PlainStream(MemberOpener open, StoredLayout layout)
+        : ReferenceStream(std::move(layout)), m_parts(std::move(open), m_layout) {}
     Result<size_t> read(std::span<std::byte> out) override { return m_parts.read(out); }
     uint64_t position() const override { return m_parts.total(); }
 
@@ -133,8 +134,8 @@ private:
 class GzipStream final : public ReferenceStream {
 public:
     // `why` says where `bound` comes from, for the refusal.
-    GzipStream(const Source& src, StoredLayout layout, uint64_t bound, std::string why)
-        : ReferenceStream(std::move(layout)), m_parts(src, m_layout), m_bound(bound),
+    GzipStream(MemberOpener open, StoredLayout layout, uint64_t bound, std::string why)
+        : ReferenceStream(std::move(layout)), m_parts(std::move(open), m_layout), m_bound(bound),
           m_why(std::move(why)), m_in(k_read_buffer) {}
     ~GzipStream() override {
         if (m_init) {
@@ -310,6 +311,11 @@ Result<std::unique_ptr<io::File>> unnamed_temp(const std::string& dir, const std
 
 } // namespace
 
+uint64_t disk_output_bound(uint64_t capacity_bytes) {
+    uint64_t slack = std::max<uint64_t>(capacity_bytes / 100, 1 << 20);
+    return capacity_bytes > UINT64_MAX - slack ? UINT64_MAX : capacity_bytes + slack;
+}
+
 std::string chunk_member_name(std::string_view href, uint64_t index) {
     return fmt::format("{}.{:09}", href, index);
 }
@@ -458,12 +464,18 @@ Result<StoredLayout> stored_layout(const MemberLookup& lookup, const ovf::File& 
 
 Result<std::unique_ptr<ReferenceStream>>
 ReferenceStream::open(const Source& src, StoredLayout layout, const ReferenceLimits& limits) {
+    return open([&src](std::string_view name) { return src.open_file(name); }, std::move(layout),
+                limits);
+}
+
+Result<std::unique_ptr<ReferenceStream>>
+ReferenceStream::open(MemberOpener members, StoredLayout layout, const ReferenceLimits& limits) {
     if (layout.parts.empty()) {
         return fail(Errc::invalid, "a file reference with no stored part");
     }
     if (layout.compression == Compression::none) {
         return std::unique_ptr<ReferenceStream>(
-            std::make_unique<PlainStream>(src, std::move(layout)));
+            std::make_unique<PlainStream>(std::move(members), std::move(layout)));
     }
     uint64_t ratio_bound =
         saturating_mul(std::max<uint64_t>(layout.stored_size, 1), limits.max_ratio);
@@ -472,7 +484,8 @@ ReferenceStream::open(const Source& src, StoredLayout layout, const ReferenceLim
     if (limits.max_output) {
         why += fmt::format(" and {} bytes for this file", *limits.max_output);
     }
-    auto stream = std::make_unique<GzipStream>(src, std::move(layout), bound, std::move(why));
+    auto stream =
+        std::make_unique<GzipStream>(std::move(members), std::move(layout), bound, std::move(why));
     OVFKIT_TRY(stream->init());
     return std::unique_ptr<ReferenceStream>(std::move(stream));
 }

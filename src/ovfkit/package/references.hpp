@@ -46,6 +46,11 @@ struct ReferenceLimits {
     uint64_t max_unbounded_output = uint64_t{64} << 40; // with no max_output: R16's 64 TiB
 };
 
+// The inflation bound for a compressed disk file: its declared capacity plus
+// 1 % for the image format's own metadata (SECURITY.md, default limits),
+// saturating at UINT64_MAX. Set it as ReferenceLimits::max_output.
+uint64_t disk_output_bound(uint64_t capacity_bytes);
+
 // The member that holds chunk `index` of the file `href`: "disk.vmdk.000000007".
 std::string chunk_member_name(std::string_view href, uint64_t index);
 
@@ -95,10 +100,18 @@ Result<MemberLookup> member_lookup(const Source& src);
 Result<StoredLayout> stored_layout(const MemberLookup& lookup, const ovf::File& file,
                                    const ReferenceLimits& limits = {});
 
+// Opens a stored part by member name.
+using MemberOpener = std::function<Result<std::unique_ptr<io::File>>(std::string_view name)>;
+
 // The logical bytes of a File, front to back.
 class ReferenceStream {
 public:
+    // `src` must outlive the stream.
     static Result<std::unique_ptr<ReferenceStream>> open(const Source& src, StoredLayout layout,
+                                                         const ReferenceLimits& limits = {});
+    // The same over any member opener (in-memory parts for tests and the
+    // fuzzer).
+    static Result<std::unique_ptr<ReferenceStream>> open(MemberOpener members, StoredLayout layout,
                                                          const ReferenceLimits& limits = {});
     virtual ~ReferenceStream() = default;
 

@@ -1,6 +1,7 @@
 // OVF 1.x <-> 2.x conversion over the whole corpus: every descriptor the
 // DMTF schema of its own version accepts is, once converted and written,
-// accepted by the other version's schema (xmllint, an independent reader),
+// accepted by the other version's schema (xmllint, an independent reader,
+// and ovfkit's own schema check),
 // or the conversion refuses with its reason; converting back, and reading
 // the written descriptor back, give the same appliance summary (`info`).
 // Golden files pin the exact output for three descriptors.
@@ -10,10 +11,12 @@
 #include <gtest/gtest.h>
 
 #include <ovfkit/ops/inspect.hpp>
+#include <ovfkit/ovf/schema.hpp>
 #include <ovfkit/ovf/summary.hpp>
 #include <ovfkit/ovf/version_convert.hpp>
 #include <ovfkit/ovf/xml_reader.hpp>
 #include <ovfkit/ovf/xml_writer.hpp>
+#include <ovfkit/xml/document.hpp>
 
 #include <support/corpus.hpp>
 #include <support/temp_dir.hpp>
@@ -89,6 +92,14 @@ TEST_P(VersionConvert, OtherVersionIsSchemaValidAndKeepsTheFacts) {
         EXPECT_TRUE(test::xmllint_schema_valid(dir.file("out.ovf"), target == OvfVersion::v2))
             << rel << " as OVF " << version_name(target) << " is not schema-valid:\n"
             << *text;
+        // `ovfkit validate --schema` agrees: no DMTF vocabulary error.
+        auto doc = xml::Document::parse(std::string_view(*text), rel);
+        ASSERT_TRUE(doc) << doc.error().message;
+        Diagnostics schema_diag;
+        EXPECT_TRUE(validate_schema(*doc, schema_diag));
+        for (const auto& f : schema_diag.findings()) {
+            EXPECT_NE(f.code, "OVF-SCHEMA-001") << rel << ":" << f.line << ": " << f.message;
+        }
     }
 
     auto reread = read_text(*text, rel);

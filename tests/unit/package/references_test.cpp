@@ -119,6 +119,12 @@ TEST(References, ChunkNames) {
     EXPECT_EQ(chunk_index("disk1.vmdk", "disk1.vmdk.00000001x"), std::nullopt);
 }
 
+TEST(References, DiskOutputBound) {
+    EXPECT_EQ(disk_output_bound(uint64_t{100} << 30), (uint64_t{100} << 30) + (uint64_t{1} << 30));
+    EXPECT_EQ(disk_output_bound(1000), 1000u + (1u << 20)); // small disks: 1 MiB of slack
+    EXPECT_EQ(disk_output_bound(UINT64_MAX - 5), UINT64_MAX);
+}
+
 TEST(References, SplitAndDescribe) {
     EXPECT_EQ(split_chunks(10, 4).value(), (std::vector<uint64_t>{4, 4, 2}));
     EXPECT_EQ(split_chunks(8, 4).value(), (std::vector<uint64_t>{4, 4}));
