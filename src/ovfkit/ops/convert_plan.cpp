@@ -11,6 +11,7 @@
 #include <ovfkit/ops/convert_plan.hpp>
 #include <ovfkit/ops/source.hpp>
 #include <ovfkit/ops/verify.hpp>
+#include <ovfkit/ovf/units.hpp>
 #include <ovfkit/ovf/validate.hpp>
 #include <ovfkit/ovf/version_convert.hpp>
 #include <ovfkit/package/signature.hpp>
@@ -109,8 +110,15 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
     if (m.layout) {
         // Chunks read as one file; a compressed disk inflated (bounded) into
         // an unnamed temporary file beside the target, gone when closed.
-        OVFKIT_TRY_ASSIGN(file_in,
-                          package::open_reference_file(src, *m.layout, {}, parent_of(plan.target)));
+        // Inflation is bounded by the disk's declared capacity (R17).
+        package::ReferenceLimits limits;
+        auto capacity =
+            ovf::capacity_bytes(d.capacity, d.capacity_allocation_units.value_or("byte"));
+        if (capacity) {
+            limits.max_output = package::disk_output_bound(*capacity);
+        }
+        OVFKIT_TRY_ASSIGN(
+            file_in, package::open_reference_file(src, *m.layout, limits, parent_of(plan.target)));
     } else {
         OVFKIT_TRY_ASSIGN(file_in, src.open_file(m.source_name));
     }
