@@ -57,7 +57,7 @@ constexpr const char* source_origin_name(SourceOrigin origin) {
 struct SourceLimits {
     uint64_t max_descriptor = uint64_t{16} << 20; // R12
     TarLimits tar;
-    RemoteOptions remote; // URLs and pipes: TLS, redirects, timeouts, spool bound, cancellation
+    RemoteOptions remote{}; // URLs and pipes: TLS, redirects, timeouts, spool bound, cancellation
 };
 
 class Source {
