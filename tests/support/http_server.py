@@ -11,6 +11,7 @@ to misbehave:
   --redirect-file  answer every request with a redirect to file:///etc/passwd
   --redirect-loop  redirect every request to itself with a new query
   --hang           send the headers and 10 bytes, then stall for a minute
+  --tls CERT KEY   speak https with this certificate (PEM) and key
 
 It binds 127.0.0.1 on a free port, writes the port to --port-file once it
 listens, and serves ROOT until killed. Only files directly in ROOT are served.
@@ -32,6 +33,7 @@ def main():
     ap.add_argument("--redirect-file", action="store_true")
     ap.add_argument("--redirect-loop", action="store_true")
     ap.add_argument("--hang", action="store_true")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
     root = os.path.realpath(args.root)
 
@@ -111,6 +113,11 @@ def main():
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if args.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(server.server_address[1]))

@@ -34,7 +34,7 @@ struct RemoteOptions {
     // A transfer slower than low_speed_bytes per second for low_speed_time_s
     // seconds is abandoned (a server that stalls).
     uint32_t low_speed_time_s = 30;
-    uint32_t low_speed_bytes = 1;
+    uint32_t low_speed_bytes = 1024;
     uint64_t max_spool = uint64_t{64} << 30; // bytes spooled from a pipe or a range-less server
     size_t cache_block = size_t{1} << 20;    // read-ahead unit of range requests
     // Polled during transfers; true aborts them with a "cancelled" error.
