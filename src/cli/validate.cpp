@@ -33,7 +33,8 @@ void print_text(const ValidateOptions& opts, const ops::ValidateReport& r) {
         report_error(*r.refusal, false);
         return;
     }
-    if (r.integrity && !opts.common.quiet) {
+    // Only for packages that carry a manifest or a certificate.
+    if (r.integrity && !opts.common.quiet && (r.integrity->manifest || r.integrity->certificate)) {
         fmt::print("manifest: {}\n", terminal_safe(ops::manifest_status_text(*r.integrity)));
         fmt::print("signature: {}\n", terminal_safe(ops::signature_status_text(*r.integrity)));
     }
