@@ -457,7 +457,10 @@ Result<std::unique_ptr<io::File>> open_url(const std::string& url, const RemoteO
     t.on_start = [&](long status) -> Result<void> {
         if (status == 206) {
             cr = content_range(h.get());
-            if (!cr || cr->first != 0 || cr->last >= options.cache_block) {
+            // Exactly the bytes asked for, clipped to the file: the cache's
+            // blocks are whole.
+            if (!cr || cr->first != 0 ||
+                cr->last + 1 != std::min<uint64_t>(options.cache_block, cr->total)) {
                 return fail(Errc::refused,
                             "{}: refused: the server's Content-Range does not answer the range "
                             "request for bytes {}",
@@ -540,13 +543,14 @@ Result<std::optional<uint64_t>> url_size(const std::string& url, const RemoteOpt
     if (t.status == 404 || t.status == 410) {
         return std::optional<uint64_t>{};
     }
-    if (t.status != 200) {
+    if (t.status == 200) {
+        if (auto len = stated_length(h.get())) {
+            return std::optional<uint64_t>{*len};
+        }
+    } else if (t.status != 405 && t.status != 501) {
         return fail(check_status(url, t.status).error());
     }
-    if (auto len = stated_length(h.get())) {
-        return std::optional<uint64_t>{*len};
-    }
-    // No length in the HEAD answer: open it and see.
+    // No HEAD, or no length in its answer: open the file and see.
     OVFKIT_TRY_ASSIGN(auto file, open_url(url, options));
     OVFKIT_TRY_ASSIGN(uint64_t size, file->size());
     return std::optional<uint64_t>{size};
