@@ -22,7 +22,15 @@ d = json.load(open(sys.argv[1]))
 assert d["origin"] == "pipe" and d["spooled"] is True and d["kind"] == "ova", d
 assert d["manifest"]["ok"] is True and d["files"][0]["stored_size"] == 132608, d
 PY
-piped 0 "$T/tiny.ova" "$OVFKIT" validate -
+piped 0 "$T/tiny.ova" "$OVFKIT" validate --json -
+python3 - "$T/out" <<'PY' || fail "validate --json -: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["valid"] is True and d["kind"] == "ova", d
+assert d["manifest"] == {"present": True, "name": "tiny.mf", "algorithm": "SHA256", "ok": True,
+                         "failed": []}, d["manifest"]
+assert d["signature"] == {"present": False}, d["signature"]
+PY
 piped 0 "$T/tiny.ova" "$OVFKIT" verify -
 grep -q "^-: verified$" "$T/out" || fail "verify -: $(cat "$T/out")"
 # stdin redirected from a file is read in place, not spooled.
@@ -41,6 +49,11 @@ open(sys.argv[2], "wb").write(bytes(b))
 PY
 piped 4 "$T/bad.ova" "$OVFKIT" verify -
 grep -q "tiny.vmdk: SHA256 digest .* does not match" "$T/out" || fail "tampered: $(cat "$T/out")"
+piped 1 "$T/bad.ova" "$OVFKIT" validate --json -
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["valid"] is False and d["manifest"]["ok"] is False and d["manifest"]["failed"] == ["tiny.vmdk"], d' "$T/out" \
+  || fail "validate tampered: $(cat "$T/out")"
+piped 0 "$T/bad.ova" "$OVFKIT" info -
+grep -q "^Manifest: tiny.mf (SHA256), MISMATCH: tiny.vmdk$" "$T/out" || fail "info tampered: $(cat "$T/out")"
 
 gzip -c "$T/tiny.ova" >"$T/tiny.ova.gz"
 piped 1 "$T/tiny.ova.gz" "$OVFKIT" info -
