@@ -117,14 +117,20 @@ Source::~Source() = default;
 
 namespace {
 
+// The last path segment of a URL, without query or fragment.
+std::string url_file_name(std::string_view url) {
+    std::string_view base = url.substr(0, url.find_first_of("?#"));
+    auto slash = base.rfind('/');
+    return std::string(slash == std::string_view::npos ? base : base.substr(slash + 1));
+}
+
+} // namespace
+
 // Decides what the single file `file` is (OVA or descriptor) and fills the
-// Source's fields; a descriptor's name and directory are the caller's.
-Result<void> open_single_file(SourceKind& kind, std::string& descriptor_name,
-                              std::vector<std::byte>& descriptor,
-                              std::shared_ptr<io::File>& archive_out,
-                              std::unique_ptr<TarIndex>& tar_out, std::shared_ptr<io::File> file,
-                              const std::string& path, const SourceLimits& limits,
-                              Diagnostics* notes) {
+// fields that follow from it; a descriptor's name and directory are the caller's.
+Result<void> Source::read_single_file(std::shared_ptr<io::File> file, const SourceLimits& limits,
+                                      Diagnostics* notes) {
+    const std::string& path = m_path;
     OVFKIT_TRY_ASSIGN(uint64_t size, file->size());
     std::array<std::byte, k_tar_block> head{};
     size_t head_size = static_cast<size_t>(std::min<uint64_t>(size, head.size()));
@@ -147,8 +153,8 @@ Result<void> open_single_file(SourceKind& kind, std::string& descriptor_name,
     }
 
     if (!looks_like_tar(h)) {
-        OVFKIT_TRY_ASSIGN(descriptor, read_bounded(*file, limits.max_descriptor));
-        kind = SourceKind::descriptor;
+        OVFKIT_TRY_ASSIGN(m_descriptor, read_bounded(*file, limits.max_descriptor));
+        m_kind = SourceKind::descriptor;
         return {};
     }
 
@@ -180,22 +186,13 @@ Result<void> open_single_file(SourceKind& kind, std::string& descriptor_name,
                     path, desc.name, desc.size, limits.max_descriptor);
     }
     MemberFile member(file, desc.name, desc.data_offset, desc.size);
-    OVFKIT_TRY_ASSIGN(descriptor, read_bounded(member, limits.max_descriptor));
-    kind = SourceKind::ova;
-    descriptor_name = desc.name;
-    archive_out = std::move(file);
-    tar_out = std::make_unique<TarIndex>(std::move(index));
+    OVFKIT_TRY_ASSIGN(m_descriptor, read_bounded(member, limits.max_descriptor));
+    m_kind = SourceKind::ova;
+    m_descriptor_name = desc.name;
+    m_archive = std::move(file);
+    m_tar = std::make_unique<TarIndex>(std::move(index));
     return {};
 }
-
-// The last path segment of a URL, without query or fragment.
-std::string url_file_name(std::string_view url) {
-    std::string_view base = url.substr(0, url.find_first_of("?#"));
-    auto slash = base.rfind('/');
-    return std::string(slash == std::string_view::npos ? base : base.substr(slash + 1));
-}
-
-} // namespace
 
 Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
                             Diagnostics* notes) {
@@ -211,9 +208,7 @@ Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
             OVFKIT_TRY_ASSIGN(file, open_url(path, limits.remote, &src.m_spooled));
             src.m_origin = SourceOrigin::url;
         }
-        OVFKIT_TRY(open_single_file(src.m_kind, src.m_descriptor_name, src.m_descriptor,
-                                    src.m_archive, src.m_tar, std::move(file), path, limits,
-                                    notes));
+        OVFKIT_TRY(src.read_single_file(std::move(file), limits, notes));
         if (src.m_kind == SourceKind::descriptor) {
             src.m_descriptor_name =
                 src.m_origin == SourceOrigin::url ? url_file_name(path) : "stdin.ovf";
@@ -249,8 +244,7 @@ Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
     }
 
     OVFKIT_TRY_ASSIGN(std::unique_ptr<io::File> file, io::open_read(path));
-    OVFKIT_TRY(open_single_file(src.m_kind, src.m_descriptor_name, src.m_descriptor, src.m_archive,
-                                src.m_tar, std::move(file), path, limits, notes));
+    OVFKIT_TRY(src.read_single_file(std::move(file), limits, notes));
     if (src.m_kind == SourceKind::descriptor) {
         OVFKIT_TRY_ASSIGN(auto dir, io::Directory::of_file(path));
         src.m_descriptor_name = std::string(base_name(path));

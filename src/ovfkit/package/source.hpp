@@ -107,6 +107,8 @@ public:
 
 private:
     Source() = default;
+    Result<void> read_single_file(std::shared_ptr<io::File> file, const SourceLimits& limits,
+                                  Diagnostics* notes);
 
     SourceKind m_kind = SourceKind::descriptor;
     SourceOrigin m_origin = SourceOrigin::local;
