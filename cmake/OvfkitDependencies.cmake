@@ -9,3 +9,7 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 pkg_check_modules(DEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 find_package(tl-expected CONFIG REQUIRED)
+# Packages over http(s) (package/remote.cpp) and Unicode normalisation of tar
+# member names (package/tar_index.cpp).
+find_package(CURL REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc)

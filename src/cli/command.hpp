@@ -7,6 +7,8 @@
 
 #include <functional>
 
+#include <ovfkit/package/remote.hpp>
+
 #include <CLI/CLI.hpp>
 
 namespace ovfkit::cli {
@@ -21,5 +23,8 @@ struct CommonOptions {
 };
 
 void add_common_options(CLI::App& sub, CommonOptions& options);
+
+// --no-verify-tls and --timeout, for commands that read a package from a URL.
+void add_remote_options(CLI::App& sub, package::RemoteOptions& options);
 
 } // namespace ovfkit::cli

@@ -12,6 +12,7 @@
 #include <ovfkit/ops/inspect.hpp>
 
 #include <cli/commands.hpp>
+#include <cli/operation.hpp>
 #include <cli/output.hpp>
 
 namespace ovfkit::cli {
@@ -113,7 +114,9 @@ void print_system(const ovf::SystemSummary& vs) {
 void print_text(const ops::InspectReport& r) {
     const ovf::Summary& s = r.summary;
     if (r.kind == package::SourceKind::descriptor) {
-        fmt::print("{}: OVF {} descriptor\n", terminal_safe(r.source), s.ovf_version);
+        fmt::print("{}: OVF {} descriptor{}\n", terminal_safe(r.source), s.ovf_version,
+                   r.origin == package::SourceOrigin::pipe ? " (from stdin, no files beside it)"
+                                                           : "");
     } else {
         fmt::print("{}: {} with descriptor {}, OVF {}\n", terminal_safe(r.source),
                    r.kind == package::SourceKind::ova ? "OVA" : "package directory",
@@ -167,10 +170,14 @@ void print_text(const ops::InspectReport& r) {
         }
         line("", text);
     }
+    fmt::print("Manifest: {}\n", terminal_safe(ops::manifest_status_text(r.integrity)));
+    fmt::print("Signature: {}\n", terminal_safe(ops::signature_status_text(r.integrity)));
 }
 
 int run(const InfoOptions& opts) {
-    auto report = ops::inspect_appliance(opts.op);
+    RunningOperation job("hashing", opts.common);
+    auto report = ops::inspect_appliance(opts.op, job.control);
+    job.bar.finish(false);
     if (!report) {
         return report_error(report.error(), opts.common.json);
     }
@@ -193,8 +200,10 @@ void add_info_command(CLI::App& app, Action& action) {
     auto* sub =
         app.add_subcommand("info", "Show what an OVF descriptor, package directory or OVA holds");
     auto opts = std::make_shared<InfoOptions>();
-    sub->add_option("SOURCE", opts->op.source, "An .ovf file, a directory holding one, or an .ova")
+    sub->add_option("SOURCE", opts->op.source,
+                    "An .ovf file, a directory holding one, an .ova, - (stdin) or an http(s) URL")
         ->required();
+    add_remote_options(*sub, opts->op.remote);
     add_common_options(*sub, opts->common);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }

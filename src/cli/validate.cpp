@@ -10,6 +10,7 @@
 #include <ovfkit/ops/validate.hpp>
 
 #include <cli/commands.hpp>
+#include <cli/operation.hpp>
 #include <cli/output.hpp>
 
 namespace ovfkit::cli {
@@ -32,6 +33,11 @@ void print_text(const ValidateOptions& opts, const ops::ValidateReport& r) {
         report_error(*r.refusal, false);
         return;
     }
+    // Only for packages that carry a manifest or a certificate.
+    if (r.integrity && !opts.common.quiet && (r.integrity->manifest || r.integrity->certificate)) {
+        fmt::print("manifest: {}\n", terminal_safe(ops::manifest_status_text(*r.integrity)));
+        fmt::print("signature: {}\n", terminal_safe(ops::signature_status_text(*r.integrity)));
+    }
     fmt::print("{}: {} ({} error{}, {} warning{}{}{})\n", terminal_safe(r.source),
                r.valid ? "valid" : "invalid", r.errors, r.errors == 1 ? "" : "s", r.warnings,
                r.warnings == 1 ? "" : "s",
@@ -42,7 +48,9 @@ void print_text(const ValidateOptions& opts, const ops::ValidateReport& r) {
 }
 
 int run(const ValidateOptions& opts) {
-    auto report = ops::validate_package(opts.op);
+    RunningOperation job("hashing", opts.common);
+    auto report = ops::validate_package(opts.op, job.control);
+    job.bar.finish(false);
     if (!report) {
         return report_error(report.error(), opts.common.json);
     }
@@ -60,8 +68,10 @@ void add_validate_command(CLI::App& app, Action& action) {
     auto* sub = app.add_subcommand(
         "validate", "Check an OVF descriptor, package directory or OVA and list every problem");
     auto opts = std::make_shared<ValidateOptions>();
-    sub->add_option("SOURCE", opts->op.source, "An .ovf file, a directory holding one, or an .ova")
+    sub->add_option("SOURCE", opts->op.source,
+                    "An .ovf file, a directory holding one, an .ova, - (stdin) or an http(s) URL")
         ->required();
+    add_remote_options(*sub, opts->op.remote);
     sub->add_flag("--schema", opts->op.schema,
                   "Also validate against the bundled DMTF OVF schema (1.x, 2.x)");
     sub->add_flag("--strict", opts->op.strict, "Fail on warnings too");

@@ -69,8 +69,13 @@ void add_verify_command(CLI::App& app, Action& action) {
     auto* sub = app.add_subcommand(
         "verify", "Check a package's files against its manifest, and its signature");
     auto opts = std::make_shared<VerifyOptions>();
-    sub->add_option("PACKAGE", opts->op.source, "An .ova, a directory, or an .ovf with its files")
+    sub->add_option("PACKAGE", opts->op.source,
+                    "An .ova, a directory, an .ovf with its files, - (an OVA on stdin) or an "
+                    "http(s) URL")
         ->required();
+    sub->add_flag("--strict", opts->op.strict,
+                  "SHA-1 manifests and OVA members the descriptor does not reference fail");
+    add_remote_options(*sub, opts->op.remote);
     sub->add_option("--trust", opts->op.trust,
                     "Trusted CA certificates (PEM) for the signer's chain (default: the system's)");
     sub->add_flag("--require-trust", opts->op.require_trust,

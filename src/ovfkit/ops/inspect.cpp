@@ -92,7 +92,8 @@ nlohmann::json system_json(const ovf::SystemSummary& vs) {
 
 Result<InspectReport> inspect_appliance(const InspectOptions& options, const JobControl& control) {
     Diagnostics diag;
-    OVFKIT_TRY_ASSIGN(package::Source src, open_package(options.source, diag));
+    OVFKIT_TRY_ASSIGN(package::Source src,
+                      open_package(options.source, diag, options.remote, &control));
     if (control.cancel.cancelled()) {
         return fail(cancelled_error(options.source));
     }
@@ -101,13 +102,20 @@ Result<InspectReport> inspect_appliance(const InspectOptions& options, const Job
     InspectReport report;
     report.source = src.path();
     report.kind = src.kind();
+    report.origin = src.origin();
+    report.spooled = src.spooled();
     report.descriptor = src.descriptor_name();
     report.summary = ovf::summarize(env);
     std::optional<package::MemberLookup> lookup;
     for (const auto& f : env.references.files) {
         report.stored_sizes.push_back(stored_size(src, f, lookup));
     }
+    OVFKIT_TRY(check_package_layout(src, env, false, diag));
     report.findings = diag.findings();
+    Diagnostics integrity;
+    VerifyOptions verify;
+    verify.source = options.source;
+    OVFKIT_TRY_ASSIGN(report.integrity, verify_source(src, env, verify, control, integrity));
     return report;
 }
 
@@ -149,6 +157,8 @@ nlohmann::json to_json(const InspectReport& r) {
     nlohmann::json doc = json_document();
     doc.update({{"source", r.source},
                 {"kind", package::source_kind_name(r.kind)},
+                {"origin", package::source_origin_name(r.origin)},
+                {"spooled", r.spooled},
                 {"descriptor", r.descriptor},
                 {"ovf_version", s.ovf_version},
                 {"virtual_systems", systems},
@@ -159,6 +169,7 @@ nlohmann::json to_json(const InspectReport& r) {
                 {"default_deployment_option", optional_json(s.default_configuration)},
                 {"eula", s.eula},
                 {"warnings", findings_json(r.findings)}});
+    doc.update(integrity_json(r.integrity));
     return doc;
 }
 

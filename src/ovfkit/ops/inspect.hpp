@@ -9,18 +9,22 @@
 
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/ops/job.hpp>
+#include <ovfkit/ops/verify.hpp>
 #include <ovfkit/ovf/summary.hpp>
 #include <ovfkit/package/source.hpp>
 
 namespace ovfkit::ops {
 
 struct InspectOptions {
-    std::string source; // an .ovf, a directory holding one, or an .ova
+    std::string source; // an .ovf, a directory holding one, or an .ova; "-" or an http(s) URL
+    package::RemoteOptions remote{};
 };
 
 struct InspectReport {
     std::string source;
     package::SourceKind kind = package::SourceKind::descriptor;
+    package::SourceOrigin origin = package::SourceOrigin::local;
+    bool spooled = false;
     std::string descriptor; // the descriptor's file or member name
     ovf::Summary summary;
     // Per summary.files entry: the bytes the package stores for it; nullopt
@@ -28,9 +32,13 @@ struct InspectReport {
     // beside it, or its href is unsafe).
     std::vector<std::optional<uint64_t>> stored_sizes;
     std::vector<Finding> findings; // reader notes (warnings)
+    // The manifest and signature checked as `ovfkit verify` checks them
+    // (without a trust store of the user's: the system's).
+    VerifyReport integrity;
 };
 
-// Opens the package and summarises its descriptor. Fails with the package's
+// Opens the package, summarises its descriptor and checks its manifest and
+// signature when it has them (progress phase "hashing"). Fails with the package's
 // or the descriptor's error (Errc::io, invalid, refused), or Errc::usage for
 // a disk image given instead of a package.
 Result<InspectReport> inspect_appliance(const InspectOptions& options,

@@ -46,6 +46,11 @@ Error not_signed(const std::string& source, const Diagnostics& diag) {
 Result<SignReport> sign_package(const SignOptions& options, const JobControl& control) {
     Diagnostics diag;
     OVFKIT_TRY_ASSIGN(package::Source src, open_package(options.source, diag));
+    if (src.origin() != package::SourceOrigin::local) {
+        return fail(Errc::usage,
+                    "{}: sign writes beside the package; download it first and sign the copy",
+                    options.source);
+    }
     SignReport report;
     report.source = options.source;
     report.algorithm = options.algorithm;
@@ -75,7 +80,9 @@ Result<SignReport> sign_package(const SignOptions& options, const JobControl& co
                         options.source);
         }
         // Nothing is rewritten: the files are read once, to verify them.
-        OVFKIT_TRY_ASSIGN(VerifyReport check, verify_package({options.source, "", false}, control));
+        VerifyOptions verify;
+        verify.source = options.source;
+        OVFKIT_TRY_ASSIGN(VerifyReport check, verify_package(verify, control));
         if (!check.manifest_ok) {
             Diagnostics found;
             for (const auto& f : check.findings) {

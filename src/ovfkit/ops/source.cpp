@@ -12,6 +12,9 @@ namespace {
 // drivers recognise; empty otherwise (directories, descriptors, OVAs, files
 // that cannot be read: the package reader reports those).
 std::string disk_format_of(const std::string& path) {
+    if (path == "-" || package::is_url(path)) {
+        return {}; // read once, by the package reader only
+    }
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
         return {};
@@ -30,14 +33,21 @@ std::string disk_format_of(const std::string& path) {
 
 } // namespace
 
-Result<package::Source> open_package(const std::string& path, Diagnostics& notes) {
+Result<package::Source> open_package(const std::string& path, Diagnostics& notes,
+                                     const package::RemoteOptions& remote,
+                                     const JobControl* control) {
     if (std::string format = disk_format_of(path); !format.empty()) {
         return fail(Errc::usage,
                     "{}: this is a {} disk image, not an OVF descriptor, package directory or "
                     "OVA; use `ovfkit disk info` to inspect it",
                     path, format);
     }
-    return package::Source::open(path, {}, &notes);
+    package::SourceLimits limits;
+    limits.remote = remote;
+    if (control != nullptr) {
+        limits.remote.cancelled = [token = control->cancel] { return token.cancelled(); };
+    }
+    return package::Source::open(path, limits, &notes);
 }
 
 Result<std::optional<std::vector<std::byte>>>

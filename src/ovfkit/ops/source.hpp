@@ -6,15 +6,20 @@
 #include <vector>
 
 #include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/ops/job.hpp>
 #include <ovfkit/package/source.hpp>
 
 namespace ovfkit::ops {
 
-// Opens `path` as a package (descriptor, directory or OVA). A regular file
-// that is a disk image (any format's probe is confident about it) is refused
-// with Errc::usage and a pointer to `ovfkit disk info`, instead of the
-// descriptor parser's complaint about its size or its first byte.
-Result<package::Source> open_package(const std::string& path, Diagnostics& notes);
+// Opens `path` as a package (descriptor, directory or OVA; a local path,
+// "-" for stdin, or an http(s) URL fetched with `remote`, whose transfers
+// `control`'s token cancels). A regular file that is a disk image (any
+// format's probe is confident about it) is refused with Errc::usage and a
+// pointer to `ovfkit disk info`, instead of the descriptor parser's
+// complaint about its size or its first byte.
+Result<package::Source> open_package(const std::string& path, Diagnostics& notes,
+                                     const package::RemoteOptions& remote = {},
+                                     const JobControl* control = nullptr);
 
 // The bytes of the small package file `name` (a manifest, a certificate);
 // nullopt when the package has no such file. Errc::refused when it is larger

@@ -66,7 +66,7 @@ Result<ValidateReport> validate_package(const ValidateOptions& options, const Jo
     report.strict = options.strict;
     report.schema_requested = options.schema;
     Diagnostics diag;
-    auto src = open_package(options.source, diag);
+    auto src = open_package(options.source, diag, options.remote, &control);
     if (!src) {
         report.refusal = src.error();
         conclude(report, diag);
@@ -94,6 +94,31 @@ Result<ValidateReport> validate_package(const ValidateOptions& options, const Jo
         if (*model) {
             report.ovf_version = ovf::version_name((*model)->version);
             check_chunks(*src, **model, diag);
+            auto layout = check_package_layout(source, **model, options.strict, diag);
+            if (!layout) {
+                report.refusal = layout.error();
+            } else {
+                Diagnostics found;
+                VerifyOptions verify;
+                verify.source = options.source;
+                verify.strict = options.strict;
+                auto integrity = verify_source(source, **model, verify, control, found);
+                if (!integrity) {
+                    if (control.cancel.cancelled()) {
+                        return fail(integrity.error());
+                    }
+                    report.refusal = integrity.error();
+                } else {
+                    for (const auto& f : found.findings()) {
+                        // No manifest is no error here, and unsafe hrefs are
+                        // the reference checks' findings already.
+                        if (f.code != "MF-ABSENT" && f.code != "MF-HREF") {
+                            diag.add(f);
+                        }
+                    }
+                    report.integrity = std::move(*integrity);
+                }
+            }
         }
     }
     conclude(report, diag);
@@ -116,6 +141,9 @@ nlohmann::json to_json(const ValidateReport& r) {
                 {"schema_checked", r.schema_checked},
                 {"errors", r.errors},
                 {"warnings", r.warnings}});
+    if (r.integrity) {
+        doc.update(integrity_json(*r.integrity));
+    }
     return doc;
 }
 

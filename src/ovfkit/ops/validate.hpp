@@ -10,14 +10,16 @@
 
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/ops/job.hpp>
+#include <ovfkit/ops/verify.hpp>
 #include <ovfkit/package/source.hpp>
 
 namespace ovfkit::ops {
 
 struct ValidateOptions {
-    std::string source;
+    std::string source;  // a path, "-" (stdin) or an http(s) URL
     bool schema = false; // also check against the bundled DMTF schemas
     bool strict = false; // warnings fail too
+    package::RemoteOptions remote{};
 };
 
 struct ValidateReport {
@@ -37,6 +39,10 @@ struct ValidateReport {
     // (hostile XML, unsafe archive, I/O): nothing of it was looked at beyond
     // the notes already in `findings`.
     std::optional<Error> refusal;
+    // The manifest and signature, checked as `ovfkit verify` checks them;
+    // set when the descriptor read. Their findings (but an absent manifest)
+    // are among `findings`.
+    std::optional<VerifyReport> integrity;
 
     // 0 valid, 1 invalid, or the refusal's code.
     int exit_code() const;

@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -84,21 +86,70 @@ Result<std::vector<CoveredFile>> manifest_coverage(const package::Source& src,
     return out;
 }
 
+Result<void> check_package_layout(const package::Source& src, const ovf::Envelope& env, bool strict,
+                                  Diagnostics& diag) {
+    Diagnostics ignored; // href errors are reported by whoever reads the references
+    OVFKIT_TRY_ASSIGN(auto covered, manifest_coverage(src, env, ignored));
+    if (const package::TarIndex* tar = src.tar()) {
+        std::set<std::string> known = {src.descriptor_name(),
+                                       descriptor_sibling(src.descriptor_name(), ".mf"),
+                                       descriptor_sibling(src.descriptor_name(), ".cert")};
+        for (const auto& c : covered) {
+            known.insert(c.name);
+        }
+        for (const auto& m : tar->members()) {
+            if (known.contains(m.name)) {
+                continue;
+            }
+            std::string msg = fmt::format("member '{}' ({} bytes) is not referenced by the "
+                                          "descriptor; it is not part of the appliance and is "
+                                          "never unpacked",
+                                          m.name, m.size);
+            if (strict) {
+                diag.error("PKG-UNREFERENCED", msg, src.path());
+            } else {
+                diag.warning("PKG-UNREFERENCED", msg, src.path());
+            }
+        }
+        return {};
+    }
+    for (const auto& c : covered) {
+        if (auto links = src.link_count(c.name); links && *links > 1) {
+            diag.warning("PKG-HARDLINK",
+                         fmt::format("{} has {} hard links: the same bytes are another file too, "
+                                     "and change when it changes",
+                                     c.name, *links),
+                         c.name);
+        }
+    }
+    return {};
+}
+
 int VerifyReport::exit_code() const {
-    bool ok = manifest_ok && (!signature || signature->valid) &&
+    bool errors = std::any_of(findings.begin(), findings.end(),
+                              [](const Finding& f) { return f.severity == Severity::error; });
+    bool ok = manifest_ok && !errors && (!signature || signature->valid) &&
               (!require_trust || (signature && signature->trusted));
     return ok ? 0 : static_cast<int>(Errc::refused);
 }
 
 Result<VerifyReport> verify_package(const VerifyOptions& options, const JobControl& control) {
     Diagnostics diag;
-    OVFKIT_TRY_ASSIGN(package::Source src, open_package(options.source, diag));
+    OVFKIT_TRY_ASSIGN(package::Source src,
+                      open_package(options.source, diag, options.remote, &control));
+    OVFKIT_TRY_ASSIGN(ovf::Envelope env,
+                      ovf::read_descriptor(src.descriptor(), src.descriptor_name(), diag));
+    OVFKIT_TRY(check_package_layout(src, env, options.strict, diag));
+    return verify_source(src, env, options, control, diag);
+}
+
+Result<VerifyReport> verify_source(const package::Source& src, const ovf::Envelope& env,
+                                   const VerifyOptions& options, const JobControl& control,
+                                   Diagnostics& diag) {
     VerifyReport report;
     report.source = options.source;
     report.descriptor = src.descriptor_name();
     report.require_trust = options.require_trust;
-    OVFKIT_TRY_ASSIGN(ovf::Envelope env,
-                      ovf::read_descriptor(src.descriptor(), src.descriptor_name(), diag));
 
     std::string mf_name = descriptor_sibling(src.descriptor_name(), ".mf");
     OVFKIT_TRY_ASSIGN(auto mf_bytes,
@@ -131,8 +182,14 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
         }
     }
     if (algorithm == package::DigestAlgorithm::sha1) {
-        diag.warning("MF-SHA1", "the manifest uses SHA-1, which no longer resists forgery", mf_name,
-                     0);
+        if (options.strict) {
+            diag.error("MF-SHA1",
+                       "the manifest uses SHA-1, which no longer resists forgery (--strict)",
+                       mf_name, 0);
+        } else {
+            diag.warning("MF-SHA1", "the manifest uses SHA-1, which no longer resists forgery",
+                         mf_name, 0);
+        }
     }
 
     OVFKIT_TRY_ASSIGN(auto coverage, manifest_coverage(src, env, diag));
@@ -190,8 +247,22 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
         }
         computed.push_back({w.name, w.digest});
     }
-    report.files = package::check_manifest(*manifest, mf_name, computed, diag);
-    report.manifest_ok = !diag.has_errors();
+    Diagnostics mf_diag;
+    report.files = package::check_manifest(*manifest, mf_name, computed, mf_diag);
+    bool sha1_refused = options.strict && algorithm == package::DigestAlgorithm::sha1;
+    report.manifest_ok =
+        !mf_diag.has_errors() && !sha1_refused &&
+        std::all_of(report.files.begin(), report.files.end(), [](const auto& f) { return f.ok; });
+    for (const auto& f : mf_diag.findings()) {
+        diag.add(f);
+    }
+    // Errors found before the check (a file that could not be read, mixed
+    // algorithms) also mean the manifest does not verify.
+    for (const auto& f : diag.findings()) {
+        if (f.severity == Severity::error && f.code.starts_with("MF-")) {
+            report.manifest_ok = false;
+        }
+    }
 
     std::string cert_name = descriptor_sibling(src.descriptor_name(), ".cert");
     OVFKIT_TRY_ASSIGN(auto cert_bytes,
@@ -229,15 +300,9 @@ Result<VerifyReport> verify_package(const VerifyOptions& options, const JobContr
     return report;
 }
 
-nlohmann::json to_json(const VerifyReport& r) {
-    nlohmann::json files = nlohmann::json::array();
-    for (const auto& f : r.files) {
-        files.push_back({{"name", f.name},
-                         {"algorithm", io::digest_name(f.algorithm)},
-                         {"listed", f.listed},
-                         {"present", f.present},
-                         {"ok", f.ok}});
-    }
+namespace {
+
+nlohmann::json signature_json(const VerifyReport& r) {
     nlohmann::json signature = {{"present", r.signature.has_value()}};
     if (r.signature) {
         const auto& s = *r.signature;
@@ -248,17 +313,84 @@ nlohmann::json to_json(const VerifyReport& r) {
                           {"not_after", s.not_after},
                           {"reason", s.reason}});
     }
+    return signature;
+}
+
+} // namespace
+
+nlohmann::json to_json(const VerifyReport& r) {
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& f : r.files) {
+        files.push_back({{"name", f.name},
+                         {"algorithm", io::digest_name(f.algorithm)},
+                         {"listed", f.listed},
+                         {"present", f.present},
+                         {"ok", f.ok}});
+    }
     nlohmann::json doc = json_document();
     doc.update({{"source", r.source},
                 {"descriptor", r.descriptor},
                 {"manifest", optional_json(r.manifest)},
                 {"manifest_ok", r.manifest_ok},
                 {"certificate", optional_json(r.certificate)},
-                {"signature", signature},
+                {"signature", signature_json(r)},
                 {"files", files},
                 {"verified", r.exit_code() == 0},
                 {"findings", findings_json(r.findings)}});
     return doc;
+}
+
+nlohmann::json integrity_json(const VerifyReport& r) {
+    nlohmann::json failed = nlohmann::json::array();
+    for (const auto& f : r.files) {
+        if (!f.ok) {
+            failed.push_back(f.name);
+        }
+    }
+    nlohmann::json manifest = {{"present", r.manifest.has_value()}};
+    if (r.manifest) {
+        manifest.update({{"name", *r.manifest},
+                         {"algorithm", r.files.empty() ? nlohmann::json(nullptr)
+                                                       : nlohmann::json(io::digest_name(
+                                                             r.files.front().algorithm))},
+                         {"ok", r.manifest_ok},
+                         {"failed", failed}});
+    }
+    return {{"manifest", manifest}, {"signature", signature_json(r)}};
+}
+
+std::string manifest_status_text(const VerifyReport& r) {
+    if (!r.manifest) {
+        return "none";
+    }
+    std::string algorithm = r.files.empty()
+                                ? std::string("-")
+                                : std::string(io::digest_name(r.files.front().algorithm));
+    if (r.manifest_ok) {
+        return fmt::format("{} ({}), {} file{}, all match", *r.manifest, algorithm, r.files.size(),
+                           r.files.size() == 1 ? "" : "s");
+    }
+    std::string failed;
+    for (const auto& f : r.files) {
+        if (!f.ok) {
+            failed += (failed.empty() ? "" : ", ") + f.name;
+        }
+    }
+    return fmt::format("{} ({}), MISMATCH{}", *r.manifest, algorithm,
+                       failed.empty() ? std::string() : ": " + failed);
+}
+
+std::string signature_status_text(const VerifyReport& r) {
+    if (!r.signature) {
+        return r.certificate ? "unreadable certificate" : "none (not signed)";
+    }
+    const auto& s = *r.signature;
+    if (!s.valid) {
+        return "INVALID: " + s.reason;
+    }
+    return fmt::format("valid, {}; signer {} (issuer {}, valid until {})",
+                       s.trusted ? "trusted" : "signer not trusted: " + s.reason, s.subject,
+                       s.issuer, s.not_after);
 }
 
 } // namespace ovfkit::ops

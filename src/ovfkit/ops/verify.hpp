@@ -24,9 +24,13 @@
 namespace ovfkit::ops {
 
 struct VerifyOptions {
-    std::string source;
+    std::string source;         // a path, "-" (stdin) or an http(s) URL
     std::string trust;          // CA file (PEM); empty: the system's trust store
     bool require_trust = false; // an unsigned package or an untrusted signer fails
+    // SHA-1 manifests and OVA members the descriptor does not reference are
+    // errors, not warnings.
+    bool strict = false;
+    package::RemoteOptions remote{}; // URLs and pipes (its `cancelled` is set from the JobControl)
 };
 
 struct VerifyReport {
@@ -40,8 +44,9 @@ struct VerifyReport {
     bool require_trust = false;
     std::vector<Finding> findings;
 
-    // 0 when the manifest verifies and the signature, if any, is valid (and
-    // trusted, with require_trust); 4 otherwise: the package is refused.
+    // 0 when the manifest verifies, the signature, if any, is valid (and
+    // trusted, with require_trust) and no finding is an error (--strict);
+    // 4 otherwise: the package is refused.
     int exit_code() const;
 };
 
@@ -51,6 +56,32 @@ struct VerifyReport {
 Result<VerifyReport> verify_package(const VerifyOptions& options, const JobControl& control = {});
 
 nlohmann::json to_json(const VerifyReport& report);
+
+// The manifest and signature checks of verify_package over a package already
+// open and its descriptor read; findings go to `diag` (and the report). An
+// absent manifest is an MF-ABSENT error here; info and validate, which only
+// report the status, drop it.
+Result<VerifyReport> verify_source(const package::Source& src, const ovf::Envelope& env,
+                                   const VerifyOptions& options, const JobControl& control,
+                                   Diagnostics& diag);
+
+// {"manifest": {"present", "name", "algorithm", "ok", "failed": [names]},
+//  "signature": {"present", "valid", "trusted", "subject", "issuer",
+//  "not_after", "reason"}}: what info and validate print of a VerifyReport.
+nlohmann::json integrity_json(const VerifyReport& report);
+
+// One line each for the manifest and the signature ("SHA256, 2 files, all
+// match"; "valid, signer not trusted: self-signed (CN=x)"), for text output.
+std::string manifest_status_text(const VerifyReport& report);
+std::string signature_status_text(const VerifyReport& report);
+
+// Findings about the package's layout, for info, validate and verify: OVA
+// members that are neither the descriptor, its manifest or certificate nor a
+// referenced file or chunk (PKG-UNREFERENCED: a warning, an error when
+// `strict`), and in a directory package referenced files with more than one
+// hard link (PKG-HARDLINK, a warning).
+Result<void> check_package_layout(const package::Source& src, const ovf::Envelope& env, bool strict,
+                                  Diagnostics& diag);
 
 // A package file the manifest must cover besides the descriptor.
 struct CoveredFile {

@@ -115,35 +115,22 @@ Source::Source(Source&&) noexcept = default;
 Source& Source::operator=(Source&&) noexcept = default;
 Source::~Source() = default;
 
-Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
-                            Diagnostics* notes) {
-    Source src;
-    src.m_path = path;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        int err = errno;
-        return fail(Errc::io, "{}: cannot open: {}", path, std::strerror(err));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        OVFKIT_TRY_ASSIGN(auto dir, io::Directory::open(path));
-        OVFKIT_TRY_ASSIGN(auto names, list_descriptors(dir));
-        if (names.empty()) {
-            return fail(Errc::invalid, "{}: no .ovf descriptor in this directory", path);
-        }
-        if (names.size() > 1) {
-            return fail(Errc::usage,
-                        "{}: {} descriptors in this directory ({}, {}{}); name the one to use",
-                        path, names.size(), names[0], names[1], names.size() > 2 ? ", ..." : "");
-        }
-        OVFKIT_TRY_ASSIGN(auto file, dir.open_read(names[0]));
-        OVFKIT_TRY_ASSIGN(src.m_descriptor, read_bounded(*file, limits.max_descriptor));
-        src.m_kind = SourceKind::directory;
-        src.m_descriptor_name = names[0];
-        src.m_dir = std::make_unique<io::Directory>(std::move(dir));
-        return src;
-    }
+namespace {
 
-    OVFKIT_TRY_ASSIGN(std::unique_ptr<io::File> file, io::open_read(path));
+// The last path segment of a URL, without query or fragment.
+std::string url_file_name(std::string_view url) {
+    std::string_view base = url.substr(0, url.find_first_of("?#"));
+    auto slash = base.rfind('/');
+    return std::string(slash == std::string_view::npos ? base : base.substr(slash + 1));
+}
+
+} // namespace
+
+// Decides what the single file `file` is (OVA or descriptor) and fills the
+// fields that follow from it; a descriptor's name and directory are the caller's.
+Result<void> Source::read_single_file(std::shared_ptr<io::File> file, const SourceLimits& limits,
+                                      Diagnostics* notes) {
+    const std::string& path = m_path;
     OVFKIT_TRY_ASSIGN(uint64_t size, file->size());
     std::array<std::byte, k_tar_block> head{};
     size_t head_size = static_cast<size_t>(std::min<uint64_t>(size, head.size()));
@@ -166,16 +153,12 @@ Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
     }
 
     if (!looks_like_tar(h)) {
-        OVFKIT_TRY_ASSIGN(src.m_descriptor, read_bounded(*file, limits.max_descriptor));
-        OVFKIT_TRY_ASSIGN(auto dir, io::Directory::of_file(path));
-        src.m_kind = SourceKind::descriptor;
-        src.m_descriptor_name = std::string(base_name(path));
-        src.m_dir = std::make_unique<io::Directory>(std::move(dir));
-        return src;
+        OVFKIT_TRY_ASSIGN(m_descriptor, read_bounded(*file, limits.max_descriptor));
+        m_kind = SourceKind::descriptor;
+        return {};
     }
 
-    std::shared_ptr<io::File> archive(std::move(file));
-    OVFKIT_TRY_ASSIGN(TarIndex index, TarIndex::build(*archive, limits.tar, notes));
+    OVFKIT_TRY_ASSIGN(TarIndex index, TarIndex::build(*file, limits.tar, notes));
     std::vector<const TarMember*> descriptors;
     for (const auto& m : index.members()) {
         if (ends_with_ovf(m.name)) {
@@ -202,13 +185,84 @@ Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
         return fail(Errc::refused, "{}: descriptor '{}' is {} bytes, more than the {} byte limit",
                     path, desc.name, desc.size, limits.max_descriptor);
     }
-    MemberFile member(archive, desc.name, desc.data_offset, desc.size);
-    OVFKIT_TRY_ASSIGN(src.m_descriptor, read_bounded(member, limits.max_descriptor));
-    src.m_kind = SourceKind::ova;
-    src.m_descriptor_name = desc.name;
-    src.m_archive = std::move(archive);
-    src.m_tar = std::make_unique<TarIndex>(std::move(index));
+    MemberFile member(file, desc.name, desc.data_offset, desc.size);
+    OVFKIT_TRY_ASSIGN(m_descriptor, read_bounded(member, limits.max_descriptor));
+    m_kind = SourceKind::ova;
+    m_descriptor_name = desc.name;
+    m_archive = std::move(file);
+    m_tar = std::make_unique<TarIndex>(std::move(index));
+    return {};
+}
+
+Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
+                            Diagnostics* notes) {
+    Source src;
+    src.m_path = path;
+    src.m_remote = limits.remote;
+    if (path == "-" || is_url(path)) {
+        std::unique_ptr<io::File> file;
+        if (path == "-") {
+            OVFKIT_TRY_ASSIGN(file, spool_stream(STDIN_FILENO, "-", limits.remote, &src.m_spooled));
+            src.m_origin = SourceOrigin::pipe;
+        } else {
+            OVFKIT_TRY_ASSIGN(file, open_url(path, limits.remote, &src.m_spooled));
+            src.m_origin = SourceOrigin::url;
+        }
+        OVFKIT_TRY(src.read_single_file(std::move(file), limits, notes));
+        if (src.m_kind == SourceKind::descriptor) {
+            src.m_descriptor_name =
+                src.m_origin == SourceOrigin::url ? url_file_name(path) : "stdin.ovf";
+            if (src.m_descriptor_name.empty()) {
+                src.m_descriptor_name = "descriptor.ovf";
+            }
+        }
+        return src;
+    }
+
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        int err = errno;
+        return fail(Errc::io, "{}: cannot open: {}", path, std::strerror(err));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        OVFKIT_TRY_ASSIGN(auto dir, io::Directory::open(path));
+        OVFKIT_TRY_ASSIGN(auto names, list_descriptors(dir));
+        if (names.empty()) {
+            return fail(Errc::invalid, "{}: no .ovf descriptor in this directory", path);
+        }
+        if (names.size() > 1) {
+            return fail(Errc::usage,
+                        "{}: {} descriptors in this directory ({}, {}{}); name the one to use",
+                        path, names.size(), names[0], names[1], names.size() > 2 ? ", ..." : "");
+        }
+        OVFKIT_TRY_ASSIGN(auto file, dir.open_read(names[0]));
+        OVFKIT_TRY_ASSIGN(src.m_descriptor, read_bounded(*file, limits.max_descriptor));
+        src.m_kind = SourceKind::directory;
+        src.m_descriptor_name = names[0];
+        src.m_dir = std::make_unique<io::Directory>(std::move(dir));
+        return src;
+    }
+
+    OVFKIT_TRY_ASSIGN(std::unique_ptr<io::File> file, io::open_read(path));
+    OVFKIT_TRY(src.read_single_file(std::move(file), limits, notes));
+    if (src.m_kind == SourceKind::descriptor) {
+        OVFKIT_TRY_ASSIGN(auto dir, io::Directory::of_file(path));
+        src.m_descriptor_name = std::string(base_name(path));
+        src.m_dir = std::make_unique<io::Directory>(std::move(dir));
+    }
     return src;
+}
+
+std::optional<uint64_t> Source::link_count(std::string_view name) const {
+    if (m_tar || !m_dir || !io::check_member_name(name)) {
+        return std::nullopt;
+    }
+    struct stat st {};
+    std::string n(name);
+    if (::fstatat(m_dir->fd(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        return std::nullopt;
+    }
+    return static_cast<uint64_t>(st.st_nlink);
 }
 
 Result<std::optional<uint64_t>> Source::file_size(std::string_view name) const {
@@ -221,6 +275,13 @@ Result<std::optional<uint64_t>> Source::file_size(std::string_view name) const {
             return std::optional<uint64_t>{};
         }
         return std::optional<uint64_t>{m->size};
+    }
+    if (!m_dir) {
+        if (m_origin != SourceOrigin::url) {
+            return std::optional<uint64_t>{}; // a descriptor on a pipe has nothing beside it
+        }
+        OVFKIT_TRY_ASSIGN(std::string url, sibling_url(m_path, name));
+        return url_size(url, m_remote);
     }
     if (!m_dir->exists(name)) {
         return std::optional<uint64_t>{};
@@ -241,6 +302,14 @@ Result<std::unique_ptr<io::File>> Source::open_file(std::string_view name) const
         }
         return std::unique_ptr<io::File>(
             std::make_unique<MemberFile>(m_archive, m->name, m->data_offset, m->size));
+    }
+    if (!m_dir) {
+        if (m_origin != SourceOrigin::url) {
+            return fail(Errc::io, "{}: a descriptor read from a pipe has no file '{}' beside it",
+                        m_path, name);
+        }
+        OVFKIT_TRY_ASSIGN(std::string url, sibling_url(m_path, name));
+        return open_url(url, m_remote);
     }
     return m_dir->open_read(name);
 }

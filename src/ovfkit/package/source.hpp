@@ -1,10 +1,12 @@
 // An OVF package as the user names it: a descriptor file, a directory that
-// holds one, or an OVA (tar).
+// holds one, or an OVA (tar); each local, or read from a pipe ("-" is
+// stdin), or at an http:// or https:// URL (package/remote.hpp).
 //
 // Source::open() decides the kind from the content (a ustar header means an
 // OVA, never the file name), reads the descriptor once into memory within
 // the size limit (SECURITY.md R11, R12) and tells which package files exist
-// and how large they are, without reading them.
+// and how large they are, without reading them. A descriptor at a URL finds
+// its files beside it (relative URLs); a descriptor on a pipe has none.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +20,7 @@
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/io/file.hpp>
+#include <ovfkit/package/remote.hpp>
 #include <ovfkit/package/tar_index.hpp>
 
 namespace ovfkit::package {
@@ -36,15 +39,31 @@ constexpr const char* source_kind_name(SourceKind kind) {
     return "unknown";
 }
 
+// Where the package's bytes come from.
+enum class SourceOrigin { local, pipe, url };
+
+constexpr const char* source_origin_name(SourceOrigin origin) {
+    switch (origin) {
+    case SourceOrigin::local:
+        return "file";
+    case SourceOrigin::pipe:
+        return "pipe";
+    case SourceOrigin::url:
+        return "url";
+    }
+    return "unknown";
+}
+
 struct SourceLimits {
     uint64_t max_descriptor = uint64_t{16} << 20; // R12
     TarLimits tar;
+    RemoteOptions remote{}; // URLs and pipes: TLS, redirects, timeouts, spool bound, cancellation
 };
 
 class Source {
 public:
-    // Opens `path`. Fails with Errc::io when it cannot be read, Errc::refused
-    // when the archive or the descriptor breaks a hardening rule (too large,
+    // Opens `path`: a local path, "-" (stdin) or an http(s) URL. Fails with Errc::io when it cannot
+    // be read, Errc::refused when the archive or the descriptor breaks a hardening rule (too large,
     // unsafe member names, links ...), Errc::invalid when it is not a package
     // (no descriptor, several descriptors in an OVA, compressed input), and
     // Errc::usage when a directory holds several descriptors. Tolerated
@@ -76,14 +95,29 @@ public:
     // The tar index of an OVA; nullptr for the other kinds.
     const TarIndex* tar() const { return m_tar.get(); }
 
+    SourceOrigin origin() const { return m_origin; }
+    // True when the package was read once into a temporary spool (a pipe, a
+    // server that does not answer range requests) rather than read in place.
+    bool spooled() const { return m_spooled; }
+
+    // Links to the package file `name` in a directory package (st_nlink);
+    // nullopt for OVAs, remote files and absent names. A referenced file with
+    // more than one is another file's content too (SECURITY.md R5).
+    std::optional<uint64_t> link_count(std::string_view name) const;
+
 private:
     Source() = default;
+    Result<void> read_single_file(std::shared_ptr<io::File> file, const SourceLimits& limits,
+                                  Diagnostics* notes);
 
     SourceKind m_kind = SourceKind::descriptor;
+    SourceOrigin m_origin = SourceOrigin::local;
+    bool m_spooled = false;
+    RemoteOptions m_remote; // url: how siblings are fetched
     std::string m_path;
     std::string m_descriptor_name;
     std::vector<std::byte> m_descriptor;
-    std::unique_ptr<io::Directory> m_dir; // descriptor, directory
+    std::unique_ptr<io::Directory> m_dir; // local descriptor, directory
     std::shared_ptr<io::File> m_archive;  // ova
     std::unique_ptr<TarIndex> m_tar;      // ova
 };

@@ -19,7 +19,11 @@
 // Directory entries without content are ignored (tar -C dir . writes "./").
 // Every size is checked against the file before it is used, PAX/GNU records
 // are bounded, and duplicate names are refused: two tools that pick
-// different copies of "disk.vmdk" would hash one and import the other.
+// different copies of "disk.vmdk" would hash one and import the other. For
+// the same reason names equal after Unicode NFC normalisation and full case
+// folding (ICU) are refused: "Disk.vmdk" and "disk.vmdk", or "é" precomposed
+// and "e" + U+0301, are one file once unpacked on macOS, Windows or a
+// case-insensitive file system.
 //
 // Tolerated with a warning: a missing end-of-archive marker, and bytes
 // after it. Not supported: PAX global headers that set path or size.
@@ -28,6 +32,9 @@
 #include <cctype>
 #include <optional>
 #include <unordered_map>
+
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
 
 #include <ovfkit/base/bytes.hpp>
 #include <ovfkit/base/checked.hpp>
@@ -275,6 +282,27 @@ Result<void> parse_pax(std::string_view data, const TarLimits& limits, PaxOverri
         pos += len;
     }
     return {};
+}
+
+// The name as a case-insensitive, normalisation-insensitive file system sees
+// it: NFC of the case-folded NFC (folding can denormalise). nullopt when ICU
+// cannot convert it (never for the valid UTF-8 checked before).
+std::optional<std::string> collision_key(std::string_view name) {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+    if (U_FAILURE(status)) {
+        return std::nullopt;
+    }
+    icu::UnicodeString text = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(name.data(), static_cast<int32_t>(name.size())));
+    icu::UnicodeString folded = nfc->normalize(text, status).foldCase();
+    icu::UnicodeString key = nfc->normalize(folded, status);
+    if (U_FAILURE(status)) {
+        return std::nullopt;
+    }
+    std::string out;
+    key.toUTF8String(out);
+    return out;
 }
 
 const char* type_description(char type) {
@@ -577,14 +605,20 @@ Result<TarIndex> TarIndex::build(io::File& file, const TarLimits& limits, Diagno
                         where, name, header_offset,
                         index.m_members[by_name.at(name)].header_offset);
         }
-        std::string folded = ascii_lower(name);
-        if (auto it = by_folded.find(folded); it != by_folded.end()) {
-            warn(fmt::format("members '{}' and '{}' differ only in case; they collide on "
-                             "case-insensitive file systems",
-                             it->second, name));
-        } else {
-            by_folded.emplace(folded, name);
+        auto key = collision_key(name);
+        if (!key) {
+            return fail(Errc::refused, "{}: member at offset {}: name cannot be normalised", where,
+                        header_offset);
         }
+        if (auto it = by_folded.find(*key); it != by_folded.end()) {
+            const TarMember& first = index.m_members[by_name.at(it->second)];
+            return fail(Errc::refused,
+                        "{}: member '{}' at offset {} and member '{}' at offset {} are the same "
+                        "name after case folding and Unicode normalisation (NFC); they would "
+                        "overwrite each other when unpacked, so the archive is refused",
+                        where, name, header_offset, first.name, first.header_offset);
+        }
+        by_folded.emplace(std::move(*key), name);
         by_name.emplace(name, index.m_members.size());
         index.m_members.push_back(TarMember{name, header_offset, data_offset, size});
         offset = next;

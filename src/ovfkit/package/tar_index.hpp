@@ -39,10 +39,11 @@ class TarIndex {
 public:
     // Reads every header of `file` and indexes its regular files. Fails with
     // Errc::refused for anything R6/R7 forbid (links, devices, unsafe or
-    // duplicate names, bad checksums, sizes beyond the file, too many
-    // entries) and with Errc::invalid when the file is not a ustar archive.
-    // Harmless deviations (no end-of-archive blocks, names that differ only
-    // in case) are added to `notes` as warnings when given.
+    // duplicate names, names that collide after case folding or Unicode NFC
+    // normalisation, bad checksums, sizes beyond the file, too many entries)
+    // and with Errc::invalid when the file is not a ustar archive. Harmless
+    // deviations (no end-of-archive blocks, bytes after them) are added to
+    // `notes` as warnings when given.
     static Result<TarIndex> build(io::File& file, const TarLimits& limits = {},
                                   Diagnostics* notes = nullptr);
 

@@ -8,7 +8,9 @@ tiny=$OVFKIT_SOURCE_DIR/examples/tiny
 cp "$tiny/tiny.vmdk" "$T/" # edited descriptors below have their disk beside them
 
 expect_rc 0 "$OVFKIT" validate "$tiny/tiny.ovf"
-[[ $(cat "$T/out") == "$tiny/tiny.ovf: valid (0 errors, 0 warnings)" ]] || fail "verdict: $(cat "$T/out")"
+[[ $(cat "$T/out") == "manifest: tiny.mf (SHA256), 2 files, all match
+signature: none (not signed)
+$tiny/tiny.ovf: valid (0 errors, 0 warnings)" ]] || fail "verdict: $(cat "$T/out")"
 expect_rc 0 "$OVFKIT" validate --schema "$tiny"
 expect_rc 0 "$OVFKIT" validate --json "$tiny/tiny.ovf"
 python3 - "$T/out" <<'PY' || fail "--json shape: $(cat "$T/out")"
