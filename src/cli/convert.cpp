@@ -141,6 +141,7 @@ void add_package_options(CLI::App& sub, ConvertOptions& o) {
     sub.add_option("--threads", o.op.threads, "Disk conversion threads (default: all cores)")
         ->check(CLI::Range(1u, 256u));
     sub.add_flag("--force", o.op.force, "Replace existing outputs");
+    add_remote_options(sub, o.op.remote);
     add_common_options(sub, o.common);
 }
 

@@ -281,7 +281,8 @@ Result<ConvertReport> convert_package(const ConvertOptions& options, const JobCo
         return fail(Errc::usage, "--sign and --cert go together (a key and its certificate)");
     }
     Diagnostics diag;
-    OVFKIT_TRY_ASSIGN(package::Source src, open_package(options.source, diag));
+    OVFKIT_TRY_ASSIGN(package::Source src,
+                      open_package(options.source, diag, options.remote, &control));
     OVFKIT_TRY_ASSIGN(Plan plan, make_plan(options, src, diag));
 
     ConvertReport report;

@@ -32,6 +32,7 @@
 #include <ovfkit/io/sink.hpp>
 #include <ovfkit/ops/job.hpp>
 #include <ovfkit/ovf/envelope.hpp>
+#include <ovfkit/package/remote.hpp>
 
 namespace ovfkit::ops {
 
@@ -65,6 +66,7 @@ struct ConvertOptions {
     bool force = false;            // replace existing outputs
     std::optional<uint64_t> mtime; // member and output times; nullopt: the source's
     unsigned threads = 0;          // disk conversion workers; 0: all cores
+    package::RemoteOptions remote; // a source at an http(s) URL: TLS, timeouts
 };
 
 struct ConvertedFile {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packages at http(s) URLs, served by tests/support/http_server.py on
 # 127.0.0.1: an OVA and a descriptor with its files beside it are inspected,
-# validated and verified with and without range requests; a tampered member
+# validated, verified and converted with and without range requests; a tampered member
 # is named; a server that lies about sizes, redirects to file: or in a loop,
 # stalls, or shows a certificate nobody trusts is refused.
 . "$(dirname "$0")/../lib.sh"
@@ -57,6 +57,20 @@ PY
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["manifest_ok"] and d["verified"] and [f["name"] for f in d["files"]] == ["tiny.ovf", "tiny.vmdk"], d' "$T/out" \
       || fail "verify $target ($ranges): $(cat "$T/out")"
   done
+  # Converted from its URL: the same bytes as from the local files, and a
+  # disk re-encoded on the way reads back equal.
+  for target in tiny.ova tiny.ovf; do
+    expect_rc 0 "$OVFKIT" convert --mtime 1 "$url/$target" "$T/from-url-$ranges-$target.ova"
+    expect_rc 0 "$OVFKIT" convert --force --mtime 1 "$T/www/$target" "$T/from-file-$target.ova"
+    cmp "$T/from-url-$ranges-$target.ova" "$T/from-file-$target.ova" || fail "convert $target from a URL ($ranges)"
+  done
+  expect_rc 0 "$OVFKIT" convert "$url/tiny.ova" "$T/q-$ranges.ova" --disk-format qcow2
+  expect_rc 0 "$OVFKIT" verify "$T/q-$ranges.ova"
+  tar xOf "$T/q-$ranges.ova" tiny.qcow2 >"$T/q.qcow2"
+  expect_rc 0 "$OVFKIT" disk compare "$T/www/tiny.vmdk" "$T/q.qcow2"
+  expect_rc 4 "$OVFKIT" convert "$url/bad.ova" "$T/bad-copy.ova"
+  [[ ! -e $T/bad-copy.ova ]] || fail "a tampered package converted from a URL left an OVA"
+
   expect_rc 4 "$OVFKIT" verify "$url/bad.ova"
   grep -q "tiny.vmdk: SHA256 digest .* does not match" "$T/out" || fail "tampered ($ranges): $(cat "$T/out")"
   expect_rc 1 "$OVFKIT" validate "$url/bad.ova"
