@@ -507,6 +507,7 @@ Result<ConvertSummary> convert_image(const ConvertRequest& request) {
     ConvertOptions pipeline = request.pipeline;
     pipeline.virtual_size = size;
     OVFKIT_TRY_ASSIGN(summary.stats, copy_disk(reader, *writer, pipeline));
+    summary.missing = reader.missing();
     writer.reset();
     summary.direct_bytes = outputs.direct_bytes();
     std::vector<std::string> targets = outputs.targets();

@@ -95,6 +95,9 @@ struct ConvertSummary {
     // The input's findings (Image::findings) and the conversion's own
     // (DISK-SIZE-ROUNDED); codes in docs/disk.md.
     std::vector<Finding> findings;
+    // What a salvaged input (OpenPolicy::salvage) lacks: written as zeros.
+    // Not empty means the output is not a complete copy.
+    std::vector<MissingRange> missing;
 };
 
 // Converts the image at `input` into a new image at `output`, through an

@@ -25,7 +25,11 @@ struct DiskConvertReport {
     std::string input;
     std::string output;
     disk::ConvertSummary summary;
+    // The summary's findings, then a DISK-TRUNCATED error per missing range.
     std::vector<Finding> findings;
+    // 0, or 1 when a salvaged input was missing ranges (the output was
+    // still written, with zeros there).
+    int exit_code() const { return summary.missing.empty() ? 0 : static_cast<int>(Errc::invalid); }
 };
 
 // The output format an output name implies, for names whose extension
