@@ -68,6 +68,7 @@ Result<DiskConvertReport> convert_disk(const DiskConvertOptions& options,
     req.compress = options.compress;
     req.cluster_size = options.cluster_size;
     req.force = options.force;
+    req.to_device = options.to_device;
     req.direct_io = options.direct_io;
     req.pipeline.threads = options.threads;
     req.pipeline.cancel = &control.cancel.flag();

@@ -18,6 +18,7 @@ struct DiskConvertOptions {
     uint64_t cluster_size = 0; // 0: the format's default
     unsigned threads = 0;      // 0: all cores
     bool force = false;        // replace an existing output
+    bool to_device = false;    // write raw output onto an existing block device in place
     bool direct_io = true;     // whole aligned pages with O_DIRECT where allowed
 };
 
