@@ -43,6 +43,16 @@ PY
   done
 done
 
+# vmdk-flat: the descriptor promises the extent's size; a short extent file
+# is refused.
+"$OVFKIT" disk convert -q -f raw -O vmdk-flat "$T/src.raw" "$T/flat.vmdk"
+expect_rc 0 "$OVFKIT" disk check -f vmdk-flat "$T/flat.vmdk"
+cut_tail "$T/flat-flat.vmdk" 1
+expect_rc 1 "$OVFKIT" disk convert -f vmdk-flat -O raw "$T/flat.vmdk" "$T/out.raw"
+grep -q "is 6291455 bytes, shorter than the 6291456 bytes the extent needs" "$T/err" \
+  || fail "vmdk-flat: $(cat "$T/err")"
+[[ ! -e "$T/out.raw" ]] || fail "vmdk-flat: an output was left"
+
 # The cases that converted silently before: a VHDX whose last payload block
 # runs past the end (dynamic and fixed), a streamOptimized VMDK cut at a
 # grain boundary or without its footer and end-of-stream marker.
