@@ -38,6 +38,12 @@ void add_allow_parent_option(CLI::App& sub, bool& allow_parent) {
                  "directory only; needs -f)");
 }
 
+void add_salvage_option(CLI::App& sub, bool& salvage) {
+    sub.add_flag("--salvage", salvage,
+                 "Read a truncated image as far as it goes: missing ranges read as zeros and are "
+                 "listed; exits 1 all the same");
+}
+
 void add_disk_command(CLI::App& app, Action& action) {
     auto* sub = app.add_subcommand("disk", "Inspect, convert, compare and check virtual disks");
     sub->require_subcommand(1);

@@ -23,6 +23,7 @@ void add_disk_map_command(CLI::App& disk, Action& action);
 void add_image_options(CLI::App& sub, ops::ImageRef& image, const std::string& positional,
                        const std::string& format_flag);
 void add_allow_parent_option(CLI::App& sub, bool& allow_parent);
+void add_salvage_option(CLI::App& sub, bool& salvage);
 
 // Format names for --help: readable, writable, or writable with compression.
 enum class FormatSet { readable, writable, compressible };

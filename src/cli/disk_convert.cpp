@@ -1,5 +1,5 @@
 // ovfkit disk convert IN OUT [-O FORMAT] [-f FORMAT] [--compress] [--threads N]
-//                    [--cluster-size N] [--force] [--buffered] [--json]
+//                    [--cluster-size N] [--force] [--to-device] [--buffered] [--salvage] [--json]
 #include <fmt/format.h>
 
 #include <ovfkit/base/units.hpp>
@@ -48,7 +48,7 @@ int run(ConvertOptions& o) {
                    format_size(st.bytes_written), format_size(s.output_size), st.seconds,
                    st.threads);
     }
-    return 0;
+    return report->exit_code();
 }
 
 } // namespace
@@ -69,9 +69,13 @@ void add_disk_convert_command(CLI::App& disk, Action& action) {
     sub->add_option("--cluster-size", opts->cluster_size,
                     "Cluster/grain/block size of the output, e.g. 64K, 2M (default: the format's)");
     sub->add_flag("--force", opts->op.force, "Replace OUT if it exists");
+    sub->add_flag("--to-device", opts->op.to_device,
+                  "OUT is a block device: write the raw disk onto it in place (-O raw only; "
+                  "zeros where the disk has none; never replaced or truncated)");
     sub->add_flag("--buffered", opts->buffered,
                   "Write the output through the page cache (default: whole pages with O_DIRECT)");
     add_allow_parent_option(*sub, opts->op.input.allow_parent);
+    add_salvage_option(*sub, opts->op.input.salvage);
     add_common_options(*sub, opts->common);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }

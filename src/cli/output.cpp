@@ -81,10 +81,13 @@ std::string finding_text(const Finding& f) {
 }
 
 void print_warnings(const std::vector<Finding>& findings, bool quiet, bool json) {
-    if (quiet || json) {
+    if (json) {
         return;
     }
     for (const auto& f : findings) {
+        if (quiet && f.severity != Severity::error) {
+            continue; // -q silences warnings, never errors
+        }
         fmt::print(stderr, "ovfkit: {}: {} [{}]\n", severity_name(f.severity),
                    terminal_safe(f.message), terminal_safe(f.code));
     }

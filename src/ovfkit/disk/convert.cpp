@@ -450,11 +450,22 @@ Result<ConvertSummary> convert_image(const ConvertRequest& request) {
         return fail(Errc::usage, "disk format '{}' has no compression (--compress works with: {})",
                     out_driver->name, with);
     }
-    if (std::string why = io::unreplaceable_target(request.output); !why.empty()) {
+    io::OutputSet outputs(request.force, request.direct_io);
+    std::optional<io::OutputSet::Device> device;
+    if (request.to_device) {
+        if (out_driver->name != "raw") {
+            return fail(Errc::usage,
+                        "{}: --to-device writes only raw output (-O raw): a device holds the "
+                        "guest disk byte for byte",
+                        request.output);
+        }
+        // Opened before anything is read: a busy or wrong target fails first.
+        OVFKIT_TRY_ASSIGN(device, outputs.open_device(request.output));
+    } else if (std::string why = io::unreplaceable_target(request.output); !why.empty()) {
         return fail(Errc::refused, "{}", why);
     }
     struct stat st {};
-    if (!request.force && ::lstat(request.output.c_str(), &st) == 0) {
+    if (!request.to_device && !request.force && ::lstat(request.output.c_str(), &st) == 0) {
         return fail(Errc::refused, "{}: already exists; refusing to replace it (use --force)",
                     request.output);
     }
@@ -498,15 +509,28 @@ Result<ConvertSummary> convert_image(const ConvertRequest& request) {
                     request.input, size, out_driver->name, out_driver->max_virtual_size);
     }
 
-    io::OutputSet outputs(request.force, request.direct_io);
     CreateOptions create;
     create.virtual_size = size;
     create.compress = request.compress;
     create.cluster_size = request.cluster_size;
-    OVFKIT_TRY_ASSIGN(auto writer, create_image(outputs, request.output, *out_driver, create));
+    std::unique_ptr<DiskWriter> writer;
+    if (device) {
+        if (device->size < size) {
+            return fail(Errc::refused,
+                        "{}: the device holds {} bytes, less than the {}-byte disk of {}",
+                        request.output, device->size, size, request.input);
+        }
+        create.dense = true;
+        OVFKIT_TRY(check_create_options(*out_driver, create, request.output));
+        CreateContext ctx{device->file, request.output, &outputs, create};
+        OVFKIT_TRY_ASSIGN(writer, out_driver->create(ctx));
+    } else {
+        OVFKIT_TRY_ASSIGN(writer, create_image(outputs, request.output, *out_driver, create));
+    }
     ConvertOptions pipeline = request.pipeline;
     pipeline.virtual_size = size;
     OVFKIT_TRY_ASSIGN(summary.stats, copy_disk(reader, *writer, pipeline));
+    summary.missing = reader.missing();
     writer.reset();
     summary.direct_bytes = outputs.direct_bytes();
     std::vector<std::string> targets = outputs.targets();

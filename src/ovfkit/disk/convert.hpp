@@ -71,6 +71,10 @@ struct ConvertRequest {
     bool compress = false;
     uint64_t cluster_size = 0; // 0: the format's default
     bool force = false;        // replace an existing output
+    // `output` is an existing block device, written in place with raw output
+    // (io::OutputSet::open_device); refused for any other output format and
+    // when the device is smaller than the disk.
+    bool to_device = false;
     // Write whole aligned pages of the output with O_DIRECT, past the page
     // cache, where the file system allows it (io::adopt_fd_direct).
     bool direct_io = true;
@@ -95,6 +99,9 @@ struct ConvertSummary {
     // The input's findings (Image::findings) and the conversion's own
     // (DISK-SIZE-ROUNDED); codes in docs/disk.md.
     std::vector<Finding> findings;
+    // What a salvaged input (OpenPolicy::salvage) lacks: written as zeros.
+    // Not empty means the output is not a complete copy.
+    std::vector<MissingRange> missing;
 };
 
 // Converts the image at `input` into a new image at `output`, through an

@@ -33,6 +33,11 @@ struct OpenPolicy {
     bool allow_parent = false; // differencing/backing chains inside the directory
     uint32_t max_chain_depth = 16;
     uint64_t max_virtual_size = uint64_t{64} << 40; // 64 TiB, VHDX's maximum
+    // A structure the metadata promises that lies past the end of the file
+    // (a truncated image) is an error (Errc::invalid) unless this is set;
+    // then the guest bytes it would hold read as zeros and are listed in
+    // DiskReader::missing() (--salvage).
+    bool salvage = false;
 };
 
 // One image of a parent chain that is being opened (disk/chain.hpp).

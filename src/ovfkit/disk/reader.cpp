@@ -1,4 +1,6 @@
 // The one bounds check every disk read goes through (reader.hpp).
+#include <algorithm>
+
 #include <ovfkit/disk/reader.hpp>
 
 namespace ovfkit::disk {
@@ -16,6 +18,13 @@ Result<void> DiskReader::read_at(uint64_t offset, std::span<std::byte> out) {
         return {};
     }
     return read_range(offset, out);
+}
+
+void DiskReader::add_missing(uint64_t offset, uint64_t length, std::string what) {
+    MissingRange r{offset, length, std::move(what)};
+    auto at = std::upper_bound(m_missing.begin(), m_missing.end(), r,
+                               [](const auto& a, const auto& b) { return a.offset < b.offset; });
+    m_missing.insert(at, std::move(r));
 }
 
 } // namespace ovfkit::disk

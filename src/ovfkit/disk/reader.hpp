@@ -30,6 +30,16 @@ struct DiskInfo {
                                        // first (then extents, parents)
 };
 
+// Guest bytes an image promises but does not hold: the structure that would
+// hold them (a block, grain, table, the end of a stream) lies past the end of
+// the file. Only with OpenPolicy::salvage; they read as zeros.
+struct MissingRange {
+    uint64_t offset = 0; // guest offset
+    uint64_t length = 0; // 0: a structure without guest data is missing
+    std::string what;    // "payload block 3 at file offset 7340032 ... past the end ..."
+    bool operator==(const MissingRange&) const = default;
+};
+
 class DiskReader {
 public:
     virtual ~DiskReader() = default;
@@ -69,6 +79,12 @@ public:
         return {};
     }
 
+    // The guest ranges read as zeros because the file ends before the
+    // structures that hold them (OpenPolicy::salvage), in ascending order.
+    // Empty without salvage: such an image fails to open. A chain's parents'
+    // ranges are not included (a parent is never salvaged).
+    const std::vector<MissingRange>& missing() const { return m_missing; }
+
 protected:
     // Reads guest bytes of [offset, offset + out.size()), a non-empty range
     // that read_at() has checked lies within the virtual size.
@@ -84,8 +100,15 @@ protected:
         m_findings.insert(m_findings.end(), parent.m_findings.begin(), parent.m_findings.end());
     }
 
+    // Records a missing guest range (the caller clips it to the virtual
+    // size), keeping the list in ascending order. An empty range records a
+    // missing structure that holds no guest data (a refcount table): the
+    // image is still incomplete.
+    void add_missing(uint64_t offset, uint64_t length, std::string what);
+
 private:
     std::vector<Finding> m_findings;
+    std::vector<MissingRange> m_missing;
 };
 
 } // namespace ovfkit::disk

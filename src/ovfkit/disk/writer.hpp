@@ -66,6 +66,10 @@ struct CreateOptions {
     uint64_t virtual_size = 0;
     bool compress = false;     // compressed clusters/grains where the format has them
     uint64_t cluster_size = 0; // grain / cluster / block size; 0 picks the format default
+    // The output cannot hold holes and must not be truncated (a block device,
+    // --to-device): every byte of the virtual size is written, zeros where
+    // the disk has none. Only raw supports it.
+    bool dense = false;
 };
 
 } // namespace ovfkit::disk

@@ -6,7 +6,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,8 +93,11 @@ std::string unreplaceable_target(const std::string& path) {
                        : S_ISSOCK(st.st_mode) ? "a socket"
                                               : "not a regular file";
     return fmt::format("{}: is {}; ovfkit writes outputs only as regular files and never "
-                       "replaces anything else, with or without --force",
-                       path, what);
+                       "replaces anything else, with or without --force{}",
+                       path, what,
+                       S_ISBLK(st.st_mode) ? " (a raw disk is written onto a block device in "
+                                             "place with -O raw --to-device)"
+                                           : "");
 }
 
 OutputSet::~OutputSet() {
@@ -138,6 +143,46 @@ Result<File*> OutputSet::create(const std::string& path) {
     return fail(Errc::io, "{}: cannot create a unique temporary name", path);
 }
 
+Result<OutputSet::Device> OutputSet::open_device(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        return fail(Errc::io, "{}: cannot open the device: {}", path, std::strerror(errno));
+    }
+    if (S_ISREG(st.st_mode)) {
+        return fail(Errc::usage,
+                    "{}: is a regular file; --to-device writes only onto a block device (leave "
+                    "it out to write a file)",
+                    path);
+    }
+    if (!S_ISBLK(st.st_mode)) {
+        const char* what = S_ISDIR(st.st_mode)    ? "a directory"
+                           : S_ISCHR(st.st_mode)  ? "a character device"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                  : "not a block device";
+        return fail(Errc::refused, "{}: is {}; --to-device writes only onto a block device", path,
+                    what);
+    }
+    // O_EXCL on a block device: fails with EBUSY while it is mounted or held.
+    int fd = ::open(path.c_str(), O_WRONLY | O_EXCL | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        return fail(err == EBUSY ? Errc::refused : Errc::io, "{}: cannot open the device{}: {}",
+                    path, err == EBUSY ? " (mounted or in use)" : "", std::strerror(err));
+    }
+    auto file = adopt_fd(fd, path);
+    struct stat opened {};
+    uint64_t size = 0;
+    if (::fstat(fd, &opened) != 0 || !S_ISBLK(opened.st_mode) || opened.st_rdev != st.st_rdev) {
+        return fail(Errc::refused, "{}: changed while it was opened", path);
+    }
+    if (::ioctl(fd, BLKGETSIZE64, &size) != 0) {
+        return fail(Errc::io, "{}: cannot read the device size: {}", path, std::strerror(errno));
+    }
+    m_entries.push_back({path, {}, fd, std::move(file), true});
+    return Device{m_entries.back().file.get(), size};
+}
+
 Result<void> OutputSet::link_into_place(Entry& e) {
     std::string proc = fmt::format("/proc/self/fd/{}", e.fd);
     if (!m_force) {
@@ -177,6 +222,9 @@ Result<void> OutputSet::commit() {
     }
     std::set<std::string> dirs;
     for (auto& e : m_entries) {
+        if (e.device) {
+            continue; // written in place, synced above
+        }
         if (std::string why = unreplaceable_target(e.target); !why.empty()) {
             return fail(Errc::refused, "{}", why);
         }

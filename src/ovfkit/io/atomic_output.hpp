@@ -14,7 +14,8 @@
 // Only regular files are ever replaced (with `force`), and a symbolic link
 // at the target is replaced, never written through. A directory, device,
 // FIFO or socket at the target is refused (Errc::refused) whatever `force`
-// says.
+// says. The one exception is asked for explicitly: open_device() writes an
+// existing block device in place (disk convert --to-device).
 #pragma once
 
 #include <memory>
@@ -44,6 +45,18 @@ public:
     // Creates a temporary file that becomes `path` on commit(). The returned
     // File stays owned by the set and valid until commit() or destruction.
     Result<File*> create(const std::string& path);
+
+    // An existing block device at `path`, opened for writing in place: it is
+    // never replaced, truncated or removed (a failed conversion leaves it
+    // partly written, as dd or qemu-img would), and is synced on commit().
+    // Opened O_EXCL, so a mounted or otherwise busy device is refused. A
+    // regular file is Errc::usage (no device to write); a directory,
+    // character device, FIFO or socket is Errc::refused.
+    struct Device {
+        File* file = nullptr;
+        uint64_t size = 0; // bytes (BLKGETSIZE64)
+    };
+    Result<Device> open_device(const std::string& path);
 
     // Syncs and links or renames every output into place, then syncs the
     // directories.
@@ -89,6 +102,7 @@ private:
         std::string temp; // named temporary; empty for an unnamed (O_TMPFILE) file
         int fd = -1;      // the output's descriptor (owned by `file`)
         std::unique_ptr<File> file;
+        bool device = false; // written in place (open_device)
     };
     Result<void> link_into_place(Entry& e);
 

@@ -8,7 +8,11 @@ Result<DiskCheckReport> check_disk(const DiskCheckOptions& options, const JobCon
     DiskCheckReport report;
     report.image = path;
     Diagnostics diag;
-    auto image = open_disk(options.image);
+    // Opened with salvage, so that a truncated image lists every range it
+    // misses (DISK-TRUNCATED) instead of the first one only.
+    ImageRef ref = options.image;
+    ref.salvage = true;
+    auto image = open_disk(ref);
     if (!image) {
         if (image.error().code != Errc::invalid) {
             return fail(image.error());
@@ -27,6 +31,11 @@ Result<DiskCheckReport> check_disk(const DiskCheckOptions& options, const JobCon
             return fail(cancelled_error(path));
         }
         OVFKIT_TRY(image->reader->check(diag));
+        // After the format's own findings, which locate the damage in its
+        // terms: what of the guest a truncated image lacks.
+        for (auto& f : missing_findings(image->reader->missing(), path)) {
+            diag.add(std::move(f));
+        }
     }
     report.findings = diag.findings();
     report.errors = diag.count(Severity::error);

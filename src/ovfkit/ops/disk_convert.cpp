@@ -59,6 +59,7 @@ Result<DiskConvertReport> convert_disk(const DiskConvertOptions& options,
     req.input = options.input.path;
     req.input_format = options.input.format;
     req.policy.allow_parent = options.input.allow_parent;
+    req.policy.salvage = options.input.salvage;
     req.output = options.output;
     req.output_format = options.output_format;
     if (req.output_format.empty()) {
@@ -67,6 +68,7 @@ Result<DiskConvertReport> convert_disk(const DiskConvertOptions& options,
     req.compress = options.compress;
     req.cluster_size = options.cluster_size;
     req.force = options.force;
+    req.to_device = options.to_device;
     req.direct_io = options.direct_io;
     req.pipeline.threads = options.threads;
     req.pipeline.cancel = &control.cancel.flag();
@@ -83,6 +85,9 @@ Result<DiskConvertReport> convert_disk(const DiskConvertOptions& options,
     report.output = options.output;
     OVFKIT_TRY_ASSIGN(report.summary, disk::convert_image(req));
     report.findings = report.summary.findings;
+    for (auto& f : missing_findings(report.summary.missing, options.input.path)) {
+        report.findings.push_back(std::move(f));
+    }
     return report;
 }
 
@@ -106,6 +111,8 @@ nlohmann::json to_json(const DiskConvertReport& r) {
                 {"seconds", s.stats.seconds},
                 {"threads", s.stats.threads},
                 {"chunk_size", s.stats.chunk_size},
+                {"complete", s.missing.empty()},
+                {"missing", missing_json(s.missing)},
                 {"warnings", findings_json(r.findings)}});
     return doc;
 }

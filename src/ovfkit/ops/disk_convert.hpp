@@ -18,6 +18,7 @@ struct DiskConvertOptions {
     uint64_t cluster_size = 0; // 0: the format's default
     unsigned threads = 0;      // 0: all cores
     bool force = false;        // replace an existing output
+    bool to_device = false;    // write raw output onto an existing block device in place
     bool direct_io = true;     // whole aligned pages with O_DIRECT where allowed
 };
 
@@ -25,7 +26,11 @@ struct DiskConvertReport {
     std::string input;
     std::string output;
     disk::ConvertSummary summary;
+    // The summary's findings, then a DISK-TRUNCATED error per missing range.
     std::vector<Finding> findings;
+    // 0, or 1 when a salvaged input was missing ranges (the output was
+    // still written, with zeros there).
+    int exit_code() const { return summary.missing.empty() ? 0 : static_cast<int>(Errc::invalid); }
 };
 
 // The output format an output name implies, for names whose extension

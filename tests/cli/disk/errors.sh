@@ -68,8 +68,8 @@ expect_rc 4 "$OVFKIT" disk info "$T/poly.img"
 grep -q "ambiguous disk format: the content matches qcow2 (100), vhd-fixed (100)" "$T/err" \
   || fail "polyglot: $(cat "$T/err")"
 
-# Invalid image: an L1 entry pointing past the end fails in the middle of a
-# conversion; nothing is left in the output directory.
+# Invalid image: an L1 entry pointing past the end (as in a truncated file)
+# fails the conversion; nothing is left in the output directory.
 l1=$(python3 -c '
 import struct, sys
 print(struct.unpack(">Q", open(sys.argv[1], "rb").read(48)[40:48])[0])' "$T/a.qcow2")

@@ -820,7 +820,7 @@ TEST(Qcow2Hostile, MappingEntries) {
         img.be64_at(0x1008, 0x100000 | q::k_oflag_copied);
         expect_error(img, Errc::invalid,
                      "hostile.qcow2: L1 entry 1 at offset 0x1008: L2 table at 0x100000 lies "
-                     "outside the file (24576 bytes)");
+                     "outside the file (24576 bytes): the image is truncated");
     }
     {
         Image img;

@@ -205,6 +205,38 @@ TEST(Raw, WriterTakesChunksInAnyOrderAndStartsFromAnEmptyFile) {
     EXPECT_TRUE(f.data() == want);
 }
 
+// A block device (--to-device) is not sparse and keeps its size: the dense
+// writer writes zeros over every range it skips and never truncates.
+TEST(Raw, DenseWriterZeroesWhatItSkipsAndKeepsTheSize) {
+    const FormatDriver* d = find("raw");
+    const std::vector<std::byte> stale(10 * 4096, std::byte{0xff});
+    io::MemFile f("dev", stale);
+    CreateContext ctx{&f, "dev", nullptr, {}};
+    ctx.options.virtual_size = 6 * 4096 + 100;
+    ctx.options.dense = true;
+    auto w = d->create(ctx);
+    ASSERT_TRUE(w);
+    EXPECT_TRUE((*w)->capabilities().sequential_only);
+    auto a = filled(2 * 4096, 1);
+    auto b = filled(4096 + 100, 2);
+    // Chunk 0: data, then a zero run the writer skips; chunk at 5 pages: the
+    // last page and the partial sector; pages 2..4 are never handed over.
+    Chunk c0{0, a, {{0, 4096, ExtentKind::data}, {4096, 4096, ExtentKind::zero}}, nullptr};
+    Chunk c5{5 * 4096, b, {}, nullptr};
+    ASSERT_TRUE((*w)->write(c0));
+    ASSERT_TRUE((*w)->write(c5));
+    Chunk back{0, a, {}, nullptr};
+    auto r = (*w)->write(back);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "dev: raw writer: dense write at 0 before offset 24676");
+    ASSERT_TRUE((*w)->finish());
+    std::vector<std::byte> want = stale; // past the disk: untouched
+    std::fill(want.begin(), want.begin() + 6 * 4096 + 100, std::byte{0});
+    std::memcpy(want.data(), a.data(), 4096);
+    std::memcpy(want.data() + 5 * 4096, b.data(), b.size());
+    EXPECT_TRUE(f.data() == want);
+}
+
 TEST(Raw, IsNeverDetected) {
     // A disk of zeros, of text, of a boot sector: no driver claims it.
     std::vector<std::vector<std::byte>> disks{std::vector<std::byte>(1 << 20), filled(1 << 20, 3),

@@ -375,7 +375,8 @@ TEST(VhdHostile, Truncated) {
               "disk.vhd: file of 100 bytes is too small for a VHD footer (512 bytes)");
     EXPECT_EQ(code, Errc::invalid);
     EXPECT_EQ(open_error(std::vector<std::byte>(4096)),
-              "disk.vhd: no VHD footer: neither offset 3584 nor offset 0 starts with 'conectix'");
+              "disk.vhd: no VHD footer: neither offset 3584 nor offset 0 starts with 'conectix' "
+              "(not a VHD, or a fixed VHD truncated: its only footer is its last 512 bytes)");
 
     // Cut after the first block's bitmap: the tail footer is gone, the copy
     // at offset 0 is used, and block 0 no longer fits in the file.

@@ -565,13 +565,14 @@ TEST(VhdxHostile, Truncated) {
     Bytes img = valid_image();
     img.resize(4096);
     expect_refusal(
-        img, Errc::refused,
+        img, Errc::invalid,
         "t.vhdx: file of 4096 bytes is truncated: the VHDX header section alone is 1 MiB");
     img = valid_image();
     img.resize(3 * MiB + 4096); // cuts the BAT region
-    expect_refusal(img, Errc::refused,
+    expect_refusal(img, Errc::invalid,
                    "t.vhdx: region table at file offset 196608: entry 0 (BAT region) at file "
-                   "offset 3145728 length 1048576 lies outside the 3149824-byte file");
+                   "offset 3145728 length 1048576 lies outside the 3149824-byte file: the image "
+                   "is truncated");
 }
 
 TEST(VhdxHostile, BothHeadersCorrupt) {
@@ -605,10 +606,10 @@ TEST(VhdxHostile, RegionTableChecksum) {
 TEST(VhdxHostile, RegionOutsideTheFile) {
     Bytes img = valid_image();
     set_region(img, 1, 1024 * MiB, MiB);
-    expect_refusal(img, Errc::refused,
+    expect_refusal(img, Errc::invalid,
                    fmt::format("t.vhdx: region table at file offset 196608: entry 1 (metadata "
                                "region) at file offset 1073741824 length 1048576 lies outside the "
-                               "{}-byte file",
+                               "{}-byte file: the image is truncated",
                                img.size()));
 }
 
@@ -702,9 +703,10 @@ TEST(VhdxHostile, BatRegionTooSmall) {
 TEST(VhdxHostile, BatEntryOutsideTheFile) {
     Bytes img = valid_image();
     put64(img, k_bat + 8 * 2, (1024 * MiB) | 6);
-    expect_refusal(img, Errc::refused,
-                   fmt::format("t.vhdx: BAT entry 2 (payload block 2): block at file offset "
-                               "1073741824 is outside the {}-byte file",
+    expect_refusal(img, Errc::invalid,
+                   fmt::format("t.vhdx: BAT entry 2 (payload block 2): the block at file offset "
+                               "1073741824 needs 1048576 bytes, up to offset 1074790400, but the "
+                               "file ends at {}: the image is truncated",
                                img.size()));
 }
 

@@ -915,7 +915,7 @@ TEST(VmdkHostile, MarkerWalkRefusesDuplicatesAndRunaways) {
     poke<uint64_t>(copy, 65536 + 1024, 0x10000000);
     EXPECT_EQ(open_error(copy),
               fmt::format("disk.vmdk: marker at offset 66560: 268435456 sectors of metadata run "
-                          "beyond the end of the file ({} bytes)",
+                          "beyond the end of the file ({} bytes): the image is truncated",
                           copy.size()));
 }
 

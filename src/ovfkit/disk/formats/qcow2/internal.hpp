@@ -64,8 +64,11 @@ public:
     // with the stored refcounts (check.cpp).
     Result<void> check(Diagnostics& diag) override;
 
-    // Reads and validates the active L1 table; part of opening.
-    Result<void> load_l1();
+    // Reads and validates the active L1 table; part of opening. Every L2
+    // table it names, the refcount table and every refcount block must lie
+    // inside the file (a truncated image); with `salvage`, an L2 table past
+    // the end makes its guest range missing instead (read as zeros).
+    Result<void> load_l1(bool salvage = false);
     // Takes the backing image, and its findings after this image's.
     void set_parent(std::unique_ptr<DiskReader> parent) {
         if (parent) {

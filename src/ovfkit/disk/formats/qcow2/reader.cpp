@@ -466,7 +466,7 @@ Result<std::unique_ptr<DiskReader>> open_image(OpenContext& ctx) {
         }
     }
     reader->set_parent(std::move(parent));
-    OVFKIT_TRY(reader->load_l1());
+    OVFKIT_TRY(reader->load_l1(ctx.policy.salvage));
     return std::unique_ptr<DiskReader>(std::move(reader));
 }
 
@@ -516,7 +516,7 @@ Reader::~Reader() {
     }
 }
 
-Result<void> Reader::load_l1() {
+Result<void> Reader::load_l1(bool salvage) {
     const uint64_t c = m_cluster_size;
     const uint64_t needed = div_round_up(div_round_up(m_h.size, c), m_l2_entries);
     // parse_header() bounded needed * 8 by the file size and by 32 MiB.
@@ -529,6 +529,56 @@ Result<void> Reader::load_l1() {
     m_l1.resize(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
         m_l1[i] = raw[i];
+    }
+    const std::string& name = m_file->name();
+    auto past_end = [&](uint64_t off) { return off >= m_file_size || c > m_file_size - off; };
+    // Tables past the end of the file: the image was cut short. Checked
+    // here, where it is cheap (the tables are small), so that a truncated
+    // image fails to open instead of part-way through a conversion.
+    const uint64_t l1_span = m_l2_entries * c; // guest bytes one L2 table maps
+    for (size_t i = 0; i < m_l1.size(); ++i) {
+        const uint64_t off = m_l1[i] & k_l1_offset_mask;
+        if (off == 0 || (m_l1[i] & k_l1_reserved_mask) != 0 || off % c != 0 || !past_end(off)) {
+            continue; // unallocated, or refused with its own message by load_l2()
+        }
+        const std::string why =
+            fmt::format("{}: L1 entry {} at offset {:#x}: L2 table at {:#x} lies outside the file "
+                        "({} bytes): the image is truncated",
+                        name, i, m_h.l1_table_offset + i * 8, off, m_file_size);
+        if (!salvage) {
+            return fail(Errc::invalid, "{}", why);
+        }
+        const uint64_t from = i * l1_span;
+        add_missing(from, std::min(l1_span, m_h.size - from), why);
+        m_l1[i] = 0;
+    }
+    const uint64_t rt_bytes = uint64_t{m_h.refcount_table_clusters} * c; // <= 8 MiB
+    if (m_h.refcount_table_offset >= m_file_size ||
+        rt_bytes > m_file_size - m_h.refcount_table_offset) {
+        std::string why = fmt::format("{}: refcount table at {:#x} ({} bytes) lies past the end "
+                                      "of the file ({} bytes): the image is truncated",
+                                      name, m_h.refcount_table_offset, rt_bytes, m_file_size);
+        if (!salvage) {
+            return fail(Errc::invalid, "{}", why);
+        }
+        add_missing(0, 0, std::move(why)); // refcounts hold no guest data
+        return {};
+    }
+    std::vector<be64> rt(static_cast<size_t>(rt_bytes / 8));
+    OVFKIT_TRY(
+        io::read_exact(*m_file, std::as_writable_bytes(std::span(rt)), m_h.refcount_table_offset));
+    for (size_t i = 0; i < rt.size(); ++i) {
+        const uint64_t off = uint64_t{rt[i]} & k_reftable_offset_mask;
+        if (off != 0 && off % c == 0 && past_end(off)) {
+            std::string why = fmt::format(
+                "{}: refcount table entry {} at offset {:#x}: refcount block at {:#x} lies past "
+                "the end of the file ({} bytes): the image is truncated",
+                name, i, m_h.refcount_table_offset + i * 8, off, m_file_size);
+            if (!salvage) {
+                return fail(Errc::invalid, "{}", why);
+            }
+            add_missing(0, 0, std::move(why));
+        }
     }
     return {};
 }

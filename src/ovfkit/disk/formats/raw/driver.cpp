@@ -118,10 +118,13 @@ private:
 
 class RawWriter final : public DiskWriter {
 public:
-    RawWriter(io::File& file, uint64_t size) : m_file(file), m_size(size) {}
+    RawWriter(io::File& file, uint64_t size, bool dense)
+        : m_file(file), m_size(size), m_dense(dense) {}
 
     WriterCaps capabilities() const override {
-        return WriterCaps{.sequential_only = false, .granularity = k_granularity};
+        // A dense output zeroes the gap before each write, so it takes the
+        // chunks in order.
+        return WriterCaps{.sequential_only = m_dense, .granularity = k_granularity};
     }
 
     Result<void> write(const Chunk& chunk) override {
@@ -136,7 +139,7 @@ public:
                         m_file.name(), chunk.data.size(), chunk.offset, m_size);
         }
         if (chunk.runs.empty()) {
-            return m_file.pwrite(chunk.data, chunk.offset);
+            return put(chunk.data, chunk.offset);
         }
         for (const Extent& run : chunk.runs) {
             uint64_t b = std::max(run.offset, chunk.offset);
@@ -144,7 +147,7 @@ public:
             if (run.kind != ExtentKind::data || b >= e) {
                 continue;
             }
-            OVFKIT_TRY(m_file.pwrite(chunk.data.subspan(b - chunk.offset, e - b), b));
+            OVFKIT_TRY(put(chunk.data.subspan(b - chunk.offset, e - b), b));
         }
         return {};
     }
@@ -154,12 +157,40 @@ public:
             return fail(Errc::usage, "{}: raw writer: finish called twice", m_file.name());
         }
         m_finished = true;
+        if (m_dense) {
+            return zero_to(m_size); // a device keeps its size
+        }
         return m_file.truncate(m_size);
     }
 
 private:
+    // Writes data; a dense output first gets explicit zeros over the gap
+    // since the last write (the converter writes in ascending order).
+    Result<void> put(std::span<const std::byte> data, uint64_t offset) {
+        if (m_dense) {
+            if (offset < m_written) {
+                return fail(Errc::usage, "{}: raw writer: dense write at {} before offset {}",
+                            m_file.name(), offset, m_written);
+            }
+            OVFKIT_TRY(zero_to(offset));
+            m_written = offset + data.size();
+        }
+        return m_file.pwrite(data, offset);
+    }
+    // Writes zeros, never punches holes: a discarded range of a device need
+    // not read back as zeros.
+    Result<void> zero_to(uint64_t end) {
+        if (end > m_written) {
+            OVFKIT_TRY(m_file.io::File::write_zeroes(m_written, end - m_written));
+            m_written = end;
+        }
+        return {};
+    }
+
     io::File& m_file;
     uint64_t m_size;
+    bool m_dense;
+    uint64_t m_written = 0; // dense: everything below is written
     bool m_finished = false;
 };
 
@@ -177,10 +208,13 @@ Result<std::unique_ptr<DiskWriter>> create_raw(CreateContext& ctx) {
         return fail(Errc::usage, "{}: raw: no output file", ctx.path);
     }
     // An output that already holds bytes would keep them in the ranges the
-    // converter skips; start from an empty file.
-    OVFKIT_TRY(ctx.file->truncate(0));
+    // converter skips; start from an empty file. A dense output (a device)
+    // is not truncated: the writer zeroes those ranges instead.
+    if (!ctx.options.dense) {
+        OVFKIT_TRY(ctx.file->truncate(0));
+    }
     return std::unique_ptr<DiskWriter>(
-        std::make_unique<RawWriter>(*ctx.file, ctx.options.virtual_size));
+        std::make_unique<RawWriter>(*ctx.file, ctx.options.virtual_size, ctx.options.dense));
 }
 
 } // namespace

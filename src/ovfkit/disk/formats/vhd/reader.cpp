@@ -189,7 +189,8 @@ private:
     DynamicHeader m_header{};
     uint64_t m_file_size = 0;
     uint64_t m_footer_offset = 0;
-    uint64_t m_limit = 0; // end of the region blocks may occupy
+    bool m_tail_cookie = false; // the last sector starts with 'conectix'
+    uint64_t m_limit = 0;       // end of the region blocks may occupy
     uint32_t m_type = 0;
     uint64_t m_block_size = 0;
     uint64_t m_bitmap_size = 0;
@@ -241,6 +242,7 @@ Result<void> VhdReader::open_footer() {
     OVFKIT_TRY(io::read_exact(*m_file, head, 0));
     bool tail_ok = footer_ok(tail);
     bool head_ok = footer_ok(head);
+    m_tail_cookie = has_cookie(tail, "conectix");
     auto head_dynamic = [&] {
         uint32_t t = load<Footer>(head.data()).disk_type;
         return head_ok && (t == k_type_dynamic || t == k_type_differencing);
@@ -279,7 +281,9 @@ Result<void> VhdReader::open_footer() {
         return bad_checksum(head, 0);
     } else {
         return fail(Errc::invalid,
-                    "{}: no VHD footer: neither offset {} nor offset 0 starts with 'conectix'",
+                    "{}: no VHD footer: neither offset {} nor offset 0 starts with 'conectix' "
+                    "(not a VHD, or a fixed VHD truncated: its only footer is its last 512 "
+                    "bytes)",
                     name, tail_at);
     }
 
@@ -458,8 +462,20 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
         }
     }
     m_info.allocated_size = 0;
+    uint64_t used_end = std::max(*hdr_end, *bat_end);
     for (auto& b : blocks) {
         m_info.allocated_size += std::min(bs, m_info.virtual_size - b.second * bs);
+        used_end = std::max(used_end, b.first + m_bitmap_size +
+                                          std::min(bs, m_info.virtual_size - b.second * bs));
+    }
+    // The footer follows the last block. A torn footer (a sector that is
+    // there but damaged) falls back to the copy at offset 0; a file that
+    // ends before a whole footer fits after its blocks was cut short.
+    if (m_footer_offset == 0 && !m_tail_cookie && m_file_size < used_end + k_footer_size) {
+        return fail(Errc::invalid,
+                    "{}: the footer (512 bytes after the last block or table, which ends at "
+                    "offset {}) is missing: the file ends at {}: the image is truncated",
+                    name, used_end, m_file_size);
     }
     m_bitmap.resize(m_bitmap_size);
     return {};

@@ -27,8 +27,9 @@
 // Every field is validated before use, with 64-bit checked arithmetic and
 // table sizes checked against the file size before anything is allocated
 // (CVE-2014-0148, qemu issue 4470). Errors: Errc::refused for integrity
-// failures (checksums, truncation, pointers outside the file, overlaps, log
-// and parent-path problems), Errc::invalid for values outside the format.
+// failures (checksums, overlaps, log and parent-path problems),
+// Errc::invalid for values outside the format and for a file that ends
+// before a structure it promises (truncated: "the image is truncated").
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -286,9 +287,10 @@ Result<void> VhdxReader::read_headers() {
     }
     auto log_end = checked_add(log_offset, log_length);
     if (!log_end || *log_end > m_bytes->file_size()) {
-        return fail(Errc::refused,
-                    "{}: log at file offset {} length {} lies outside the {}-byte file", where,
-                    log_offset, log_length, m_bytes->file_size());
+        return fail(Errc::invalid,
+                    "{}: log at file offset {} length {} lies outside the {}-byte file: the image "
+                    "is truncated",
+                    where, log_offset, log_length, m_bytes->file_size());
     }
     return {};
 }
@@ -370,9 +372,9 @@ Result<void> VhdxReader::read_regions() {
         }
         auto end = checked_add(offset, length);
         if (!end || *end > m_bytes->file_size()) {
-            return fail(Errc::refused,
+            return fail(Errc::invalid,
                         "{}: entry {} ({}) at file offset {} length {} lies outside the {}-byte "
-                        "file",
+                        "file: the image is truncated",
                         where, i, what, offset, length, m_bytes->file_size());
         }
         Span s{offset, length, what};
@@ -609,13 +611,22 @@ Result<void> VhdxReader::read_bat() {
                         "{}: {}: block at file offset {} is inside the header section", name(),
                         what, offset);
         }
-        // The last block may reach past the end of the file (older qemu left
-        // it short; the rest reads as zeros); the overlap check below ensures
-        // only the block with the highest offset can.
-        if (offset >= size) {
-            return fail(Errc::refused,
-                        "{}: {}: block at file offset {} is outside the {}-byte file", name(), what,
-                        offset, size);
+        // Every byte of a block the disk uses must be in the file: only the
+        // part of the last payload block past the virtual size may be
+        // missing (qemu-img also refuses a block cut short).
+        const uint64_t guest = bitmap ? 0 : (i - i / (m_chunk_ratio + 1)) * bs;
+        const uint64_t needed =
+            bitmap ? length : std::min<uint64_t>(length, m_meta.virtual_size - guest);
+        if (offset > size || needed > size - offset) {
+            const std::string why = fmt::format(
+                "{}: {}: the block at file offset {} needs {} bytes, up to offset {}, but the file "
+                "ends at {}: the image is truncated",
+                name(), what, offset, needed, offset + needed, size);
+            if (!m_policy.salvage || bitmap) {
+                return fail(Errc::invalid, "{}", why);
+            }
+            const uint64_t have = offset < size ? size - offset : 0;
+            add_missing(guest + have, needed - have, why);
         }
         spans.push_back({offset, length, what});
         if (state == k_payload_partially_present) {
@@ -749,7 +760,7 @@ Result<void> VhdxReader::open() {
     // The smallest possible file: header section, log-free, 1 MiB metadata
     // and 1 MiB BAT.
     if (file_size < k_header_section_size) {
-        return fail(Errc::refused,
+        return fail(Errc::invalid,
                     "{}: file of {} bytes is truncated: the VHDX header section alone is 1 MiB",
                     name(), file_size);
     }

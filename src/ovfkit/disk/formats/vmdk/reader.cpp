@@ -125,6 +125,13 @@ protected:
     }
 
 public:
+    // The missing ranges of the sparse extent at guest offset `base`.
+    void add_missing_of(const SparseExtent& s, uint64_t base) {
+        for (const MissingRange& m : s.missing()) {
+            add_missing(base + m.offset, m.length, m.what);
+        }
+    }
+
     DiskInfo m_info;
     std::string m_name;
     std::unique_ptr<io::File> m_main;
@@ -322,7 +329,7 @@ Result<std::unique_ptr<DiskReader>> open_vmdk(OpenContext& ctx, Shape want) {
         r->m_info.format = "vmdk-flat";
     } else {
         std::string name = ctx.file->name();
-        OVFKIT_TRY_ASSIGN(auto sparse, SparseExtent::open(std::move(ctx.file)));
+        OVFKIT_TRY_ASSIGN(auto sparse, SparseExtent::open(std::move(ctx.file), ctx.policy.salvage));
         SparseExtent& s = *sparse;
         auto where =
             fmt::format("{}: embedded descriptor at offset {}", name, s.descriptor_file_offset());
@@ -363,6 +370,7 @@ Result<std::unique_ptr<DiskReader>> open_vmdk(OpenContext& ctx, Shape want) {
             p.sparse = &s;
             p.line = d.extents.empty() ? 0 : d.extents.front().line;
             OVFKIT_TRY(add_piece(*r, p, name));
+            r->add_missing_of(s, 0);
             r->m_info.allocated_size = s.allocated_bytes();
             r->m_info.cluster_size = s.grain_bytes();
             r->m_info.format = s.compressed() ? "vmdk-stream" : "vmdk";

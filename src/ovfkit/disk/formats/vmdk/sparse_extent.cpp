@@ -138,8 +138,10 @@ SparseExtent::~SparseExtent() {
     }
 }
 
-Result<std::unique_ptr<SparseExtent>> SparseExtent::open(std::unique_ptr<io::File> file) {
+Result<std::unique_ptr<SparseExtent>> SparseExtent::open(std::unique_ptr<io::File> file,
+                                                         bool salvage) {
     std::unique_ptr<SparseExtent> x(new SparseExtent(std::move(file)));
+    x->m_salvage = salvage;
     io::File& f = *x->m_file;
     OVFKIT_TRY_ASSIGN(uint64_t file_size, f.size());
     if (file_size < k_sector) {
@@ -351,20 +353,37 @@ Result<void> SparseExtent::walk_markers(uint64_t file_size) {
     m_gt_slot.assign(m_num_gts, k_no_gt);
     uint32_t slots = 0;
     std::array<std::byte, k_sector> sector{};
+    bool eos = false;
+    bool footer = false;
+    uint64_t guest_end = 0; // the end of the highest grain read
+    // A cut stream: fails, or with salvage keeps what was read and lists the
+    // guest bytes from `from` on as missing (stream writers write grains in
+    // ascending order, so nothing after the cut was stored before it).
+    auto truncated = [&](uint64_t from, std::string why) -> Result<void> {
+        if (!m_salvage) {
+            return fail(Errc::invalid, "{}", why);
+        }
+        from = std::min(from, m_capacity_bytes);
+        m_missing.push_back({from, m_capacity_bytes - from, std::move(why)});
+        return {};
+    };
     while (pos + k_sector <= file_size) {
         OVFKIT_TRY(io::read_exact(*m_file, sector, pos));
         auto grain_marker = load<GrainMarker>(sector.data());
         if (grain_marker.size == 0) {
             auto marker = load<MetadataMarker>(sector.data());
             if (marker.type == static_cast<uint32_t>(MarkerType::eos)) {
+                eos = true;
                 break;
             }
+            footer = footer || marker.type == static_cast<uint32_t>(MarkerType::footer);
             auto skip = checked_mul(marker.num_sectors, k_sector);
             if (!skip || *skip > file_size - pos - k_sector) {
-                return fail(Errc::invalid,
-                            "{}: marker at offset {}: {} sectors of metadata run beyond the end "
-                            "of the file ({} bytes)",
-                            name, pos, marker.num_sectors.get(), file_size);
+                return truncated(
+                    guest_end,
+                    fmt::format("{}: marker at offset {}: {} sectors of metadata run beyond the "
+                                "end of the file ({} bytes): the image is truncated",
+                                name, pos, marker.num_sectors.get(), file_size));
             }
             pos += k_sector + *skip;
             continue;
@@ -383,11 +402,18 @@ Result<void> SparseExtent::walk_markers(uint64_t file_size) {
                         name, pos, grain_marker.size.get());
         }
         uint64_t blocks = div_round_up(sizeof(GrainMarker) + grain_marker.size, k_sector);
-        if (pos + blocks * k_sector > file_size || pos / k_sector > 0xffffffffu) {
+        if (pos / k_sector > 0xffffffffu) {
             return fail(Errc::invalid,
-                        "{}: grain marker at offset {}: {} bytes of data run beyond the end of the "
-                        "file ({} bytes)",
-                        name, pos, grain_marker.size.get(), file_size);
+                        "{}: grain marker at offset {}: beyond the 2 TiB a grain table entry can "
+                        "address",
+                        name, pos);
+        }
+        if (pos + sizeof(GrainMarker) + grain_marker.size > file_size) {
+            return truncated(std::min(guest_end, lba * k_sector),
+                             fmt::format("{}: grain marker at offset {}: {} bytes of data run "
+                                         "beyond the end of the file ({} bytes): the image is "
+                                         "truncated",
+                                         name, pos, grain_marker.size.get(), file_size));
         }
         uint64_t grain = lba / m_header.grain_size;
         uint64_t t = grain / k_gtes_per_gt;
@@ -407,7 +433,21 @@ Result<void> SparseExtent::walk_markers(uint64_t file_size) {
         }
         entry = static_cast<uint32_t>(pos / k_sector);
         m_allocated_bytes += std::min(m_grain_bytes, m_capacity_bytes - grain * m_grain_bytes);
+        guest_end = std::max(guest_end, std::min(m_capacity_bytes, (grain + 1) * m_grain_bytes));
         pos += blocks * k_sector;
+    }
+    // A stream whose grain directory is at the end ends with its footer and
+    // an end-of-stream marker, the EOS last: a file that stops before the
+    // EOS was cut short, even when it stops at a grain boundary where every
+    // grain read is whole. (An EOS without a footer before it is damaged,
+    // not short: the grains are all there and are read.)
+    if (!eos) {
+        return truncated(guest_end,
+                         fmt::format("{}: the stream ends at offset {} without its {}end-of-stream "
+                                     "marker: the image is truncated (the last grain read ends at "
+                                     "guest offset {})",
+                                     name, std::min(pos, file_size), footer ? "" : "footer and ",
+                                     guest_end));
     }
     return {};
 }

@@ -11,6 +11,7 @@
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/extent.hpp>
 #include <ovfkit/disk/formats/vmdk/layout.hpp>
+#include <ovfkit/disk/reader.hpp>
 #include <ovfkit/io/file.hpp>
 
 struct libdeflate_decompressor;
@@ -40,8 +41,15 @@ public:
 
     // Validates the header, locates the grain directory (for stream files
     // through the footer, or by walking the markers when there is none), and
-    // loads every grain table, checking each entry against the file.
-    static Result<std::unique_ptr<SparseExtent>> open(std::unique_ptr<io::File> file);
+    // loads every grain table, checking each entry against the file. A
+    // stream file without its footer must end with an end-of-stream marker
+    // after every grain; one cut short fails, or with `salvage` keeps the
+    // grains it holds and lists the rest in missing().
+    static Result<std::unique_ptr<SparseExtent>> open(std::unique_ptr<io::File> file,
+                                                      bool salvage = false);
+
+    // Extent-relative guest ranges a truncated stream does not hold (salvage).
+    const std::vector<MissingRange>& missing() const { return m_missing; }
 
     // The embedded descriptor text (up to the first NUL), empty when none.
     const std::string& embedded_descriptor() const { return m_descriptor; }
@@ -84,6 +92,8 @@ private:
     uint64_t m_allocated_bytes = 0;
     bool m_compressed = false;
     bool m_zeroed_gte = false;
+    bool m_salvage = false;
+    std::vector<MissingRange> m_missing;
     // GT t's entries are m_pool[m_gt_slot[t] * 512 ...]; k_no_gt when absent.
     static constexpr uint32_t k_no_gt = 0xffffffff;
     std::vector<uint32_t> m_gt_slot;
