@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include <libxml/parser.h>
@@ -969,7 +970,48 @@ void drop_redundant_ns(xmlDocPtr doc, xmlNodePtr node) {
 
 } // namespace
 
-std::string Element::serialize(const NamespaceRenames& renames) const {
+namespace {
+
+// Puts every element of the subtree that is in no namespace into `uri`,
+// declared on `root` under "ovf" or the first "ovfN" no element of the
+// subtree declares (so no inner declaration can shadow it).
+void qualify(xmlNodePtr root, std::string_view uri) {
+    std::vector<xmlNodePtr> unqualified;
+    std::set<std::string, std::less<>> prefixes;
+    std::vector<xmlNodePtr> stack{root};
+    while (!stack.empty()) {
+        xmlNodePtr n = stack.back();
+        stack.pop_back();
+        if (n->ns == nullptr) {
+            unqualified.push_back(n);
+        }
+        for (xmlNsPtr d = n->nsDef; d != nullptr; d = d->next) {
+            prefixes.insert(std::string(view(d->prefix)));
+        }
+        for (xmlNodePtr c = n->children; c != nullptr; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE) {
+                stack.push_back(c);
+            }
+        }
+    }
+    if (unqualified.empty()) {
+        return;
+    }
+    std::string prefix = "ovf";
+    for (int i = 1; prefixes.contains(prefix); ++i) {
+        prefix = "ovf" + std::to_string(i);
+    }
+    std::string u(uri);
+    xmlNsPtr ns = xmlNewNs(root, xc(u.c_str()), xc(prefix.c_str()));
+    for (xmlNodePtr n : unqualified) {
+        xmlSetNs(n, ns);
+    }
+}
+
+} // namespace
+
+std::string Element::serialize(const NamespaceRenames& renames,
+                               std::string_view no_namespace) const {
     std::unique_ptr<xmlDoc, DocDeleter> tmp(xmlNewDoc(xc("1.0")));
     xmlNodePtr copy = xmlDocCopyNode(const_cast<xmlNodePtr>(m_node), tmp.get(), 1);
     if (copy == nullptr) {
@@ -1009,6 +1051,9 @@ std::string Element::serialize(const NamespaceRenames& renames) const {
         }
     }
     strip_indentation(copy);
+    if (!no_namespace.empty()) {
+        qualify(copy, no_namespace);
+    }
     rename_namespaces(copy, renames);
     sort_ns_defs(copy);
     return dump(tmp.get(), copy);

@@ -116,8 +116,11 @@ public:
     // This element and its subtree as one self-contained, compact XML string:
     // every namespace it uses is declared on it (sorted by prefix),
     // whitespace-only text between elements is dropped, comments are kept.
-    // Namespace URIs listed in `renames` are rewritten.
-    std::string serialize(const NamespaceRenames& renames = {}) const;
+    // Namespace URIs listed in `renames` are rewritten. With `no_namespace`,
+    // elements in no namespace are put in that one (under a prefix the
+    // subtree does not use): oVirt's unqualified envelope elements.
+    std::string serialize(const NamespaceRenames& renames = {},
+                          std::string_view no_namespace = {}) const;
 
     const _xmlNode* raw() const { return m_node; }
 

@@ -272,5 +272,85 @@ TEST(OvfWriter, VerbatimElementsKeepTheirPlace) {
         << *v2;
 }
 
+// What reads is written, the output reads again, and writing that gives the
+// same bytes (the property fuzz/ovf_xml_fuzzer.cpp checks); returns the 1.x
+// output.
+std::string expect_fixed_point(const std::string& text) {
+    auto env = read(text);
+    EXPECT_TRUE(env) << env.error().message;
+    if (!env) {
+        return {};
+    }
+    std::string v1;
+    for (OvfVersion v : {OvfVersion::v1, OvfVersion::v2}) {
+        auto out = write_envelope(*env, v);
+        EXPECT_TRUE(out) << out.error().message;
+        if (!out) {
+            continue;
+        }
+        auto again = read(*out);
+        EXPECT_TRUE(again) << version_name(v) << ": " << again.error().message << "\n" << *out;
+        if (again) {
+            auto out2 = write_envelope(*again, v);
+            EXPECT_TRUE(out2 && *out2 == *out) << version_name(v) << ":\n"
+                                               << *out << "\nthen\n"
+                                               << out2.value_or("(failed)");
+        }
+        if (v == OvfVersion::v1) {
+            v1 = *out;
+        }
+    }
+    return v1;
+}
+
+// A section in the other DMTF envelope namespace is the envelope's: kept
+// verbatim, it came back from a 2.x output as a DiskSection and was written
+// differently.
+TEST(OvfWriterFixedPoint, ElementsOfTheOtherEnvelopeNamespaceAreModelled) {
+    std::string out = expect_fixed_point(
+        "<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'"
+        " xmlns:ovf='http://schemas.dmtf.org/ovf/envelope/1'"
+        " xmlns:o2='http://schemas.dmtf.org/ovf/envelope/2'><References/>"
+        "<o2:DiskSection><o2:Info>x</o2:Info><o2:Disk o2:capacity='1' o2:diskId='d'/>"
+        "</o2:DiskSection><VirtualSystem ovf:id='vm'><Info>x</Info></VirtualSystem></Envelope>");
+    EXPECT_NE(out.find("<ovf:Disk ovf:diskId=\"d\" ovf:capacity=\"1\"/>"), std::string::npos)
+        << out;
+    // A 2.x section 1.x does not have stays in its namespace, as VMware writes it.
+    out = expect_fixed_point(
+        "<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'"
+        " xmlns:ovf='http://schemas.dmtf.org/ovf/envelope/1'"
+        " xmlns:ovf2='http://schemas.dmtf.org/ovf/envelope/2'><References/>"
+        "<VirtualSystemCollection ovf:id='c'><Info>x</Info>"
+        "<ovf2:ScaleOutSection ovf2:id='vm'><ovf2:Info>s</ovf2:Info></ovf2:ScaleOutSection>"
+        "<VirtualSystem ovf:id='vm'><Info>x</Info></VirtualSystem></VirtualSystemCollection>"
+        "</Envelope>");
+    EXPECT_NE(out.find("    <ovf2:ScaleOutSection ovf2:id=\"vm\">\n"
+                       "      <ovf2:Info>s</ovf2:Info>\n"),
+              std::string::npos)
+        << out;
+}
+
+// oVirt writes the envelope's children without a namespace; one kept
+// verbatim (a second References, a section ovfkit does not model) is
+// written in the envelope namespace, where a DMTF reader expects it.
+TEST(OvfWriterFixedPoint, UnqualifiedOvirtEnvelopeChildrenAreQualified) {
+    std::string out = expect_fixed_point(
+        "<ovf:Envelope xmlns:ovf='http://schemas.dmtf.org/ovf/envelope/1/'"
+        " xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'><References/>"
+        "<FooSection><Info>x</Info><Bar xmlns:ovf='urn:x' ovf:a='1'/></FooSection>"
+        "<Content ovf:id='vm' xsi:type='ovf:VirtualSystem_Type'><Name>x</Name>"
+        "<TemplateId>0</TemplateId></Content><References/></ovf:Envelope>");
+    // "ovf" is taken inside it, so the envelope gets another prefix there.
+    EXPECT_NE(out.find("  <ovf1:FooSection xmlns:ovf1=\"http://schemas.dmtf.org/ovf/envelope/1\">\n"
+                       "    <ovf1:Info>x</ovf1:Info>\n"
+                       "    <ovf1:Bar xmlns:ovf=\"urn:x\" ovf:a=\"1\"/>\n"
+                       "  </ovf1:FooSection>\n"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("  </ovf:VirtualSystem>\n  <ovf:References/>\n"), std::string::npos) << out;
+    // Inside the content, oVirt's ad-hoc children stay as they are.
+    EXPECT_NE(out.find("<TemplateId>0</TemplateId>"), std::string::npos) << out;
+}
+
 } // namespace
 } // namespace ovfkit::ovf
