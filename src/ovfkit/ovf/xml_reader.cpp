@@ -193,6 +193,7 @@ private:
                                             std::initializer_list<std::string_view> known,
                                             bool skip_xsi_type = false) {
         std::vector<Attribute> out;
+        std::set<std::string> seen; // namespace '\0' name of those in `out`
         auto attributes = e.attributes();
         std::set<std::string, std::less<>> own; // names given in the envelope's namespace
         for (const auto& a : attributes) {
@@ -224,6 +225,18 @@ private:
                 out_a.ns = std::string(k_envelope_ns_placeholder);
             } else {
                 out_a.ns = canon_ns(a.ns, e.line());
+            }
+            // Two namespaces that read as one (a CIM URI and its ".xsd"
+            // alias) can give an attribute twice; written back they would
+            // be one attribute twice, which is not XML.
+            if (!seen.insert(out_a.ns + '\0' + a.name).second) {
+                m_diag.warning(
+                    "OVF-NS-ALIAS",
+                    fmt::format("<{}> has attribute {} in two namespaces read as \"{}\"; "
+                                "\"{}\" in \"{}\" is dropped",
+                                e.name(), a.name, out_a.ns, a.value, a.ns),
+                    m_doc.name(), e.line());
+                continue;
             }
             out_a.prefix = a.prefix;
             out_a.name = a.name;
@@ -877,6 +890,13 @@ Result<Envelope> Reader::run() {
     }
     m_version = *version;
     m_env = std::string(root.ns());
+    // The model writes the envelope namespace as this URI inside verbatim
+    // XML; a document using it would have its elements and attributes
+    // turned into envelope ones when written.
+    if (auto line = m_doc.declaration_line(k_envelope_ns_placeholder)) {
+        return fail(Errc::invalid, "{}: namespace \"{}\" is reserved by ovfkit", m_doc.where(*line),
+                    k_envelope_ns_placeholder);
+    }
     if (m_version == OvfVersion::ovirt) {
         m_diag.warning("OVF-NS-ALIAS",
                        fmt::format("envelope namespace \"{}\" (trailing slash) is the oVirt "

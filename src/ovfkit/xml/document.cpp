@@ -673,6 +673,32 @@ _xmlDoc* Document::raw() const {
     return m_impl->doc;
 }
 
+std::optional<uint32_t> Document::declaration_line(std::string_view uri) const {
+    const xmlNode* root = xmlDocGetRootElement(m_impl->doc);
+    const xmlNode* node = root;
+    while (node != nullptr) {
+        if (node->type == XML_ELEMENT_NODE) {
+            for (const xmlNs* ns = node->nsDef; ns != nullptr; ns = ns->next) {
+                if (view(ns->href) == uri) {
+                    return Element(node, m_impl.get()).line();
+                }
+            }
+            if (node->children != nullptr) {
+                node = node->children;
+                continue;
+            }
+        }
+        while (node != root && node->next == nullptr) {
+            node = node->parent;
+        }
+        if (node == root) {
+            break;
+        }
+        node = node->next;
+    }
+    return std::nullopt;
+}
+
 // ---- Element -------------------------------------------------------------------------
 
 std::string_view Element::name() const {

@@ -154,6 +154,10 @@ public:
 
     _xmlDoc* raw() const;
 
+    // The line of the first element that declares namespace `uri` (a walk
+    // of the whole tree); nullopt when none does.
+    std::optional<uint32_t> declaration_line(std::string_view uri) const;
+
 private:
     Document();
     std::unique_ptr<DocumentImpl> m_impl;

@@ -352,5 +352,34 @@ TEST(OvfWriterFixedPoint, UnqualifiedOvirtEnvelopeChildrenAreQualified) {
     EXPECT_NE(out.find("<TemplateId>0</TemplateId>"), std::string::npos) << out;
 }
 
+// A CIM URI and its ".xsd" alias read as one namespace, so an attribute
+// given in both would be written twice; the alias's copy is dropped.
+TEST(OvfWriterFixedPoint, AnAttributeTwiceThroughANamespaceAliasIsWrittenOnce) {
+    std::string out =
+        expect_fixed_point("<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'"
+                           " xmlns:ovf='http://schemas.dmtf.org/ovf/envelope/1'"
+                           " xmlns:b='http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                           "CIM_ResourceAllocationSettingData.xsd'"
+                           " xmlns:a='http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                           "CIM_ResourceAllocationSettingData'><References>"
+                           "<File ovf:id='f' ovf:href='x' b:x='1' a:x='2'/></References>"
+                           "<VirtualSystem ovf:id='vm'><Info>x</Info></VirtualSystem></Envelope>");
+    EXPECT_NE(out.find("<ovf:File ovf:id=\"f\" ovf:href=\"x\" rasd:x=\"1\"/>"), std::string::npos)
+        << out;
+}
+
+// The URI the model stands for the envelope namespace with cannot be used by
+// a document: its elements and attributes would become envelope ones.
+TEST(OvfReader, ThePlaceholderNamespaceIsReserved) {
+    auto env = read("<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'"
+                    " xmlns:ovf='http://schemas.dmtf.org/ovf/envelope/1'><References>\n"
+                    "<File xmlns:p='urn:ovfkit:ovf-envelope' ovf:id='f' ovf:href='x' p:id='2'/>"
+                    "</References><VirtualSystem ovf:id='vm'/></Envelope>");
+    ASSERT_FALSE(env);
+    EXPECT_EQ(env.error().code, Errc::invalid);
+    EXPECT_EQ(env.error().message,
+              "w.ovf:2: namespace \"urn:ovfkit:ovf-envelope\" is reserved by ovfkit");
+}
+
 } // namespace
 } // namespace ovfkit::ovf
