@@ -163,7 +163,30 @@ private:
     XmlFragment fragment(const Element& e, bool top_level = false) {
         bool qualify = top_level && m_version == OvfVersion::ovirt;
         XmlFragment f;
-        f.xml = e.serialize(renames(), qualify ? k_envelope_ns_placeholder : std::string_view());
+        xml::SerializeOptions options;
+        options.renames = renames();
+        if (qualify) {
+            options.no_namespace = k_envelope_ns_placeholder;
+        }
+        // An attribute given in this envelope's namespace and in a DMTF
+        // version a writer may target: written in that version, they would
+        // be one attribute twice. As for modelled elements, the envelope's
+        // own is kept.
+        for (std::string_view other : {k_ovf1_ns, k_ovf2_ns}) {
+            if (other != m_env) {
+                options.shadowed.emplace_back(other, m_env);
+            }
+        }
+        uint32_t dropped = 0;
+        options.dropped = &dropped;
+        f.xml = e.serialize(options);
+        if (dropped > 0) {
+            m_diag.warning("OVF-NS-MIXED",
+                           fmt::format("<{}> (kept verbatim) gives {} attribute(s) in two envelope "
+                                       "namespaces; those outside \"{}\" are dropped",
+                                       e.name(), dropped, m_env),
+                           m_doc.name(), e.line());
+        }
         f.ns = qualify && e.ns().empty() ? std::string(k_envelope_ns_placeholder)
                                          : canon_ns(e.ns(), e.line());
         f.name = std::string(e.name());

@@ -1034,10 +1034,46 @@ void qualify(xmlNodePtr root, std::string_view uri) {
     }
 }
 
+// Drops from each element of the subtree the attributes `shadowed` says
+// another of the element's attributes stands for.
+uint32_t drop_shadowed(xmlNodePtr root, const NamespaceRenames& shadowed) {
+    uint32_t dropped = 0;
+    std::vector<xmlNodePtr> stack{root};
+    while (!stack.empty()) {
+        xmlNodePtr n = stack.back();
+        stack.pop_back();
+        xmlAttrPtr a = n->properties;
+        while (a != nullptr) {
+            xmlAttrPtr next = a->next;
+            bool drop = false;
+            for (const auto& [from, into] : shadowed) {
+                if (a->ns == nullptr || view(a->ns->href) != from) {
+                    continue;
+                }
+                std::string into_uri(into);
+                drop = xmlHasNsProp(n, a->name, xc(into_uri.c_str())) != nullptr;
+                break;
+            }
+            if (drop) {
+                xmlRemoveProp(a);
+                ++dropped;
+            }
+            a = next;
+        }
+        for (xmlNodePtr c = n->children; c != nullptr; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE) {
+                stack.push_back(c);
+            }
+        }
+    }
+    return dropped;
+}
+
 } // namespace
 
-std::string Element::serialize(const NamespaceRenames& renames,
-                               std::string_view no_namespace) const {
+std::string Element::serialize(const SerializeOptions& options) const {
+    const NamespaceRenames& renames = options.renames;
+    std::string_view no_namespace = options.no_namespace;
     std::unique_ptr<xmlDoc, DocDeleter> tmp(xmlNewDoc(xc("1.0")));
     xmlNodePtr copy = xmlDocCopyNode(const_cast<xmlNodePtr>(m_node), tmp.get(), 1);
     if (copy == nullptr) {
@@ -1077,6 +1113,12 @@ std::string Element::serialize(const NamespaceRenames& renames,
         }
     }
     strip_indentation(copy);
+    if (!options.shadowed.empty()) {
+        uint32_t dropped = drop_shadowed(copy, options.shadowed);
+        if (options.dropped != nullptr) {
+            *options.dropped += dropped;
+        }
+    }
     if (!no_namespace.empty()) {
         qualify(copy, no_namespace);
     }

@@ -381,5 +381,17 @@ TEST(OvfReader, ThePlaceholderNamespaceIsReserved) {
               "w.ovf:2: namespace \"urn:ovfkit:ovf-envelope\" is reserved by ovfkit");
 }
 
+// A verbatim element with an attribute in both DMTF envelope namespaces: in
+// a 2.x output both would be the envelope's; the envelope's own is kept.
+TEST(OvfWriterFixedPoint, VerbatimAttributesInBothEnvelopeNamespacesAreKeptOnce) {
+    std::string out = expect_fixed_point(
+        "<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'"
+        " xmlns:ovf='http://schemas.dmtf.org/ovf/envelope/1'"
+        " xmlns:o2='http://schemas.dmtf.org/ovf/envelope/2' xmlns:x='urn:x'><References/>"
+        "<x:FooSection ovf:a='1' o2:a='2' o2:b='3'/>"
+        "<VirtualSystem ovf:id='vm'><Info>x</Info></VirtualSystem></Envelope>");
+    EXPECT_NE(out.find("  <x:FooSection ovf:a=\"1\" o2:b=\"3\"/>\n"), std::string::npos) << out;
+}
+
 } // namespace
 } // namespace ovfkit::ovf

@@ -300,8 +300,30 @@ TEST(XmlFragment, SerializeIsSelfContainedAndIndentationFree) {
     auto fb = b->root().children()[0].serialize();
     EXPECT_EQ(fa, "<v:x xmlns:v=\"urn:v\" v:k=\"1\"><v:y>t</v:y></v:x>");
     EXPECT_EQ(fa, fb);
-    EXPECT_EQ(a->root().children()[0].serialize({{"urn:v", "urn:w"}}),
+    SerializeOptions rename;
+    rename.renames = {{"urn:v", "urn:w"}};
+    EXPECT_EQ(a->root().children()[0].serialize(rename),
               "<v:x xmlns:v=\"urn:w\" v:k=\"1\"><v:y>t</v:y></v:x>");
+}
+
+// The options the OVF reader uses for verbatim copies: unqualified elements
+// put in a namespace, an attribute another of the element stands for dropped.
+TEST(XmlFragment, SerializeQualifiesAndDropsShadowedAttributes) {
+    auto d = Document::parse(std::string_view("<r xmlns:a='urn:a' xmlns:b='urn:b'>"
+                                              "<x a:k='1' b:k='2' b:j='3'><y xmlns:ovf='urn:o'/>"
+                                              "<a:z/></x></r>"),
+                             "d.xml");
+    ASSERT_TRUE(d);
+    SerializeOptions options;
+    options.no_namespace = "urn:q";
+    options.shadowed = {{"urn:b", "urn:a"}};
+    uint32_t dropped = 0;
+    options.dropped = &dropped;
+    // "ovf" is declared inside, so the new namespace takes "ovf1".
+    EXPECT_EQ(d->root().children()[0].serialize(options),
+              "<ovf1:x xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" xmlns:ovf1=\"urn:q\" a:k=\"1\" "
+              "b:j=\"3\"><ovf1:y xmlns:ovf=\"urn:o\"/><a:z/></ovf1:x>");
+    EXPECT_EQ(dropped, 1u);
 }
 
 TEST(XmlFragment, AppendDropsRedundantDeclarations) {
