@@ -661,16 +661,20 @@ Result<std::string> Writer::run() {
             ns_for(m_root, cim);
         }
     }
+    // A source prefix the writer's conventions took ("rasd" bound to some
+    // other URI) still gets its URI declared on the root, under another
+    // prefix: left to each element, it was declared once per use, under
+    // numbers that differed from one writing to the next.
     for (const auto& d : m_env.namespaces) {
         if (d.prefix.empty() || d.uri == m_uri || d.uri == xml::k_xml_ns) {
             continue;
         }
         bool bound = false;
         for (xmlNsPtr ns = m_root->nsDef; ns != nullptr; ns = ns->next) {
-            bound = bound || view(ns->prefix) == d.prefix || view(ns->href) == d.uri;
+            bound = bound || view(ns->href) == d.uri;
         }
         if (!bound && check(d.uri, "a namespace URI") && check(d.prefix, "a namespace prefix")) {
-            xmlNewNs(m_root, xc(d.uri.c_str()), xc(d.prefix.c_str()));
+            ns_for(m_root, d.uri, d.prefix);
         }
     }
 

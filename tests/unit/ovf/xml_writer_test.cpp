@@ -390,7 +390,25 @@ TEST(OvfWriterFixedPoint, VerbatimAttributesInBothEnvelopeNamespacesAreKeptOnce)
         " xmlns:o2='http://schemas.dmtf.org/ovf/envelope/2' xmlns:x='urn:x'><References/>"
         "<x:FooSection ovf:a='1' o2:a='2' o2:b='3'/>"
         "<VirtualSystem ovf:id='vm'><Info>x</Info></VirtualSystem></Envelope>");
-    EXPECT_NE(out.find("  <x:FooSection ovf:a=\"1\" o2:b=\"3\"/>\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("  <x:FooSection xmlns:o2=\"http://schemas.dmtf.org/ovf/envelope/2\" "
+                       "ovf:a=\"1\" o2:b=\"3\"/>\n"),
+              std::string::npos)
+        << out;
+}
+
+// The source binds "vssd" (and "ovf") to other URIs; the writer's own
+// bindings take those prefixes, and the source's URIs are declared once on
+// the root under others, not once per element under numbers that changed
+// from one writing to the next (a fuzzer-found input).
+TEST(OvfWriterFixedPoint, APrefixTheWriterTakesKeepsItsUriOnTheRoot) {
+    std::string out = expect_fixed_point(
+        "<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1' xmlns:ovf='a'"
+        " xmlns:vssd='t'><References>r</References><NetworkSection><Network ovf:n=''/>"
+        "</NetworkSection><VirtualSystem><VirtualHardwareSection><System>"
+        "<vssd:InstanceID>0</vssd:InstanceID><vssd:ElementName>e</vssd:ElementName>"
+        "</System></VirtualHardwareSection></VirtualSystem></Envelope>");
+    EXPECT_NE(out.find(" xmlns:ns1=\"a\" xmlns:ns2=\"t\">"), std::string::npos) << out;
+    EXPECT_NE(out.find("<ns2:ElementName>e</ns2:ElementName>"), std::string::npos) << out;
 }
 
 } // namespace
