@@ -504,9 +504,13 @@ void on_structured_error(void*, xmlErrorPtr err) {
         // attributes given through two prefixes of one namespace); another
         // reader may read it the other way, so they fail the parse. Other
         // namespace complaints (a namespace name that is not a valid URI)
-        // are tolerated: the OVF reader maps known misspellings.
+        // are tolerated: the OVF reader maps known misspellings. A name with
+        // a second colon ("ovf:vmw:Config", whose local name libxml2 keeps
+        // as "vmw:Config") or an empty prefix binding cannot be written back
+        // as a QName either.
         if ((err->code == XML_NS_ERR_UNDEFINED_NAMESPACE ||
-             err->code == XML_NS_ERR_ATTRIBUTE_REDEFINED) &&
+             err->code == XML_NS_ERR_ATTRIBUTE_REDEFINED || err->code == XML_NS_ERR_QNAME ||
+             err->code == XML_NS_ERR_COLON || err->code == XML_NS_ERR_EMPTY) &&
             !t_state->ns_error) {
             t_state->ns_error =
                 Error{Errc::invalid, fmt::format("{}:{}: XML namespaces are not well-formed: {}",

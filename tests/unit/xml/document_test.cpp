@@ -87,6 +87,21 @@ TEST(XmlDocument, MalformedXmlIsInvalidWithLine) {
                  "t.xml:1: XML is not well-formed: Entity 'foo' not defined");
 }
 
+// A QName whose local part is not a name ("w:5555") or that has two colons:
+// libxml2 keeps it as a local name with a colon, which no writer can put
+// back as a QName.
+TEST(XmlDocument, NamesThatAreNotQNamesAreInvalid) {
+    for (std::string_view text :
+         {"<r xmlns:w='urn:w'><w:5555/></r>", "<r xmlns:a='urn:a' xmlns:b='urn:b'><a:b:c/></r>"}) {
+        auto d = Document::parse(text, "q.xml");
+        ASSERT_FALSE(d) << text;
+        EXPECT_EQ(d.error().code, Errc::invalid);
+        EXPECT_NE(d.error().message.find("q.xml:1: XML namespaces are not well-formed: "),
+                  std::string::npos)
+            << d.error().message;
+    }
+}
+
 TEST(XmlDocument, AmbiguousNamespaceUseIsInvalid) {
     // One attribute through two prefixes bound to one namespace: libxml2
     // would keep the first value, another reader the second.
