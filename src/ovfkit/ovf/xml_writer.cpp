@@ -110,7 +110,6 @@ private:
     xmlNodePtr m_root = nullptr;
     xmlNsPtr m_ovf = nullptr;
     std::optional<Error> m_error;
-    int m_generated = 0;
     std::vector<xml::FragmentSlot> m_fragments;
 
     void set_error(Error e) {
@@ -165,8 +164,11 @@ private:
             return p.empty() || p == "xml" || p.starts_with("xmlns") ||
                    xmlSearchNs(m_doc.get(), node, xc(p.c_str())) != nullptr;
         };
-        while (taken(prefix)) {
-            prefix = fmt::format("ns{}", ++m_generated);
+        // The lowest free number in scope, not a running count: the count
+        // depended on what was generated before, which differs between a
+        // model and the same model read back, and so did the output.
+        for (int i = 1; taken(prefix); ++i) {
+            prefix = fmt::format("ns{}", i);
         }
         return xmlNewNs(node, xc(u.c_str()), xc(prefix.c_str()));
     }
