@@ -58,14 +58,15 @@ void print_system(const ovf::SystemSummary& vs) {
     if (!vs.parent.empty()) {
         line("In:", vs.path);
     }
-    std::string os = vs.os_id ? "CIM " + *vs.os_id : "not stated";
+    // An oVirt OS has a name and a description but no CIM id.
+    std::string os = vs.os_id ? "CIM " + *vs.os_id : "";
     if (vs.os_description) {
-        os += " " + *vs.os_description;
+        os += (os.empty() ? "" : " ") + *vs.os_description;
     }
     if (vs.os_type) {
-        os += " [" + *vs.os_type + "]";
+        os += (os.empty() ? "[" : " [") + *vs.os_type + "]";
     }
-    line("OS:", os);
+    line("OS:", os.empty() ? "not stated" : os);
     std::string cpus = vs.cpus ? std::to_string(*vs.cpus) : "not stated";
     line("CPUs:", cpus + range_text(vs.cpus_range, [](uint64_t n) { return std::to_string(n); }));
     std::string memory = vs.memory_mib     ? fmt::format("{} MiB", *vs.memory_mib)
@@ -99,6 +100,9 @@ void print_system(const ovf::SystemSummary& vs) {
         if (d.controller_id) {
             text += fmt::format(", on {} {}:{}", d.controller.value_or("controller"),
                                 *d.controller_id, d.address.value_or("?"));
+        } else if (d.controller) {
+            // A bus without a controller item (oVirt's ovf:disk-interface).
+            text += ", on " + *d.controller;
         }
         line("Disk:", text);
     }

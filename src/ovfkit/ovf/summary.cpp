@@ -98,7 +98,8 @@ bool is_range_marker(const Item& item) {
 
 class Builder {
 public:
-    explicit Builder(const Envelope& env) : m_env(env) {}
+    explicit Builder(const Envelope& env)
+        : m_env(env), m_dialect(platform::dialect_readers(env.version)) {}
 
     Summary run() {
         m_out.ovf_version = version_name(m_env.version);
@@ -128,6 +129,8 @@ public:
 
 private:
     const Envelope& m_env;
+    // The readers of a platform's own dialect (oVirt), null for DMTF OVF.
+    const platform::DialectReaders* m_dialect;
     Summary m_out;
     std::string m_config; // default configuration id, "" when none
     std::map<std::string, const File*> m_files;
@@ -193,6 +196,9 @@ private:
             hardware(*sections.front(), s);
         }
         s.firmware = platform::vendor_firmware(c, sections.empty() ? nullptr : sections.front());
+        if (m_dialect != nullptr && m_dialect->read_system != nullptr) {
+            m_dialect->read_system(m_env, c, s);
+        }
         m_out.virtual_systems.push_back(std::move(s));
     }
 
@@ -217,6 +223,15 @@ private:
                 m_out.properties.push_back(std::move(out));
             }
         }
+    }
+
+    // The item's ResourceType as DSP0243 numbers it (a dialect may number
+    // its devices otherwise: oVirt's 20 is its video card).
+    std::optional<uint32_t> type_of(const Item& item) const {
+        if (m_dialect != nullptr && m_dialect->resource_type != nullptr) {
+            return m_dialect->resource_type(item);
+        }
+        return item.resource_type_id();
     }
 
     void hardware(const VirtualHardwareSection& vhs, SystemSummary& s) {
@@ -252,7 +267,7 @@ private:
             }
         }
         for (const Item* item : items) {
-            auto rt = item->resource_type_id();
+            auto rt = type_of(*item);
             auto id = item->instance_id();
             if (!rt || !id) {
                 continue;
@@ -264,7 +279,7 @@ private:
             }
         }
         for (const Item* item : items) {
-            auto rt = item->resource_type_id();
+            auto rt = type_of(*item);
             if (!rt) {
                 continue;
             }
@@ -295,7 +310,7 @@ private:
             }
         }
         for (const Item* m : markers) {
-            auto rt = m->resource_type_id();
+            auto rt = type_of(*m);
             RangeSummary* range = rt == 3u ? &s.cpus_range : rt == 4u ? &s.memory_range : nullptr;
             if (range == nullptr) {
                 continue;
@@ -387,7 +402,7 @@ private:
             if (parent) {
                 d.controller_id = parent;
                 if (auto c = controllers.find(*parent); c != controllers.end()) {
-                    d.controller = bus_name(*c->second, c->second->resource_type_id().value_or(0));
+                    d.controller = bus_name(*c->second, type_of(*c->second).value_or(0));
                     d.controller_model = c->second->resource_sub_type();
                 }
             }

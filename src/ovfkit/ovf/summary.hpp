@@ -11,7 +11,8 @@
 // platforms), the first is summarised. Nested VirtualSystemCollections are
 // flattened: each virtual system carries its path ("vapp/web") and parent
 // collection id. Nothing is validated here: absent or unparsable numbers are
-// simply absent (nullopt); `ovfkit validate` says why.
+// simply absent (nullopt); `ovfkit validate` says why. A platform's own
+// dialect (oVirt) is read by its rules (platform::dialect_readers).
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,8 @@ struct DiskSummary {
     std::optional<uint64_t> populated_bytes;
     std::optional<std::string> format;     // ovf:format URI
     std::optional<std::string> file;       // href of the File it is read from
-    std::optional<std::string> controller; // bus of the controller it hangs off
+    std::optional<std::string> controller; // bus of the controller it hangs off (oVirt:
+                                           // of ovf:disk-interface, "VirtIO" included)
     std::optional<std::string> controller_id;
     std::optional<std::string> controller_model;
     std::optional<std::string> address; // AddressOnParent
@@ -67,7 +69,7 @@ struct SystemSummary {
     std::optional<std::string> name;
     std::optional<std::string> os_id;
     std::optional<std::string> os_description;
-    std::optional<std::string> os_type; // vmw:osType or vbox:OSType, exact when present
+    std::optional<std::string> os_type; // vmw:osType, vbox:OSType or oVirt's OS name, exact
     std::optional<uint64_t> cpus;
     std::optional<uint64_t> memory_bytes;
     std::optional<uint64_t> memory_mib;  // memory_bytes in MiB when a whole number of them

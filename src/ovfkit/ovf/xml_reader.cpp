@@ -93,11 +93,35 @@ private:
         }
     }
 
+    // Elements in the other DMTF envelope namespace (`o2:DiskSection` in a
+    // 1.x envelope) are read as the envelope's, as their attributes are:
+    // kept verbatim instead, written as the other version they would come
+    // back as envelope elements and be read (and written) differently.
+    // Those that stay unknown (VMware's `ovf2:ScaleOutSection`) keep their
+    // namespace in the verbatim copy; modelled() warns about the others.
     bool in_env(const Element& e) const {
-        return e.ns() == m_env || (m_version == OvfVersion::ovirt && e.ns().empty());
+        return e.ns() == m_env || (m_version == OvfVersion::ovirt && e.ns().empty()) ||
+               other_envelope(e.ns());
     }
+
+    // Called for each element read into the model.
+    void modelled(const Element& e) const {
+        if (other_envelope(e.ns()) &&
+            m_warned.insert("mixed-element:" + std::string(e.ns())).second) {
+            m_diag.warning("OVF-NS-MIXED",
+                           fmt::format("elements in namespace \"{}\" inside the envelope "
+                                       "namespace \"{}\"; read as the envelope's",
+                                       e.ns(), m_env),
+                           m_doc.name(), e.line());
+        }
+    }
+
     bool is_env(const Element& e, std::string_view local) const {
-        return e.name() == local && in_env(e);
+        if (e.name() == local && in_env(e)) {
+            modelled(e);
+            return true;
+        }
+        return false;
     }
 
     // Maps a namespace URI to the form the model stores.
@@ -132,10 +156,39 @@ private:
         return {{m_env, std::string(k_envelope_ns_placeholder)}};
     }
 
-    XmlFragment fragment(const Element& e) {
+    // `top_level`: a child of Envelope. oVirt writes those without a
+    // namespace, and DMTF readers (ovfkit's included) refuse an unqualified
+    // <References>, section or content there, so a copy kept verbatim is put
+    // in the envelope namespace, as the dialect means it.
+    XmlFragment fragment(const Element& e, bool top_level = false) {
+        bool qualify = top_level && m_version == OvfVersion::ovirt;
         XmlFragment f;
-        f.xml = e.serialize(renames());
-        f.ns = canon_ns(e.ns(), e.line());
+        xml::SerializeOptions options;
+        options.renames = renames();
+        if (qualify) {
+            options.no_namespace = k_envelope_ns_placeholder;
+        }
+        // An attribute given in this envelope's namespace and in a DMTF
+        // version a writer may target: written in that version, they would
+        // be one attribute twice. As for modelled elements, the envelope's
+        // own is kept.
+        for (std::string_view other : {k_ovf1_ns, k_ovf2_ns}) {
+            if (other != m_env) {
+                options.shadowed.emplace_back(other, m_env);
+            }
+        }
+        uint32_t dropped = 0;
+        options.dropped = &dropped;
+        f.xml = e.serialize(options);
+        if (dropped > 0) {
+            m_diag.warning("OVF-NS-MIXED",
+                           fmt::format("<{}> (kept verbatim) gives {} attribute(s) in two envelope "
+                                       "namespaces; those outside \"{}\" are dropped",
+                                       e.name(), dropped, m_env),
+                           m_doc.name(), e.line());
+        }
+        f.ns = qualify && e.ns().empty() ? std::string(k_envelope_ns_placeholder)
+                                         : canon_ns(e.ns(), e.line());
         f.name = std::string(e.name());
         f.line.number = e.line();
         return f;
@@ -163,6 +216,7 @@ private:
                                             std::initializer_list<std::string_view> known,
                                             bool skip_xsi_type = false) {
         std::vector<Attribute> out;
+        std::set<std::string> seen; // namespace '\0' name of those in `out`
         auto attributes = e.attributes();
         std::set<std::string, std::less<>> own; // names given in the envelope's namespace
         for (const auto& a : attributes) {
@@ -195,6 +249,18 @@ private:
             } else {
                 out_a.ns = canon_ns(a.ns, e.line());
             }
+            // Two namespaces that read as one (a CIM URI and its ".xsd"
+            // alias) can give an attribute twice; written back they would
+            // be one attribute twice, which is not XML.
+            if (!seen.insert(out_a.ns + '\0' + a.name).second) {
+                m_diag.warning(
+                    "OVF-NS-ALIAS",
+                    fmt::format("<{}> has attribute {} in two namespaces read as \"{}\"; "
+                                "\"{}\" in \"{}\" is dropped",
+                                e.name(), a.name, out_a.ns, a.value, a.ns),
+                    m_doc.name(), e.line());
+                continue;
+            }
             out_a.prefix = a.prefix;
             out_a.name = a.name;
             out_a.value = a.value;
@@ -226,13 +292,14 @@ private:
         return std::nullopt;
     }
 
-    void keep(Extras& extra, const Element& c, uint32_t position) {
-        extra.elements.push_back(Extension{fragment(c), position});
+    void keep(Extras& extra, const Element& c, uint32_t position, bool top_level = false) {
+        extra.elements.push_back(Extension{fragment(c, top_level), position});
     }
 
     // ---- building blocks ----
 
     Msg read_msg(const Element& e) {
+        modelled(e);
         Msg m;
         m.text = e.text();
         m.msgid = attr(e, "msgid");
@@ -266,7 +333,7 @@ private:
             local = qname.substr(colon + 1);
         }
         auto ns = e.lookup_namespace(prefix);
-        if (!ns || *ns != m_env || !ends_with(local, "_Type")) {
+        if (!ns || (*ns != m_env && !other_envelope(*ns)) || !ends_with(local, "_Type")) {
             return std::string(e.name());
         }
         return std::string(local.substr(0, local.size() - 5));
@@ -281,6 +348,7 @@ private:
     // ---- References ----
 
     References read_references(const Element& e) {
+        modelled(e);
         References r;
         r.line.number = e.line();
         r.extra.attributes = other_attributes(e, {});
@@ -310,7 +378,7 @@ private:
 
     // ---- sections ----
 
-    Result<Section> read_section(const Element& e, const std::string& type);
+    Result<Section> read_section(const Element& e, const std::string& type, bool top_level = false);
 
     void read_section_children(const Element& e, SectionHeader& h, uint32_t& n,
                                const std::function<bool(const Element&)>& take) {
@@ -690,9 +758,9 @@ private:
         return s;
     }
 
-    UnknownSection read_unknown_section(const Element& e) {
+    UnknownSection read_unknown_section(const Element& e, bool top_level = false) {
         UnknownSection u;
-        u.element = fragment(e);
+        u.element = fragment(e, top_level);
         if (auto v = attr(e, "required")) {
             u.required = parse_bool(*v);
         }
@@ -728,7 +796,7 @@ private:
     Result<Content> read_content(const Element& e, ContentKind kind, uint32_t depth);
 };
 
-Result<Section> Reader::read_section(const Element& e, const std::string& type) {
+Result<Section> Reader::read_section(const Element& e, const std::string& type, bool top_level) {
     Section out;
     if (type == "DiskSection") {
         out = read_disk_section(e);
@@ -737,6 +805,7 @@ Result<Section> Reader::read_section(const Element& e, const std::string& type) 
     } else if (type == "DeploymentOptionSection") {
         out = read_deployment_option_section(e);
     } else if (type == "OperatingSystemSection") {
+        modelled(e);
         auto s = read_os_section(e);
         OVFKIT_TRY(read_header(e, s.header));
         // read_os_section collected its own attributes; drop the generic pass.
@@ -757,8 +826,9 @@ Result<Section> Reader::read_section(const Element& e, const std::string& type) 
     } else if (type == "ResourceAllocationSection") {
         out = read_resource_allocation_section(e);
     } else {
-        return Section(read_unknown_section(e));
+        return Section(read_unknown_section(e, top_level));
     }
+    modelled(e);
     // Attributes of the section element, shared by every known section.
     std::visit(
         [&](auto& s) {
@@ -797,6 +867,7 @@ Result<Content> Reader::read_content(const Element& e, ContentKind kind, uint32_
         return fail(Errc::refused, "{}: VirtualSystemCollection nesting deeper than {}",
                     m_doc.where(e), k_max_collection_depth);
     }
+    modelled(e);
     Content c;
     c.kind = kind;
     c.id = attr(e, "id").value_or("");
@@ -842,6 +913,13 @@ Result<Envelope> Reader::run() {
     }
     m_version = *version;
     m_env = std::string(root.ns());
+    // The model writes the envelope namespace as this URI inside verbatim
+    // XML; a document using it would have its elements and attributes
+    // turned into envelope ones when written.
+    if (auto line = m_doc.declaration_line(k_envelope_ns_placeholder)) {
+        return fail(Errc::invalid, "{}: namespace \"{}\" is reserved by ovfkit", m_doc.where(*line),
+                    k_envelope_ns_placeholder);
+    }
     if (m_version == OvfVersion::ovirt) {
         m_diag.warning("OVF-NS-ALIAS",
                        fmt::format("envelope namespace \"{}\" (trailing slash) is the oVirt "
@@ -889,6 +967,7 @@ Result<Envelope> Reader::run() {
             OVFKIT_TRY_ASSIGN(env.content, read_content(c, *k, 1));
             have_content = true;
         } else if (type == "Strings") {
+            modelled(c);
             Strings s;
             s.lang = c.attribute(xml::k_xml_ns, "lang").value_or("");
             s.file_ref = attr(c, "fileRef");
@@ -917,12 +996,12 @@ Result<Envelope> Reader::run() {
             s.line.number = c.line();
             env.strings.push_back(std::move(s));
         } else if (!have_content && !type.empty() && ends_with(type, "Section")) {
-            OVFKIT_TRY_ASSIGN(auto s, read_section(c, type));
+            OVFKIT_TRY_ASSIGN(auto s, read_section(c, type, true));
             env.sections.push_back(std::move(s));
         } else if (!have_content && looks_like_section(c)) {
-            env.sections.push_back(read_unknown_section(c));
+            env.sections.push_back(read_unknown_section(c, true));
         } else {
-            keep(env.extra, c, n);
+            keep(env.extra, c, n, true);
             continue;
         }
         ++n;

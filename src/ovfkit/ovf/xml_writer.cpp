@@ -110,7 +110,6 @@ private:
     xmlNodePtr m_root = nullptr;
     xmlNsPtr m_ovf = nullptr;
     std::optional<Error> m_error;
-    int m_generated = 0;
     std::vector<xml::FragmentSlot> m_fragments;
 
     void set_error(Error e) {
@@ -165,8 +164,11 @@ private:
             return p.empty() || p == "xml" || p.starts_with("xmlns") ||
                    xmlSearchNs(m_doc.get(), node, xc(p.c_str())) != nullptr;
         };
-        while (taken(prefix)) {
-            prefix = fmt::format("ns{}", ++m_generated);
+        // The lowest free number in scope, not a running count: the count
+        // depended on what was generated before, which differs between a
+        // model and the same model read back, and so did the output.
+        for (int i = 1; taken(prefix); ++i) {
+            prefix = fmt::format("ns{}", i);
         }
         return xmlNewNs(node, xc(u.c_str()), xc(prefix.c_str()));
     }
@@ -661,16 +663,20 @@ Result<std::string> Writer::run() {
             ns_for(m_root, cim);
         }
     }
+    // A source prefix the writer's conventions took ("rasd" bound to some
+    // other URI) still gets its URI declared on the root, under another
+    // prefix: left to each element, it was declared once per use, under
+    // numbers that differed from one writing to the next.
     for (const auto& d : m_env.namespaces) {
         if (d.prefix.empty() || d.uri == m_uri || d.uri == xml::k_xml_ns) {
             continue;
         }
         bool bound = false;
         for (xmlNsPtr ns = m_root->nsDef; ns != nullptr; ns = ns->next) {
-            bound = bound || view(ns->prefix) == d.prefix || view(ns->href) == d.uri;
+            bound = bound || view(ns->href) == d.uri;
         }
         if (!bound && check(d.uri, "a namespace URI") && check(d.prefix, "a namespace prefix")) {
-            xmlNewNs(m_root, xc(d.uri.c_str()), xc(d.prefix.c_str()));
+            ns_for(m_root, d.uri, d.prefix);
         }
     }
 

@@ -1,5 +1,6 @@
 // The table of platforms; see registry.hpp. Adding a platform is one line
 // here (and its folder); the summary and every generic test pick it up.
+#include <ovfkit/platform/ovirt/dialect.hpp>
 #include <ovfkit/platform/registry.hpp>
 #include <ovfkit/platform/virtualbox/vendor_sections.hpp>
 #include <ovfkit/platform/vmware/vendor_sections.hpp>
@@ -12,12 +13,27 @@ namespace {
 // VirtualBox export of a VMware appliance keeps vmw:osType), VMware's are the
 // ones the summary has always shown.
 const Platform k_platforms[] = {
-    {"vmware", "VMware vSphere, Workstation and Fusion", {&vmware::firmware, &vmware::os_type}},
-    {"virtualbox", "Oracle VirtualBox", {&virtualbox::firmware, &virtualbox::os_type}},
-    {"libvirt", "libvirt (KVM, QEMU)", {}},
-    {"hyperv", "Microsoft Hyper-V", {}},
-    {"xenserver", "XenServer and XCP-ng", {}},
-    {"proxmox", "Proxmox VE", {}},
+    {"vmware",
+     "VMware vSphere, Workstation and Fusion",
+     {&vmware::firmware, &vmware::os_type},
+     std::nullopt,
+     {}},
+    {"virtualbox",
+     "Oracle VirtualBox",
+     {&virtualbox::firmware, &virtualbox::os_type},
+     std::nullopt,
+     {}},
+    // oVirt's vendor elements are unqualified children in its own dialect,
+    // so it has dialect readers instead of vendor-section readers.
+    {"ovirt",
+     "oVirt and Red Hat Virtualization",
+     {},
+     ovf::OvfVersion::ovirt,
+     {&ovirt::resource_type, &ovirt::read_system}},
+    {"libvirt", "libvirt (KVM, QEMU)", {}, std::nullopt, {}},
+    {"hyperv", "Microsoft Hyper-V", {}, std::nullopt, {}},
+    {"xenserver", "XenServer and XCP-ng", {}, std::nullopt, {}},
+    {"proxmox", "Proxmox VE", {}, std::nullopt, {}},
 };
 
 } // namespace
@@ -56,6 +72,15 @@ std::optional<std::string> vendor_os_type(const ovf::OperatingSystemSection& os)
         }
     }
     return std::nullopt;
+}
+
+const DialectReaders* dialect_readers(ovf::OvfVersion version) {
+    for (const auto& p : k_platforms) {
+        if (p.dialect == version) {
+            return &p.dialect_readers;
+        }
+    }
+    return nullptr;
 }
 
 } // namespace ovfkit::platform

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include <libxml/parser.h>
@@ -503,9 +504,13 @@ void on_structured_error(void*, xmlErrorPtr err) {
         // attributes given through two prefixes of one namespace); another
         // reader may read it the other way, so they fail the parse. Other
         // namespace complaints (a namespace name that is not a valid URI)
-        // are tolerated: the OVF reader maps known misspellings.
+        // are tolerated: the OVF reader maps known misspellings. A name with
+        // a second colon ("ovf:vmw:Config", whose local name libxml2 keeps
+        // as "vmw:Config") or an empty prefix binding cannot be written back
+        // as a QName either.
         if ((err->code == XML_NS_ERR_UNDEFINED_NAMESPACE ||
-             err->code == XML_NS_ERR_ATTRIBUTE_REDEFINED) &&
+             err->code == XML_NS_ERR_ATTRIBUTE_REDEFINED || err->code == XML_NS_ERR_QNAME ||
+             err->code == XML_NS_ERR_COLON || err->code == XML_NS_ERR_EMPTY) &&
             !t_state->ns_error) {
             t_state->ns_error =
                 Error{Errc::invalid, fmt::format("{}:{}: XML namespaces are not well-formed: {}",
@@ -670,6 +675,32 @@ std::string Document::where(uint32_t line) const {
 
 _xmlDoc* Document::raw() const {
     return m_impl->doc;
+}
+
+std::optional<uint32_t> Document::declaration_line(std::string_view uri) const {
+    const xmlNode* root = xmlDocGetRootElement(m_impl->doc);
+    const xmlNode* node = root;
+    while (node != nullptr) {
+        if (node->type == XML_ELEMENT_NODE) {
+            for (const xmlNs* ns = node->nsDef; ns != nullptr; ns = ns->next) {
+                if (view(ns->href) == uri) {
+                    return Element(node, m_impl.get()).line();
+                }
+            }
+            if (node->children != nullptr) {
+                node = node->children;
+                continue;
+            }
+        }
+        while (node != root && node->next == nullptr) {
+            node = node->parent;
+        }
+        if (node == root) {
+            break;
+        }
+        node = node->next;
+    }
+    return std::nullopt;
 }
 
 // ---- Element -------------------------------------------------------------------------
@@ -969,7 +1000,84 @@ void drop_redundant_ns(xmlDocPtr doc, xmlNodePtr node) {
 
 } // namespace
 
-std::string Element::serialize(const NamespaceRenames& renames) const {
+namespace {
+
+// Puts every element of the subtree that is in no namespace into `uri`,
+// declared on `root` under "ovf" or the first "ovfN" no element of the
+// subtree declares (so no inner declaration can shadow it).
+void qualify(xmlNodePtr root, std::string_view uri) {
+    std::vector<xmlNodePtr> unqualified;
+    std::set<std::string, std::less<>> prefixes;
+    std::vector<xmlNodePtr> stack{root};
+    while (!stack.empty()) {
+        xmlNodePtr n = stack.back();
+        stack.pop_back();
+        if (n->ns == nullptr) {
+            unqualified.push_back(n);
+        }
+        for (xmlNsPtr d = n->nsDef; d != nullptr; d = d->next) {
+            prefixes.insert(std::string(view(d->prefix)));
+        }
+        for (xmlNodePtr c = n->children; c != nullptr; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE) {
+                stack.push_back(c);
+            }
+        }
+    }
+    if (unqualified.empty()) {
+        return;
+    }
+    std::string prefix = "ovf";
+    for (int i = 1; prefixes.contains(prefix); ++i) {
+        prefix = "ovf" + std::to_string(i);
+    }
+    std::string u(uri);
+    xmlNsPtr ns = xmlNewNs(root, xc(u.c_str()), xc(prefix.c_str()));
+    for (xmlNodePtr n : unqualified) {
+        xmlSetNs(n, ns);
+    }
+}
+
+// Drops from each element of the subtree the attributes `shadowed` says
+// another of the element's attributes stands for.
+uint32_t drop_shadowed(xmlNodePtr root, const NamespaceRenames& shadowed) {
+    uint32_t dropped = 0;
+    std::vector<xmlNodePtr> stack{root};
+    while (!stack.empty()) {
+        xmlNodePtr n = stack.back();
+        stack.pop_back();
+        xmlAttrPtr a = n->properties;
+        while (a != nullptr) {
+            xmlAttrPtr next = a->next;
+            bool drop = false;
+            for (const auto& [from, into] : shadowed) {
+                if (a->ns == nullptr || view(a->ns->href) != from) {
+                    continue;
+                }
+                std::string into_uri(into);
+                drop = xmlHasNsProp(n, a->name, xc(into_uri.c_str())) != nullptr;
+                break;
+            }
+            if (drop) {
+                xmlRemoveProp(a);
+                ++dropped;
+            }
+            a = next;
+        }
+        for (xmlNodePtr c = n->children; c != nullptr; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE) {
+                stack.push_back(c);
+            }
+        }
+    }
+    return dropped;
+}
+
+} // namespace
+
+std::string Element::serialize(const SerializeOptions& options) const {
+    const NamespaceRenames& renames = options.renames;
+    std::string_view no_namespace = options.no_namespace;
     std::unique_ptr<xmlDoc, DocDeleter> tmp(xmlNewDoc(xc("1.0")));
     xmlNodePtr copy = xmlDocCopyNode(const_cast<xmlNodePtr>(m_node), tmp.get(), 1);
     if (copy == nullptr) {
@@ -1009,6 +1117,15 @@ std::string Element::serialize(const NamespaceRenames& renames) const {
         }
     }
     strip_indentation(copy);
+    if (!options.shadowed.empty()) {
+        uint32_t dropped = drop_shadowed(copy, options.shadowed);
+        if (options.dropped != nullptr) {
+            *options.dropped += dropped;
+        }
+    }
+    if (!no_namespace.empty()) {
+        qualify(copy, no_namespace);
+    }
     rename_namespaces(copy, renames);
     sort_ns_defs(copy);
     return dump(tmp.get(), copy);

@@ -77,6 +77,20 @@ using NamespaceRenames = std::vector<std::pair<std::string, std::string>>;
 class Document;
 struct DocumentImpl;
 
+// How Element::serialize changes the copy.
+struct SerializeOptions {
+    // Namespace URIs rewritten (first -> second).
+    NamespaceRenames renames;
+    // Elements in no namespace are put in this one, under a prefix the
+    // subtree does not use (oVirt's unqualified envelope elements).
+    std::string_view no_namespace;
+    // (from, into): an attribute in `from` is dropped from an element that
+    // has one of the same local name in `into` (namespaces a writer will
+    // merge); `dropped` counts them.
+    NamespaceRenames shadowed;
+    uint32_t* dropped = nullptr;
+};
+
 // A non-owning view of one element of a Document. Valid while the Document
 // lives (moving the Document is fine). A default-constructed Element is null.
 class Element {
@@ -116,8 +130,8 @@ public:
     // This element and its subtree as one self-contained, compact XML string:
     // every namespace it uses is declared on it (sorted by prefix),
     // whitespace-only text between elements is dropped, comments are kept.
-    // Namespace URIs listed in `renames` are rewritten.
-    std::string serialize(const NamespaceRenames& renames = {}) const;
+    // See SerializeOptions.
+    std::string serialize(const SerializeOptions& options = {}) const;
 
     const _xmlNode* raw() const { return m_node; }
 
@@ -150,6 +164,10 @@ public:
     std::string where(const Element& element) const { return where(element.line()); }
 
     _xmlDoc* raw() const;
+
+    // The line of the first element that declares namespace `uri` (a walk
+    // of the whole tree); nullopt when none does.
+    std::optional<uint32_t> declaration_line(std::string_view uri) const;
 
 private:
     Document();

@@ -18,8 +18,8 @@ TEST(PlatformRegistry, NamesAreUniqueAndWellFormed) {
             EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) << p.name;
         }
     }
-    EXPECT_EQ(names, (std::set<std::string_view>{"vmware", "virtualbox", "libvirt", "hyperv",
-                                                 "xenserver", "proxmox"}));
+    EXPECT_EQ(names, (std::set<std::string_view>{"vmware", "virtualbox", "ovirt", "libvirt",
+                                                 "hyperv", "xenserver", "proxmox"}));
 }
 
 TEST(PlatformRegistry, FindsByName) {

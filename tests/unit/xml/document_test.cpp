@@ -87,6 +87,21 @@ TEST(XmlDocument, MalformedXmlIsInvalidWithLine) {
                  "t.xml:1: XML is not well-formed: Entity 'foo' not defined");
 }
 
+// A QName whose local part is not a name ("w:5555") or that has two colons:
+// libxml2 keeps it as a local name with a colon, which no writer can put
+// back as a QName.
+TEST(XmlDocument, NamesThatAreNotQNamesAreInvalid) {
+    for (std::string_view text :
+         {"<r xmlns:w='urn:w'><w:5555/></r>", "<r xmlns:a='urn:a' xmlns:b='urn:b'><a:b:c/></r>"}) {
+        auto d = Document::parse(text, "q.xml");
+        ASSERT_FALSE(d) << text;
+        EXPECT_EQ(d.error().code, Errc::invalid);
+        EXPECT_NE(d.error().message.find("q.xml:1: XML namespaces are not well-formed: "),
+                  std::string::npos)
+            << d.error().message;
+    }
+}
+
 TEST(XmlDocument, AmbiguousNamespaceUseIsInvalid) {
     // One attribute through two prefixes bound to one namespace: libxml2
     // would keep the first value, another reader the second.
@@ -300,8 +315,30 @@ TEST(XmlFragment, SerializeIsSelfContainedAndIndentationFree) {
     auto fb = b->root().children()[0].serialize();
     EXPECT_EQ(fa, "<v:x xmlns:v=\"urn:v\" v:k=\"1\"><v:y>t</v:y></v:x>");
     EXPECT_EQ(fa, fb);
-    EXPECT_EQ(a->root().children()[0].serialize({{"urn:v", "urn:w"}}),
+    SerializeOptions rename;
+    rename.renames = {{"urn:v", "urn:w"}};
+    EXPECT_EQ(a->root().children()[0].serialize(rename),
               "<v:x xmlns:v=\"urn:w\" v:k=\"1\"><v:y>t</v:y></v:x>");
+}
+
+// The options the OVF reader uses for verbatim copies: unqualified elements
+// put in a namespace, an attribute another of the element stands for dropped.
+TEST(XmlFragment, SerializeQualifiesAndDropsShadowedAttributes) {
+    auto d = Document::parse(std::string_view("<r xmlns:a='urn:a' xmlns:b='urn:b'>"
+                                              "<x a:k='1' b:k='2' b:j='3'><y xmlns:ovf='urn:o'/>"
+                                              "<a:z/></x></r>"),
+                             "d.xml");
+    ASSERT_TRUE(d);
+    SerializeOptions options;
+    options.no_namespace = "urn:q";
+    options.shadowed = {{"urn:b", "urn:a"}};
+    uint32_t dropped = 0;
+    options.dropped = &dropped;
+    // "ovf" is declared inside, so the new namespace takes "ovf1".
+    EXPECT_EQ(d->root().children()[0].serialize(options),
+              "<ovf1:x xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" xmlns:ovf1=\"urn:q\" a:k=\"1\" "
+              "b:j=\"3\"><ovf1:y xmlns:ovf=\"urn:o\"/><a:z/></ovf1:x>");
+    EXPECT_EQ(dropped, 1u);
 }
 
 TEST(XmlFragment, AppendDropsRedundantDeclarations) {
