@@ -1,6 +1,8 @@
 // Small text helpers shared by the descriptor parsers.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +63,22 @@ constexpr int hex_digit(char c) {
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                   : -1;
+}
+
+// A decimal number of at most 19 digits (so it cannot overflow), nothing
+// else: no sign, no spaces; nullopt otherwise.
+inline std::optional<uint64_t> parse_decimal(std::string_view s) {
+    if (s.empty() || s.size() > 19) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return v;
 }
 
 } // namespace ovfkit

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/stat.h>
@@ -400,6 +401,32 @@ bool Directory::exists(std::string_view name) const {
     }
     struct stat st {};
     return ::fstatat(m_fd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+Result<std::vector<std::string>> Directory::names(size_t limit) const {
+    int fd = ::fcntl(m_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        return fail(Errc::io, "{}: cannot read the directory", m_path);
+    }
+    DIR* d = ::fdopendir(fd);
+    if (d == nullptr) {
+        ::close(fd);
+        return fail(Errc::io, "{}: cannot read the directory", m_path);
+    }
+    std::vector<std::string> out;
+    while (const dirent* e = ::readdir(d)) {
+        std::string_view name = e->d_name;
+        if (name == "." || name == "..") {
+            continue;
+        }
+        if (out.size() == limit) {
+            ::closedir(d);
+            return fail(Errc::refused, "{}: more than {} entries", m_path, limit);
+        }
+        out.emplace_back(name);
+    }
+    ::closedir(d);
+    return out;
 }
 
 } // namespace ovfkit::io

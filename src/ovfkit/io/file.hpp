@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <ovfkit/base/error.hpp>
 
@@ -84,6 +85,9 @@ std::unique_ptr<File> adopt_fd_direct(int fd, std::string name);
 // Opens names strictly beneath one directory: one path component, no "..",
 // no symlinks, regular files only (openat2 RESOLVE_BENEATH|NO_SYMLINKS, with a
 // per-component O_NOFOLLOW fallback on old kernels).
+// The most entries a directory listing reads (Directory::names).
+inline constexpr size_t k_max_directory_entries = 100'000;
+
 class Directory {
 public:
     // Opens `path` as the base directory.
@@ -102,6 +106,11 @@ public:
     // anything but a regular file beneath this directory.
     Result<std::unique_ptr<File>> open_read(std::string_view name) const;
     bool exists(std::string_view name) const;
+
+    // Every entry's name but "." and "..", in no particular order; more than
+    // `limit` entries is Errc::refused (a package directory is not a place
+    // for millions of files, and nothing reads an unbounded listing).
+    Result<std::vector<std::string>> names(size_t limit) const;
 
     const std::string& path() const { return m_path; }
     int fd() const { return m_fd; }

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/package/references.hpp>
 
 namespace ovfkit::package {
@@ -20,54 +21,10 @@ namespace {
 
 constexpr size_t k_index_digits = 9;
 constexpr size_t k_read_buffer = size_t{256} << 10;
-constexpr size_t k_max_directory_entries = 100'000;
-
-std::optional<uint64_t> parse_decimal(std::string_view s) {
-    if (s.empty() || s.size() > 19) {
-        return std::nullopt;
-    }
-    uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return v;
-}
 
 uint64_t saturating_mul(uint64_t a, uint64_t b) {
     uint64_t r = 0;
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
-// Every name in the directory `dir` (entries other than "." and ".."), at
-// most `limit` of them: a descriptor given alone may sit in any directory.
-Result<std::vector<std::string>> list_directory(const io::Directory& dir, size_t limit) {
-    int fd = ::fcntl(dir.fd(), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) {
-        return fail(Errc::io, "{}: cannot read the directory", dir.path());
-    }
-    DIR* d = ::fdopendir(fd);
-    if (d == nullptr) {
-        ::close(fd);
-        return fail(Errc::io, "{}: cannot read the directory", dir.path());
-    }
-    std::vector<std::string> names;
-    while (const dirent* e = ::readdir(d)) {
-        std::string_view name = e->d_name;
-        if (name != "." && name != "..") {
-            if (names.size() == limit) {
-                ::closedir(d);
-                return fail(Errc::refused,
-                            "{}: more than {} entries; too many to look for chunks among",
-                            dir.path(), limit);
-            }
-            names.emplace_back(name);
-        }
-    }
-    ::closedir(d);
-    return names;
 }
 
 // The parts of a layout read one after the other.
@@ -352,7 +309,12 @@ Result<MemberLookup> member_lookup(const Source& src) {
     OVFKIT_TRY_ASSIGN(auto dir, src.kind() == SourceKind::directory
                                     ? io::Directory::open(src.path())
                                     : io::Directory::of_file(src.path()));
-    OVFKIT_TRY_ASSIGN(lookup.names, list_directory(dir, k_max_directory_entries));
+    auto names = dir.names(io::k_max_directory_entries);
+    if (!names) {
+        return fail(names.error().code, "{}; too many to look for chunks among",
+                    names.error().message);
+    }
+    lookup.names = std::move(*names);
     return lookup;
 }
 

@@ -228,20 +228,6 @@ Result<void> perform(CURL* h, const std::string& url, Transfer& t) {
     }
 }
 
-std::optional<uint64_t> parse_decimal(std::string_view s) {
-    if (s.empty() || s.size() > 19) {
-        return std::nullopt;
-    }
-    uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return v;
-}
-
 struct ContentRange {
     uint64_t first = 0;
     uint64_t last = 0;

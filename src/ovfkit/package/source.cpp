@@ -72,23 +72,13 @@ Result<std::vector<std::byte>> read_bounded(io::File& file, uint64_t limit) {
 
 // The *.ovf names in a directory, sorted.
 Result<std::vector<std::string>> list_descriptors(const io::Directory& dir) {
-    int fd = ::fcntl(dir.fd(), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) {
-        return fail(Errc::io, "{}: cannot read the directory", dir.path());
-    }
-    DIR* d = ::fdopendir(fd);
-    if (d == nullptr) {
-        ::close(fd);
-        return fail(Errc::io, "{}: cannot read the directory", dir.path());
-    }
+    OVFKIT_TRY_ASSIGN(std::vector<std::string> all, dir.names(io::k_max_directory_entries));
     std::vector<std::string> names;
-    while (const dirent* e = ::readdir(d)) {
-        std::string_view name = e->d_name;
+    for (auto& name : all) {
         if (ends_with_ovf(name)) {
-            names.emplace_back(name);
+            names.push_back(std::move(name));
         }
     }
-    ::closedir(d);
     std::sort(names.begin(), names.end());
     return names;
 }
