@@ -3,7 +3,8 @@
 # devices, duplicates, case and NFC/NFD collisions, oversized extended
 # headers, and manifest gaps and tricks. info, validate and verify each
 # refuse them (exit 4, or 1 for what is merely invalid), on a file and on a
-# pipe, and nothing is written anywhere.
+# pipe; unpack and convert refuse them with nothing left behind; and nothing
+# is written anywhere.
 . "$(dirname "$0")/../lib.sh"
 need python3
 tiny=$OVFKIT_SOURCE_DIR/examples/tiny
@@ -77,6 +78,11 @@ for ova in "$T"/h/4-*.ova; do
     expect_rc 4 "$OVFKIT" "$cmd" "$ova"
     grep -q "error" "$T/err" "$T/out" || fail "$n $cmd: no error: $(cat "$T/out" "$T/err")"
   done
+  # unpack and convert refuse it too, and leave no directory or OVA.
+  expect_rc 4 "$OVFKIT" unpack "$ova" "$T/w/unpacked"
+  [[ ! -e $T/w/unpacked ]] || fail "$n: unpack left a directory"
+  expect_rc 4 "$OVFKIT" convert "$ova" "$T/w/copy.ova"
+  [[ ! -e $T/w/copy.ova ]] || fail "$n: convert left an OVA"
   set +e; cat "$ova" | "$OVFKIT" verify - >"$T/out" 2>"$T/err"; rc=$?; set -e
   [[ $rc == 4 ]] || fail "$n through a pipe: exit $rc: $(cat "$T/err")"
 done
@@ -86,6 +92,9 @@ grep -q "links are not allowed" <("$OVFKIT" info "$T/h/4-symlink.ova" 2>&1) || f
 for ova in "$T"/h/m-*.ova; do
   n=$(basename "$ova")
   expect_rc 4 "$OVFKIT" verify "$ova"
+  set +e; "$OVFKIT" unpack "$ova" "$T/w/unpacked" >/dev/null 2>&1; rc=$?; set -e
+  [[ $rc == 4 ]] || fail "$n: unpack of a package whose manifest does not hold: exit $rc"
+  [[ ! -e $T/w/unpacked ]] || fail "$n: unpack left a directory"
   grep -q "NOT verified" "$T/out" || fail "$n verify: $(cat "$T/out")"
   set +e; "$OVFKIT" validate "$ova" >"$T/out" 2>"$T/err"; rc=$?; set -e
   [[ $rc == 1 || $rc == 4 ]] || fail "$n validate: exit $rc: $(cat "$T/out" "$T/err")"
