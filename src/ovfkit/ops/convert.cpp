@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <map>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -132,6 +133,48 @@ Result<Written> finish_texts(Plan& plan, const package::Source& src, const Conve
     return w;
 }
 
+// Writes every member that is converted, compressed or chunked to nowhere,
+// for its stored sizes; plain copies are skipped (their size is known).
+Result<std::vector<std::vector<ConvertedFile>>>
+size_members(Plan& plan, const package::Source& src, const ConvertOptions& options, Work& work) {
+    for (const Member& m : plan.members) {
+        if (m.to != nullptr && m.to->name != "vmdk-stream" && m.to->name != "raw") {
+            return fail(Errc::usage,
+                        "{}: a {} disk cannot be converted into a stream: its writer goes back to "
+                        "patch its tables; use --disk-format vmdk-stream or raw, or write the OVA "
+                        "to a file",
+                        plan.target, m.to->name);
+        }
+    }
+    OpenPart nowhere = [](const std::string& name, std::optional<uint64_t>,
+                          std::optional<io::DigestAlgorithm>) -> Result<Part> {
+        struct Sinks {
+            io::NullSink sink;
+            io::SinkFile file;
+            explicit Sinks(const std::string& n) : sink(n), file(sink) {}
+        };
+        auto sinks = std::make_shared<Sinks>(name);
+        Part part;
+        OVFKIT_TRY_ASSIGN(part.window, io::WriteWindow::create(sinks->file, 0, name, std::nullopt));
+        part.close = [](uint64_t) -> Result<void> { return {}; };
+        part.keep = sinks;
+        return part;
+    };
+    for (const Member& m : plan.members) {
+        if (m.to != nullptr || m.compress != 0 || m.chunk) {
+            work.total += m.to != nullptr ? m.virtual_size : m.size;
+        }
+    }
+    OVFKIT_TRY_ASSIGN(auto parts, write_members(plan, src, options, work, nowhere, true));
+    work.done = 0; // the real pass counts again from the start, on top of the sizing
+    for (const Member& m : plan.members) {
+        if (m.to != nullptr || m.compress != 0 || m.chunk) {
+            work.done += m.to != nullptr ? m.virtual_size : m.size;
+        }
+    }
+    return parts;
+}
+
 // An OVA written into `out` (a seekable file, or a stream). The descriptor
 // goes first; when its bytes are known only at the end (rewritten), its
 // room is reserved (seekable only). The manifest and certificate follow it
@@ -141,7 +184,23 @@ Result<Written> write_archive(Plan& plan, const package::Source& src, const Conv
                               Work& work, io::File& out, bool seekable) {
     package::OvaWriter ova(out, plan.mtime);
     std::optional<package::OvaWriter::Reserved> descriptor, manifest, certificate;
-    if (plan.rewrite) {
+    // A stream cannot go back to patch a size: what is converted, compressed
+    // or chunked is written once to nowhere first, to learn its sizes (the
+    // writers are deterministic), and the descriptor is then final.
+    std::map<std::string, uint64_t> sized;
+    std::string streamed_descriptor;
+    if (plan.rewrite && !seekable) {
+        OVFKIT_TRY_ASSIGN(auto parts, size_members(plan, src, options, work));
+        for (const auto& member : parts) {
+            for (const ConvertedFile& f : member) {
+                sized[f.name] = f.size;
+            }
+        }
+        set_member_sizes(plan, parts);
+        OVFKIT_TRY_ASSIGN(streamed_descriptor,
+                          ovf::write_envelope(plan.envelope, plan.envelope.version));
+        OVFKIT_TRY(ova.add(plan.descriptor, bytes_of(streamed_descriptor)));
+    } else if (plan.rewrite) {
         OVFKIT_TRY_ASSIGN(std::string draft,
                           ovf::write_envelope(plan.envelope, plan.envelope.version));
         OVFKIT_TRY_ASSIGN(descriptor, ova.reserve(plan.descriptor, draft.size()));
@@ -172,6 +231,14 @@ Result<Written> write_archive(Plan& plan, const package::Source& src, const Conv
                              std::optional<io::DigestAlgorithm> algorithm) -> Result<Part> {
         // A size known up front gives a plain ustar header; otherwise the
         // header is size-patchable (its size in a pax record).
+        if (!size && !seekable) {
+            auto it = sized.find(name);
+            if (it == sized.end()) {
+                return fail(Errc::io, "{}: {} was not written by the sizing pass", plan.target,
+                            name);
+            }
+            size = it->second;
+        }
         OVFKIT_TRY_ASSIGN(uint64_t base, ova.begin_member(name, size));
         Part part;
         OVFKIT_TRY_ASSIGN(part.window, io::WriteWindow::create(out, base, name, algorithm));
@@ -185,6 +252,9 @@ Result<Written> write_archive(Plan& plan, const package::Source& src, const Conv
         room = descriptor->size;
     }
     OVFKIT_TRY_ASSIGN(Written w, finish_texts(plan, src, options, written, room));
+    if (!streamed_descriptor.empty() && w.descriptor != streamed_descriptor) {
+        return fail(Errc::io, "{}: the files came out differently the second time", plan.target);
+    }
     if (descriptor) {
         OVFKIT_TRY(ova.fill(*descriptor, bytes_of(w.descriptor)));
     }
@@ -219,18 +289,12 @@ Result<Written> write_ova(Plan& plan, const package::Source& src, const ConvertO
 }
 
 // An OVA to a stream (stdout): every header is written before its data, so
-// sizes must be known up front: what is copied as it is. A mismatch with the
-// source's manifest found at the end leaves the stream without its
-// end-of-archive blocks.
+// what is converted, compressed or chunked is sized by a first pass to
+// nowhere (write_archive). A mismatch with the source's manifest found by
+// that pass stops before anything is sent; one found later leaves the stream
+// without its end-of-archive blocks.
 Result<Written> write_ova_stream(Plan& plan, const package::Source& src,
                                  const ConvertOptions& options, Work& work) {
-    if (plan.rewrite) {
-        return fail(Errc::usage,
-                    "{}: this conversion cannot go to a stream: the sizes of converted, "
-                    "compressed or chunked files belong in their tar headers and in the "
-                    "descriptor, before their data; write the OVA to a file",
-                    plan.target);
-    }
     io::FdSink sink(STDOUT_FILENO, "stdout");
     io::SinkFile out(sink);
     OVFKIT_TRY_ASSIGN(Written w, write_archive(plan, src, options, work, out, false));

@@ -189,7 +189,7 @@ Result<void> Work::at(uint64_t in_member, const std::string& what) const {
 
 Result<std::vector<std::vector<ConvertedFile>>>
 write_members(Plan& plan, const package::Source& src, const ConvertOptions& options, Work& work,
-              const OpenPart& open_part) {
+              const OpenPart& open_part, bool sizing) {
     std::vector<std::vector<ConvertedFile>> written;
     std::vector<package::FileDigest> source_digests;
     const package::Manifest no_manifest;
@@ -205,6 +205,10 @@ write_members(Plan& plan, const package::Source& src, const ConvertOptions& opti
         target_algo = plan.algorithm;
     }
     for (Member& m : plan.members) {
+        if (sizing && m.to == nullptr && m.compress == 0 && !m.chunk) {
+            written.emplace_back(); // a plain copy: its size is known
+            continue;
+        }
         ConvertedFile proto;
         proto.source_name = m.source_name;
         proto.converted = m.to != nullptr;
@@ -284,10 +288,14 @@ write_members(Plan& plan, const package::Source& src, const ConvertOptions& opti
         }
         work.done += m.to != nullptr ? m.virtual_size : m.size;
         OVFKIT_TRY(work.at(0, m.name)); // a cancel during the last piece is not lost
-        m.image.reset();                // its file is no longer needed
+        if (!sizing) {
+            m.image.reset(); // its file is no longer needed
+        }
         written.push_back(std::move(parts));
     }
-    OVFKIT_TRY(check_source(plan, src, std::move(source_digests)));
+    if (!sizing) {
+        OVFKIT_TRY(check_source(plan, src, std::move(source_digests)));
+    }
     return written;
 }
 

@@ -97,6 +97,7 @@ struct Work {
 struct Part {
     std::unique_ptr<io::WriteWindow> window;
     std::function<Result<void>(uint64_t size)> close; // ends the member
+    std::shared_ptr<void> keep;                       // what the window writes into, if owned
 };
 
 // Opens the stored file `name` of the target; `size` when known before its
@@ -108,8 +109,11 @@ using OpenPart = std::function<Result<Part>(const std::string& name, std::option
 // the stored parts of each member (one, or its chunks). The source's
 // manifest, when there is one, is checked against what was read: a
 // mismatch is Errc::refused.
+// `sizing`: a first pass that only learns stored sizes (before a stream):
+// plain copies are skipped (an empty entry each), source disks stay open for
+// the real pass, and the full manifest check is left to that pass.
 Result<std::vector<std::vector<ConvertedFile>>>
 write_members(Plan& plan, const package::Source& src, const ConvertOptions& options, Work& work,
-              const OpenPart& open_part);
+              const OpenPart& open_part, bool sizing = false);
 
 } // namespace ovfkit::ops::convert_detail

@@ -50,6 +50,19 @@ cmp "$T/pipe.ova" "$T/a.ova" || fail "the piped OVA differs from the file"
 expect_rc 0 "$OVFKIT" verify "$T/pipe512.ova"
 expect_rc 2 "$OVFKIT" pack --disk-format qcow2 "$T/pkg" -
 expect_rc 2 "$OVFKIT" pack --json "$T/pkg" -
+# Converted, compressed or chunked on the way to a pipe: sized by a first
+# pass, then sent with plain headers; the same disk bytes as into a file.
+"$OVFKIT" convert -q --mtime 5 --disk-format raw "$T/a.ova" - >"$T/pipe-raw.ova" || fail "raw to a pipe"
+expect_rc 0 "$OVFKIT" convert --mtime 5 --disk-format raw "$T/a.ova" "$T/file-raw.ova"
+expect_rc 0 "$OVFKIT" verify "$T/pipe-raw.ova"
+cmp <(tar xOf "$T/pipe-raw.ova" tiny.img) <(tar xOf "$T/file-raw.ova" tiny.img) || fail "piped raw disk differs"
+"$OVFKIT" convert -q --disk-format vmdk-stream --compress --chunk-size 40000 "$T/a.ova" - >"$T/pipe-gz.ova" ||
+  fail "compressed chunks to a pipe"
+expect_rc 0 "$OVFKIT" verify "$T/pipe-gz.ova"
+expect_rc 0 "$OVFKIT" validate --schema "$T/pipe-gz.ova"
+python3 -W error -c 'import sys, tarfile
+with tarfile.open(sys.argv[1]) as t: assert not any(m.pax_headers for m in t.getmembers())' "$T/pipe-gz.ova" ||
+  fail "a piped OVA needs no pax size records"
 
 # A disk converted on the way: new href, format URI and sizes; the disk
 # reads back as the source's guest bytes; the descriptor still validates.
