@@ -149,9 +149,15 @@ Result<void> write_member(const package::Source& src, Member& m, io::File& out,
     pipeline.virtual_size = m.virtual_size;
     pipeline.cancel = &work.control.cancel.flag();
     pipeline.progress = [&work](uint64_t done, uint64_t) { (void)work.at(done, ""); };
-    OVFKIT_TRY_ASSIGN(disk::ConvertStats stats,
-                      disk::copy_disk(*m.image->reader, *writer, pipeline));
-    data_bytes = stats.bytes_written;
+    auto stats = disk::copy_disk(*m.image->reader, *writer, pipeline);
+    if (!stats) {
+        // The pipeline stops with its own words; a cancel is reported as one.
+        if (work.control.cancel.cancelled()) {
+            return fail(cancelled_error(m.name));
+        }
+        return fail(std::move(stats).error());
+    }
+    data_bytes = stats->bytes_written;
     return {};
 }
 
