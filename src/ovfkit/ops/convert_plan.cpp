@@ -98,8 +98,7 @@ Result<void> read_source_trust(const package::Source& src, Plan& plan, Diagnosti
 
 // Opens the disk in member `m` and decides whether it is converted.
 Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const disk::FormatDriver& to,
-                       Member& m, Plan& plan, const ovf::File& file) {
-    (void)file;
+                       Member& m, Plan& plan) {
     const disk::FormatDriver* from = nullptr;
     if (d.format) {
         from = disk::format_for_uri(*d.format);
@@ -180,20 +179,15 @@ Result<void> collapse_stored_disks(const package::Source& src, Plan& plan) {
         ovf::File stored = f;
         stored.href = href;
         OVFKIT_TRY_ASSIGN(package::StoredLayout layout, package::stored_layout(*lookup, stored));
-        auto first = std::find_if(plan.members.begin(), plan.members.end(),
-                                  [&](const Member& m) { return m.file_index == i; });
         Member whole;
         whole.source_name = href;
         whole.name = href;
         whole.size = layout.stored_size;
         whole.file_index = i;
         whole.layout = std::move(layout);
-        auto at =
-            plan.members.erase(std::remove_if(plan.members.begin(), plan.members.end(),
-                                              [&](const Member& m) { return m.file_index == i; }),
-                               plan.members.end());
-        (void)at;
-        (void)first;
+        plan.members.erase(std::remove_if(plan.members.begin(), plan.members.end(),
+                                          [&](const Member& m) { return m.file_index == i; }),
+                           plan.members.end());
         // Keep References order: insert before the first member of a later file.
         auto pos = std::find_if(plan.members.begin(), plan.members.end(),
                                 [&](const Member& m) { return m.file_index > i; });
@@ -296,7 +290,7 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
                         continue;
                     }
                     if (m.disks.empty()) {
-                        OVFKIT_TRY(plan_disk(src, d, *to, m, plan, f));
+                        OVFKIT_TRY(plan_disk(src, d, *to, m, plan));
                     }
                     m.disks.push_back({s, k});
                 }
