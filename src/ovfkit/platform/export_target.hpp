@@ -1,0 +1,71 @@
+// What `ovfkit convert --to TARGET` can write, one entry per target.
+//
+// A target belongs to a platform (its folder under platform/) and says three
+// things: how the neutral plan maps onto its hardware (`map`), which disk
+// driver its disks get, and what it writes besides the disks — config files
+// in a directory (`write_files`: a libvirt domain, a .vmx, a qm config and
+// script) or an OVF envelope for a package (`envelope`: the neutral OVF/OVA
+// targets and vmware-ova). The engine (ops/export.cpp) does everything
+// else: deployment inputs, the neutral plan, disk conversion, the
+// environment ISO, writing atomically.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <ovfkit/base/error.hpp>
+#include <ovfkit/ovf/envelope.hpp>
+#include <ovfkit/platform/vm_plan.hpp>
+
+namespace ovfkit::platform {
+
+// What a target's mapping may use besides the VM itself.
+struct MapContext {
+    // The disk driver the disks will be written with (--disk-format, else
+    // the target's default).
+    std::string_view disk_format;
+};
+
+// A file a target writes beside the disks, whole (configs are small).
+struct OutputFile {
+    std::string name; // relative to the target directory, no '/'
+    std::string content;
+    bool executable = false; // a script (0755)
+};
+
+enum class TargetForm {
+    directory, // config files and disks in a directory
+    package,   // an OVF package: OVA or OVF directory, the form from the target's name
+};
+
+struct ExportTarget {
+    std::string_view name;     // "libvirt", "vmware", "vmware-ova", "proxmox", "ovf", "ova"
+    std::string_view platform; // registry name of its platform; "" for the neutral targets
+    std::string_view description;
+    TargetForm form = TargetForm::directory;
+    std::string_view default_disk_format; // a writable disk driver ("qcow2", "vmdk-stream")
+    std::span<const std::string_view> disk_formats; // what --disk-format may choose; empty: any
+    // Rewrites each VM into the target's hardware, adding a PlanNote for
+    // each translation and drop. Never fails: what cannot be carried is a
+    // `dropped` note, and --strict makes those fatal.
+    void (*map)(PlanVm& vm, const MapContext& context, PlanNotes& notes) = nullptr;
+    // The directory form's files: configs, scripts (never the disks or the
+    // environment ISO, which the engine writes). Errc::invalid when the
+    // plan holds something the format cannot express.
+    Result<std::vector<OutputFile>> (*write_files)(const ExportPlan& plan) = nullptr;
+    // The package form's envelope, from the source's and the plan: the
+    // References keep the source's File ids for the disks (the engine
+    // renames and resizes them as it writes).
+    Result<ovf::Envelope> (*envelope)(const ovf::Envelope& source,
+                                      const ExportPlan& plan) = nullptr;
+};
+
+// Every export target, in the order `ovfkit version` lists them.
+std::span<const ExportTarget> export_targets();
+
+// The target called `name` (case-sensitive), or null.
+const ExportTarget* find_export_target(std::string_view name);
+
+} // namespace ovfkit::platform
