@@ -139,6 +139,9 @@ private:
 // Every VM of the appliance, after the target's mapping.
 struct ExportPlan {
     std::string target;            // ExportTarget::name
+    // The directory the files are written to, absolute (configs that must
+    // name their disks by absolute path, as libvirt's do, use it).
+    std::string directory;
     std::string deployment_option; // "" when the appliance has none
     std::string disk_format;       // the driver every disk is written with
     std::vector<PlanVm> vms;       // in start order, then document order

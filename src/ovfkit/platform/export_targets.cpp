@@ -1,0 +1,34 @@
+// The table of export targets (export_target.hpp): one line per target,
+// each defined in its platform's folder.
+#include <algorithm>
+#include <array>
+
+#include <ovfkit/platform/export_target.hpp>
+
+namespace ovfkit::platform {
+
+namespace {
+
+const std::array<const ExportTarget*, 0> k_targets{};
+
+} // namespace
+
+std::span<const ExportTarget> export_targets() {
+    static const std::vector<ExportTarget> table = [] {
+        std::vector<ExportTarget> v;
+        for (const ExportTarget* t : k_targets) {
+            v.push_back(*t);
+        }
+        return v;
+    }();
+    return table;
+}
+
+const ExportTarget* find_export_target(std::string_view name) {
+    auto all = export_targets();
+    auto it = std::find_if(all.begin(), all.end(),
+                           [&](const ExportTarget& t) { return t.name == name; });
+    return it == all.end() ? nullptr : &*it;
+}
+
+} // namespace ovfkit::platform
