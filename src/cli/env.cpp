@@ -102,7 +102,8 @@ void add_env_command(CLI::App& app, Action& action) {
         ->required();
     sub->add_option("--prop", opts->props,
                     "KEY=VALUE for a user-configurable property (repeatable); KEY is the full "
-                    "[class.]key[.instance] or a shorter form when unambiguous");
+                    "[class.]key[.instance] or a shorter form when unambiguous")
+        ->allow_extra_args(false);
     sub->add_option("--deployment-option", opts->deployment_option,
                     "The Configuration to deploy (default: the appliance's default)");
     sub->add_option("--system", opts->op.system,

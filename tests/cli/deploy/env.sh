@@ -81,6 +81,12 @@ assert "com.cisco.csr1000v.hostname.1" not in d["missing"]
 assert "com.cisco.csr1000v.pnsc-ipv4-addr.1" in d["missing"], d["missing"]
 PY
 
+# Each --prop takes one argument, commas included, before or after SOURCE.
+expect_rc 0 "$OVFKIT" env --prop mgmt-ipv4-network=192.0.2.0/24,x --prop mgmt-vlan=7 "$src" --xml-only
+grep -q 'oe:key="com.cisco.csr1000v.mgmt-ipv4-network.1" oe:value="192.0.2.0/24,x"' "$T/out" ||
+  fail "comma value: $(cat "$T/out")"
+grep -q 'oe:key="com.cisco.csr1000v.mgmt-vlan.1" oe:value="7"' "$T/out" || fail "second --prop"
+
 # Refusals: exit 2 naming the key, never the password, nothing written.
 expect_rc 2 "$OVFKIT" env "$src" --prop nosuch=1 -o "$T/bad.iso"
 grep -q '"nosuch"' "$T/err" || fail "unknown key: $(cat "$T/err")"
