@@ -3,7 +3,8 @@
 # with a class and instance on its ProductSection, deployment options, a
 # password and a fixed property) on an ISO read back with isoinfo
 # (genisoimage), an independent ISO 9660 reader: the plain, Rock Ridge and
-# Joliet names, the volume id, and the file content equal to --xml-only.
+# Joliet names, the volume id, and the file content equal to --xml-only,
+# valid per the DSP8027 schema (xmllint).
 # The XML is parsed back with Python's reader; --prop values arrive
 # literally whatever they hold; passwords never appear in messages or JSON.
 . "$(dirname "$0")/../lib.sh"
@@ -56,6 +57,17 @@ assert values["com.cisco.csr1000v.hostname.1"] == "r1"
 assert values["com.cisco.csr1000v.config-version.1"] == "1.0"
 assert all(k.startswith("com.cisco.csr1000v.") and k.endswith(".1") for k in values), values
 PY
+
+# Valid per the DMTF environment schema (DSP8027, with its CIM import read
+# from the corpus copy instead of the network).
+if command -v xmllint >/dev/null && [[ -f $OVFKIT_CORPUS_DIR/schemas/DSP8027.xsd ]]; then
+  mkdir "$T/xsd"
+  cp "$OVFKIT_CORPUS_DIR"/schemas/*.xsd "$T/xsd/"
+  sed -i 's|schemaLocation="http://schemas.dmtf.org/wbem/wscim/1/common.xsd"|schemaLocation="common.xsd"|' \
+    "$T/xsd/DSP8027.xsd"
+  xmllint --noout --nonet --schema "$T/xsd/DSP8027.xsd" "$T/from-iso.xml" 2>"$T/xmllint" ||
+    fail "DSP8027: $(cat "$T/xmllint")"
+fi
 
 # Same inputs, same bytes (fixed timestamps); an existing output needs --force.
 expect_rc 4 "$OVFKIT" env "$src" "${args[@]}" -o "$T/env.iso"
