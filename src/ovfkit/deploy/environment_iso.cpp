@@ -192,13 +192,17 @@ Result<std::vector<std::byte>> environment_iso(std::string_view xml) {
     return build(xml);
 }
 
-Result<void> write_environment_iso(std::string_view xml, const std::string& path, bool force) {
+Result<void> write_environment_iso(std::string_view xml, io::OutputSet& outputs,
+                                   const std::string& path) {
     OVFKIT_TRY_ASSIGN(auto bytes, environment_iso(xml));
-    io::OutputSet outputs(force);
     OVFKIT_TRY_ASSIGN(io::File * file, outputs.create(path));
-    OVFKIT_TRY(file->pwrite(bytes, 0));
-    OVFKIT_TRY(outputs.commit());
-    return {};
+    return file->pwrite(bytes, 0);
+}
+
+Result<void> write_environment_iso(std::string_view xml, const std::string& path, bool force) {
+    io::OutputSet outputs(force);
+    OVFKIT_TRY(write_environment_iso(xml, outputs, path));
+    return outputs.commit();
 }
 
 } // namespace ovfkit::deploy

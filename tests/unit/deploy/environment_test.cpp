@@ -222,12 +222,26 @@ TEST(DeployEnvironment, IsoIsWrittenThroughOutputSet) {
     auto refused = write_environment_iso("<Environment/>", dir.file("d.iso"), true);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, Errc::refused);
+    // Within a caller's set: nothing until the set commits, nothing at all
+    // when it is abandoned.
+    {
+        io::OutputSet set;
+        ASSERT_TRUE(write_environment_iso("<Environment/>", set, dir.file("late.iso")));
+        EXPECT_FALSE(fs::exists(dir.file("late.iso")));
+    }
+    EXPECT_FALSE(fs::exists(dir.file("late.iso")));
+    {
+        io::OutputSet set;
+        ASSERT_TRUE(write_environment_iso("<Environment/>", set, dir.file("late.iso")));
+        ASSERT_TRUE(set.commit());
+    }
+    EXPECT_EQ(ovfkit::test::read_file(dir.file("late.iso")), *expected);
     // Nothing but the outputs in the directory: no temporaries left.
     size_t entries = 0;
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) {
         ++entries;
     }
-    EXPECT_EQ(entries, 2u);
+    EXPECT_EQ(entries, 3u);
 }
 
 } // namespace
