@@ -98,7 +98,7 @@ XML_CATALOG_FILES="$OVFKIT_CORPUS_DIR/schemas/ovf2/catalog.xml" \
   { cat "$T/xmllint.err" >&2; fail "the hand-written ovf-env.xml does not match DSP8027"; }
 mkdir "$T/iso"
 cp "$T/ovf-env.xml" "$T/iso/ovf-env.xml"
-mkiso "$T/env.iso" "$T/iso/ovf-env.xml"
+mkiso "$T/env.iso" "$T/iso/ovf-env.xml" 2>"$T/mkiso.err" || { cat "$T/mkiso.err" >&2; fail "could not make the environment ISO"; }
 printf '%s\n' "OVF-ENV found" "OVF-PROP hostname=guest-$token" \
   'OVF-PROP admin_password=s3cret & "quoted" <x> a=b' >"$T/want"
 
