@@ -104,9 +104,11 @@ printf '%s\n' "OVF-ENV found" "OVF-PROP hostname=guest-$token" \
 
 # The appliance's own disk (streamOptimized VMDK) with the CD on each bus.
 for bus in ide sata; do
-  "$support/boot-with-cd" "$T/app/env-guest-disk1.vmdk" vmdk "$token" "$bus" "$T/env.iso" "$bus" \
+  BOOT_CONSOLE_LOG="$T/console-$bus" \
+    "$support/boot-with-cd" "$T/app/env-guest-disk1.vmdk" vmdk "$token" "$bus" "$T/env.iso" "$bus" \
     >"$T/got-$bus" 2>"$T/boot-$bus.err" ||
     { cat "$T/got-$bus" "$T/boot-$bus.err" >&2; fail "the test guest did not boot with its disk and CD on $bus"; }
-  diff -u "$T/want" "$T/got-$bus" >&2 || fail "the guest with its CD on $bus did not print the environment's properties"
+  diff -u "$T/want" "$T/got-$bus" >&2 ||
+    { echo "console:" >&2; cat "$T/console-$bus" >&2; fail "the guest with its CD on $bus did not print the environment's properties"; }
   echo "booted with the CD on $bus: $(grep -c '^OVF-PROP ' "$T/got-$bus") properties read"
 done
