@@ -149,7 +149,9 @@ public:
     Result<std::vector<PlanVm>> run() {
         const ovf::Summary summary = ovf::summarize(m_env, m_in.configuration);
         m_config = summary.default_configuration.value_or("");
-        for (const auto& [from, to] : m_in.networks) {
+        for (const auto& entry : m_in.networks) {
+            const std::string& from = entry.first;
+            const std::string& to = entry.second;
             auto named = [&](const ovf::NetworkSummary& n) { return n.name == from; };
             if (std::none_of(summary.networks.begin(), summary.networks.end(), named)) {
                 std::string known;
