@@ -1,4 +1,4 @@
-// ovfkit disk compare A B [-f FMT] [-F FMT] [--strict] [--json]
+// ovfkit disk compare A B [-f FMT] [-F FMT] [--strict] [--salvage] [--json]
 #include <fmt/format.h>
 
 #include <ovfkit/ops/disk_compare.hpp>
@@ -15,10 +15,12 @@ struct CompareOptions {
     CommonOptions common;
     ops::DiskCompareOptions op;
     bool allow_parent = false;
+    bool salvage = false;
 };
 
 int run(CompareOptions& o) {
     o.op.a.allow_parent = o.op.b.allow_parent = o.allow_parent;
+    o.op.a.salvage = o.op.b.salvage = o.salvage;
     RunningOperation job("comparing", o.common);
     auto report = ops::compare_disks(o.op, job.control);
     job.bar.finish(false);
@@ -56,6 +58,7 @@ void add_disk_compare_command(CLI::App& disk, Action& action) {
     sub->add_flag("-s,--strict", opts->op.strict,
                   "Images of different sizes differ (default: the extra bytes must be zeros)");
     add_allow_parent_option(*sub, opts->allow_parent);
+    add_salvage_option(*sub, opts->salvage);
     add_common_options(*sub, opts->common);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }

@@ -1,4 +1,4 @@
-// ovfkit disk info IMAGE [-f FORMAT] [--json]
+// ovfkit disk info IMAGE [-f FORMAT] [--salvage] [--json]
 #include <fmt/format.h>
 
 #include <ovfkit/base/units.hpp>
@@ -36,6 +36,14 @@ void print_text(const ops::DiskInfoReport& r) {
     for (size_t i = 0; i < info.files.size(); ++i) {
         line(i == 0 ? "files" : "", info.files[i]);
     }
+    if (!r.missing.empty()) {
+        uint64_t bytes = 0;
+        for (const auto& m : r.missing) {
+            bytes += m.length;
+        }
+        line("missing", fmt::format("{} range(s), {} bytes read as zeros (truncated image)",
+                                    r.missing.size(), bytes));
+    }
 }
 
 int run(const InfoOptions& o) {
@@ -49,7 +57,7 @@ int run(const InfoOptions& o) {
     } else {
         print_text(*report);
     }
-    return 0;
+    return report->exit_code();
 }
 
 } // namespace
@@ -59,6 +67,7 @@ void add_disk_info_command(CLI::App& disk, Action& action) {
     auto opts = std::make_shared<InfoOptions>();
     add_image_options(*sub, opts->op.image, "IMAGE", "-f,--format");
     add_allow_parent_option(*sub, opts->op.image.allow_parent);
+    add_salvage_option(*sub, opts->op.image.salvage);
     add_common_options(*sub, opts->common);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }

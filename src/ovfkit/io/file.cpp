@@ -274,6 +274,16 @@ Result<void> read_exact(File& file, std::span<std::byte> out, uint64_t offset) {
     return {};
 }
 
+Result<void> read_below(File& file, std::span<std::byte> out, uint64_t offset, uint64_t limit) {
+    size_t have = 0;
+    if (offset < limit) {
+        have = static_cast<size_t>(std::min<uint64_t>(out.size(), limit - offset));
+        OVFKIT_TRY(read_exact(file, out.first(have), offset));
+    }
+    std::memset(out.data() + have, 0, out.size() - have);
+    return {};
+}
+
 Result<std::unique_ptr<File>> open_read(const std::string& path) {
     // O_NONBLOCK so that opening a FIFO does not block before we can refuse it.
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);

@@ -67,6 +67,11 @@ public:
 // Reads exactly out.size() bytes or fails naming the file, offset and length.
 Result<void> read_exact(File& file, std::span<std::byte> out, uint64_t offset);
 
+// Reads the part of [offset, offset + out.size()) below `limit` exactly and
+// fills the rest with zeros: a salvaged image's structures cut off by the end
+// of the file (the caller has listed them as missing).
+Result<void> read_below(File& file, std::span<std::byte> out, uint64_t offset, uint64_t limit);
+
 // Opens a regular file read-only; refuses FIFOs, devices, sockets and
 // directories (they can block forever or never end).
 Result<std::unique_ptr<File>> open_read(const std::string& path);

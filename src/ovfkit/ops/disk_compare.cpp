@@ -15,6 +15,14 @@ Result<DiskCompareReport> compare_disks(const DiskCompareOptions& options,
     for (auto& f : image_findings(b, options.b.path)) {
         report.findings.push_back(std::move(f));
     }
+    report.missing_a = a.reader->missing();
+    report.missing_b = b.reader->missing();
+    for (auto& f : missing_findings(report.missing_a, options.a.path)) {
+        report.findings.push_back(std::move(f));
+    }
+    for (auto& f : missing_findings(report.missing_b, options.b.path)) {
+        report.findings.push_back(std::move(f));
+    }
     disk::CompareOptions compare;
     compare.strict = options.strict;
     compare.cancel = &control.cancel.flag();
@@ -37,6 +45,9 @@ nlohmann::json to_json(const DiskCompareReport& r) {
                 {"strict", r.strict},
                 {"format_a", r.format_a},
                 {"format_b", r.format_b},
+                {"complete", r.missing_a.empty() && r.missing_b.empty()},
+                {"missing_a", missing_json(r.missing_a)},
+                {"missing_b", missing_json(r.missing_b)},
                 {"warnings", findings_json(r.findings)}});
     return doc;
 }

@@ -20,9 +20,18 @@ struct DiskCompareReport {
     std::string format_a;
     std::string format_b;
     bool strict = false;
+    // What salvaged images lack (ImageRef::salvage), each also a
+    // DISK-TRUNCATED finding: the comparison read those ranges as zeros.
+    std::vector<disk::MissingRange> missing_a;
+    std::vector<disk::MissingRange> missing_b;
     std::vector<Finding> findings; // from opening either image
 
-    int exit_code() const { return result.identical ? 0 : static_cast<int>(Errc::invalid); }
+    // 1 when the images differ or either is missing ranges.
+    int exit_code() const {
+        return result.identical && missing_a.empty() && missing_b.empty()
+                   ? 0
+                   : static_cast<int>(Errc::invalid);
+    }
 };
 
 // Progress phase "comparing", in guest bytes of the larger disk.

@@ -10,6 +10,10 @@ Result<DiskInfoReport> disk_info(const DiskInfoOptions& options, const JobContro
     report.image = report.info.files.empty() ? options.image.path : report.info.files.front();
     report.detected = image.detected;
     report.findings = image_findings(image, options.image.path);
+    report.missing = image.reader->missing();
+    for (auto& f : missing_findings(report.missing, options.image.path)) {
+        report.findings.push_back(std::move(f));
+    }
     report.allocated_size = report.info.allocated_size;
     if (report.info.allocated_size == 0) {
         // Not counted when opening (qcow2): sum the map.
@@ -41,6 +45,8 @@ nlohmann::json to_json(const DiskInfoReport& r) {
         {"dirty", r.info.dirty},
         {"parent", optional_json(r.info.parent)},
         {"files", r.info.files},
+        {"complete", r.missing.empty()},
+        {"missing", missing_json(r.missing)},
         {"warnings", findings_json(r.findings)},
     });
     return doc;

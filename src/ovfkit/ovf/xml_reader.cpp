@@ -165,6 +165,7 @@ private:
         XmlFragment f;
         xml::SerializeOptions options;
         options.renames = renames();
+        options.unprefixed = k_envelope_ns_placeholder;
         if (qualify) {
             options.no_namespace = k_envelope_ns_placeholder;
         }

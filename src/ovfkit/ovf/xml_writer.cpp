@@ -13,11 +13,16 @@
 //     children of its parent (the count the reader recorded);
 //   - verbatim XML is re-parsed with the hardened loader and copied in; its
 //     placeholder envelope namespace becomes the target URI and declarations
-//     that repeat an in-scope binding are dropped.
+//     that repeat an in-scope binding are dropped;
+//   - a namespace declared below the root more than once is declared once
+//     on the root instead, so the output grows linearly with the model.
 // No default namespace is declared, so an unqualified element from a
 // verbatim fragment or an oVirt field stays unqualified.
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <set>
+#include <unordered_map>
 
 #include <libxml/tree.h>
 
@@ -132,7 +137,9 @@ private:
     // The namespace to use for `uri` (placeholder = the envelope) on `node`:
     // an in-scope declaration, else a new one on `node` itself, so the root
     // keeps exactly the declarations the model lists.
-    xmlNsPtr ns_for(xmlNodePtr node, std::string_view uri, std::string_view hint = {}) {
+    // `avoid`: prefixes that must not be chosen either (see hoist_declarations).
+    xmlNsPtr ns_for(xmlNodePtr node, std::string_view uri, std::string_view hint = {},
+                    const std::set<std::string, std::less<>>* avoid = nullptr) {
         if (uri.empty()) {
             return nullptr;
         }
@@ -162,6 +169,7 @@ private:
         }
         auto taken = [&](const std::string& p) {
             return p.empty() || p == "xml" || p.starts_with("xmlns") ||
+                   (avoid != nullptr && avoid->contains(p)) ||
                    xmlSearchNs(m_doc.get(), node, xc(p.c_str())) != nullptr;
         };
         // The lowest free number in scope, not a running count: the count
@@ -171,6 +179,85 @@ private:
             prefix = fmt::format("ns{}", i);
         }
         return xmlNewNs(node, xc(u.c_str()), xc(prefix.c_str()));
+    }
+
+    // A namespace declared below the root on more than one element (each
+    // field or verbatim element that uses a URI the root lacks declares it)
+    // is declared once on the root instead, and its users re-pointed there:
+    // left in place, the output grew with every use, and a few hundred uses
+    // passed the reader's limit on declarations so the output did not read
+    // back. A URI declared below the root once stays where it is. Linear:
+    // one pass to count, one to move.
+    void hoist_declarations() {
+        std::vector<xmlNodePtr> order;
+        std::vector<xmlNodePtr> stack;
+        auto push_children = [&](xmlNodePtr n) {
+            for (xmlNodePtr c = n->last; c != nullptr; c = c->prev) {
+                if (c->type == XML_ELEMENT_NODE) {
+                    stack.push_back(c);
+                }
+            }
+        };
+        push_children(m_root);
+        std::map<std::string, uint32_t, std::less<>> uses;
+        while (!stack.empty()) {
+            xmlNodePtr n = stack.back();
+            stack.pop_back();
+            order.push_back(n);
+            for (xmlNsPtr d = n->nsDef; d != nullptr; d = d->next) {
+                if (!view(d->href).empty()) {
+                    ++uses[std::string(view(d->href))];
+                }
+            }
+            push_children(n);
+        }
+        // Prefixes that stay declared below the root: a root binding under
+        // one of them would be shadowed there.
+        std::set<std::string, std::less<>> local;
+        bool any = false;
+        for (xmlNodePtr n : order) {
+            for (xmlNsPtr d = n->nsDef; d != nullptr; d = d->next) {
+                auto it = uses.find(view(d->href));
+                if (it == uses.end() || it->second < 2) {
+                    local.insert(std::string(view(d->prefix)));
+                } else {
+                    any = true;
+                }
+            }
+        }
+        if (!any) {
+            return;
+        }
+        std::unordered_map<xmlNsPtr, xmlNsPtr> moved;
+        std::vector<xmlNsPtr> dropped;
+        auto remap = [&](xmlNsPtr ns) {
+            auto it = ns == nullptr ? moved.end() : moved.find(ns);
+            return it == moved.end() ? ns : it->second;
+        };
+        for (xmlNodePtr n : order) {
+            xmlNsPtr* link = &n->nsDef;
+            while (*link != nullptr) {
+                xmlNsPtr d = *link;
+                auto it = uses.find(view(d->href));
+                if (it == uses.end() || it->second < 2) {
+                    link = &d->next;
+                    continue;
+                }
+                *link = d->next;
+                d->next = nullptr;
+                moved[d] = ns_for(m_root, view(d->href), view(d->prefix), &local);
+                dropped.push_back(d);
+            }
+            n->ns = remap(n->ns);
+            for (xmlAttrPtr a = n->properties; a != nullptr; a = a->next) {
+                a->ns = remap(a->ns);
+            }
+        }
+        // Freed only now: a new declaration could otherwise reuse the
+        // address of a dropped one still used as a key.
+        for (xmlNsPtr d : dropped) {
+            xmlFreeNs(d);
+        }
     }
 
     xmlNodePtr element(xmlNodePtr parent, std::string_view uri, std::string_view name) {
@@ -708,6 +795,7 @@ Result<std::string> Writer::run() {
     }
     OVFKIT_TRY(xml::replace_with_fragments(m_fragments,
                                            {{std::string(k_envelope_ns_placeholder), m_uri}}));
+    hoist_declarations();
     xmlChar* mem = nullptr;
     int size = 0;
     xmlDocDumpFormatMemoryEnc(m_doc.get(), &mem, &size, "UTF-8", 1);

@@ -1038,6 +1038,69 @@ void qualify(xmlNodePtr root, std::string_view uri) {
     }
 }
 
+// See SerializeOptions::unprefixed.
+void prefix_default(xmlNodePtr root, std::string_view uri) {
+    std::set<std::string, std::less<>> prefixes;
+    std::vector<xmlNodePtr> nodes;
+    std::vector<xmlNodePtr> stack{root};
+    bool found = false;
+    while (!stack.empty()) {
+        xmlNodePtr n = stack.back();
+        stack.pop_back();
+        nodes.push_back(n);
+        for (xmlNsPtr d = n->nsDef; d != nullptr; d = d->next) {
+            prefixes.insert(std::string(view(d->prefix)));
+            found = found || (d->prefix == nullptr && view(d->href) == uri);
+        }
+        for (xmlNodePtr c = n->children; c != nullptr; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE) {
+                stack.push_back(c);
+            }
+        }
+    }
+    if (!found) {
+        return;
+    }
+    // A prefix the copy's root already binds to the URI (an attribute in it
+    // brought one), else a new one.
+    xmlNsPtr ns = nullptr;
+    for (xmlNsPtr d = root->nsDef; d != nullptr && ns == nullptr; d = d->next) {
+        if (d->prefix != nullptr && view(d->href) == uri) {
+            ns = d;
+        }
+    }
+    if (ns == nullptr) {
+        std::string prefix = "ovf";
+        for (int i = 1; prefixes.contains(prefix); ++i) {
+            prefix = "ovf" + std::to_string(i);
+        }
+        std::string u(uri);
+        ns = xmlNewNs(root, xc(u.c_str()), xc(prefix.c_str()));
+    }
+    std::vector<xmlNsPtr> dropped;
+    for (xmlNodePtr n : nodes) {
+        xmlNsPtr* link = &n->nsDef;
+        while (*link != nullptr) {
+            xmlNsPtr d = *link;
+            if (d->prefix == nullptr && view(d->href) == uri) {
+                *link = d->next;
+                d->next = nullptr;
+                dropped.push_back(d);
+            } else {
+                link = &d->next;
+            }
+        }
+    }
+    for (xmlNodePtr n : nodes) {
+        if (n->ns != nullptr && std::find(dropped.begin(), dropped.end(), n->ns) != dropped.end()) {
+            n->ns = ns;
+        }
+    }
+    for (xmlNsPtr d : dropped) {
+        xmlFreeNs(d);
+    }
+}
+
 // Drops from each element of the subtree the attributes `shadowed` says
 // another of the element's attributes stands for.
 uint32_t drop_shadowed(xmlNodePtr root, const NamespaceRenames& shadowed) {
@@ -1127,6 +1190,9 @@ std::string Element::serialize(const SerializeOptions& options) const {
         qualify(copy, no_namespace);
     }
     rename_namespaces(copy, renames);
+    if (!options.unprefixed.empty()) {
+        prefix_default(copy, options.unprefixed);
+    }
     sort_ns_defs(copy);
     return dump(tmp.get(), copy);
 }

@@ -84,6 +84,11 @@ struct SerializeOptions {
     // Elements in no namespace are put in this one, under a prefix the
     // subtree does not use (oVirt's unqualified envelope elements).
     std::string_view no_namespace;
+    // A default declaration of this URI (after `renames`) is replaced by a
+    // prefixed one, "ovf" or the first "ovfN" the subtree does not declare:
+    // the text then no longer depends on whether the source used a default
+    // namespace, and a writer can bind the URI once for many fragments.
+    std::string_view unprefixed;
     // (from, into): an attribute in `from` is dropped from an element that
     // has one of the same local name in `into` (namespaces a writer will
     // merge); `dropped` counts them.

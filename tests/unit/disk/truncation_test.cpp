@@ -104,7 +104,8 @@ Outcome open_and_read(const FormatDriver& driver, std::vector<std::byte> image,
 
 // Formats whose readers can salvage a truncated image (OpenPolicy::salvage).
 bool salvages(std::string_view format) {
-    return format == "qcow2" || format.starts_with("vhdx") || format == "vmdk-stream";
+    return format == "qcow2" || format == "vhd" || format.starts_with("vhdx") || format == "vdi" ||
+           format == "vmdk" || format == "vmdk-stream";
 }
 
 class Truncation : public testing::TestWithParam<const char*> {};

@@ -1,5 +1,7 @@
 #include <string>
+#include <string_view>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <ovfkit/ovf/xml_reader.hpp>
@@ -258,16 +260,18 @@ TEST(OvfWriter, VerbatimElementsKeepTheirPlace) {
               std::string::npos)
         << *out;
     // The default-namespace Info inside the foreign section keeps its
-    // namespace, now the target envelope's.
-    EXPECT_NE(out->find("    <x:Private xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" "
-                        "ovf:required=\"false\">\n"
-                        "      <Info>i</Info>\n"
+    // namespace, now the target envelope's, under its prefix.
+    EXPECT_NE(out->find("    <x:Private ovf:required=\"false\">\n"
+                        "      <ovf:Info>i</ovf:Info>\n"
                         "    </x:Private>\n"),
               std::string::npos)
         << *out;
     auto v2 = write_envelope(*env, OvfVersion::v2);
     ASSERT_TRUE(v2);
-    EXPECT_NE(v2->find("<x:Private xmlns=\"http://schemas.dmtf.org/ovf/envelope/2\""),
+    EXPECT_NE(v2->find("<ovf:Envelope xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/2\""),
+              std::string::npos)
+        << *v2;
+    EXPECT_NE(v2->find("<x:Private ovf:required=\"false\">\n      <ovf:Info>i</ovf:Info>"),
               std::string::npos)
         << *v2;
 }
@@ -409,6 +413,70 @@ TEST(OvfWriterFixedPoint, APrefixTheWriterTakesKeepsItsUriOnTheRoot) {
         "</System></VirtualHardwareSection></VirtualSystem></Envelope>");
     EXPECT_NE(out.find(" xmlns:ns1=\"a\" xmlns:ns2=\"t\">"), std::string::npos) << out;
     EXPECT_NE(out.find("<ns2:ElementName>e</ns2:ElementName>"), std::string::npos) << out;
+}
+
+// How many times `needle` occurs in `hay`.
+size_t count_of(const std::string& hay, std::string_view needle) {
+    size_t n = 0;
+    for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+// An envelope in which `n` elements each use namespaces the root does not
+// declare (their parent section or collection does): modelled fields and
+// attributes, and verbatim sections whose children are in the root's default
+// (envelope) namespace.
+std::string many_local_namespaces(int n) {
+    std::string t = "<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'"
+                    " xmlns:ovf='http://schemas.dmtf.org/ovf/envelope/1'"
+                    " xmlns:rasd='http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                    "CIM_ResourceAllocationSettingData'><References/>"
+                    "<DiskSection xmlns:a='urn:attr'><Info>d</Info>";
+    for (int i = 0; i < n; ++i) {
+        t += fmt::format("<Disk ovf:diskId='d{}' ovf:capacity='1' a:x='{}'/>", i, i);
+    }
+    t += "</DiskSection><VirtualSystemCollection xmlns:v='urn:vendor' xmlns:f='urn:field'"
+         " ovf:id='c'><Info>c</Info>";
+    for (int i = 0; i < n; ++i) {
+        t += fmt::format(
+            "<VirtualSystem ovf:id='vm{0}'><Info>i</Info>"
+            "<v:Private ovf:required='false'><Info>p{0}</Info></v:Private>"
+            "<ovf:VirtualHardwareSection><Info>h</Info><Item>"
+            "<rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType>"
+            "<f:Extra>{0}</f:Extra></Item>"
+            "</ovf:VirtualHardwareSection></VirtualSystem>",
+            i);
+    }
+    return t + "</VirtualSystemCollection></Envelope>";
+}
+
+// Every namespace is declared once, on the root, however many elements use
+// it: an output that declared one per use passed the reader's limit of 256
+// declarations past about 256 uses and did not read back.
+TEST(OvfWriterFixedPoint, ManyElementsOfAnUndeclaredNamespaceAreDeclaredOnce) {
+    size_t size_300 = 0;
+    for (int n : {300, 3000}) {
+        SCOPED_TRACE(n);
+        std::string out = expect_fixed_point(many_local_namespaces(n));
+        ASSERT_FALSE(out.empty());
+        size_t root_end = out.find('>', out.find("<ovf:Envelope"));
+        std::string root = out.substr(0, root_end);
+        for (std::string_view uri : {"urn:attr", "urn:vendor", "urn:field"}) {
+            EXPECT_EQ(count_of(root, fmt::format("=\"{}\"", uri)), 1u) << uri;
+            EXPECT_EQ(count_of(out, fmt::format("=\"{}\"", uri)), 1u) << uri;
+        }
+        EXPECT_EQ(count_of(out, "xmlns"), count_of(root, "xmlns")) << root;
+        EXPECT_EQ(count_of(out, "<ovf:Info>p"), static_cast<size_t>(n));
+        EXPECT_EQ(count_of(out, ":Extra>"), 2u * static_cast<size_t>(n));
+        if (n == 300) {
+            size_300 = out.size();
+        } else {
+            // Linear: ten times the elements, about ten times the bytes.
+            EXPECT_LT(out.size(), size_300 * 11);
+        }
+    }
 }
 
 } // namespace

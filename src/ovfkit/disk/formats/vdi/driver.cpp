@@ -66,12 +66,14 @@ private:
     uint64_t m_file_size = 0;
     uint64_t m_extra = 0;
     std::vector<uint32_t> m_map;
+    bool m_salvage = false; // OpenPolicy::salvage: blocks may run past the end
 };
 
 Result<std::unique_ptr<VdiReader>> VdiReader::open(std::unique_ptr<io::File> file,
                                                    const OpenPolicy& policy) {
     auto r = std::unique_ptr<VdiReader>(new VdiReader());
     r->m_file = std::move(file);
+    r->m_salvage = policy.salvage;
     OVFKIT_TRY(r->open_header(policy));
     OVFKIT_TRY(r->open_map());
     return r;
@@ -213,10 +215,17 @@ Result<void> VdiReader::open_map() {
         uint64_t at = data_at + e * stride + m_extra;
         uint64_t in_disk = std::min(k_block_size, m_info.virtual_size - i * k_block_size);
         if (at + in_disk > m_file_size) {
-            return fail(Errc::invalid,
-                        "{}: block map entry {} at offset {}: block {} at offset {} extends "
-                        "beyond the end of the file ({} bytes)",
-                        name, i, map_at + i * 4, e, at, m_file_size);
+            std::string why = fmt::format("{}: block map entry {} at offset {}: block {} at "
+                                          "offset {} extends beyond the end of the file ({} "
+                                          "bytes)",
+                                          name, i, map_at + i * 4, e, at, m_file_size);
+            if (!m_salvage) {
+                return fail(Errc::invalid, "{}", why);
+            }
+            // Salvaged: what the file holds of the block is read, the rest
+            // reads as zeros.
+            const uint64_t have = at < m_file_size ? std::min(in_disk, m_file_size - at) : 0;
+            add_missing(i * k_block_size + have, in_disk - have, std::move(why));
         }
         if (e >= m_header.blocks_allocated) {
             add_finding("DISK-VDI-BLOCK-COUNT",
@@ -268,7 +277,8 @@ Result<void> VdiReader::read_range(uint64_t offset, std::span<std::byte> out) {
             std::memset(dst.data(), 0, dst.size());
         } else {
             uint64_t at = m_header.data_offset + e * stride + m_extra + pos % k_block_size;
-            OVFKIT_TRY(io::read_exact(*m_file, dst, at));
+            OVFKIT_TRY(m_salvage ? io::read_below(*m_file, dst, at, m_file_size)
+                                 : io::read_exact(*m_file, dst, at));
         }
         pos = next;
     }

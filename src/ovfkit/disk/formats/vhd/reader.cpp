@@ -30,6 +30,7 @@
 #include <array>
 #include <cstring>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <ovfkit/base/checked.hpp>
@@ -199,6 +200,10 @@ private:
     bool m_bitmap_full = false;
     std::vector<std::byte> m_bitmap;
     std::unique_ptr<DiskReader> m_parent;
+    // Salvaged (OpenPolicy::salvage): blocks may run past m_limit, and these
+    // have no sector bitmap in the file.
+    bool m_salvage = false;
+    std::unordered_set<uint64_t> m_no_bitmap;
 };
 
 Result<std::unique_ptr<VhdReader>> VhdReader::open(OpenContext& ctx) {
@@ -436,10 +441,20 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
         uint64_t in_disk = std::min(bs, m_info.virtual_size - i * bs);
         uint64_t end = at + m_bitmap_size + in_disk; // < 2^41 + 2^29: no overflow
         if (end > m_limit) {
-            return fail(Errc::invalid,
-                        "{}: BAT entry {} at offset {}: block at offset {} extends beyond the end "
-                        "of the file ({} bytes)",
-                        name, i, bat_at + i * 4, at, m_file_size);
+            std::string why = fmt::format("{}: BAT entry {} at offset {}: block at offset {} "
+                                          "extends beyond the end of the file ({} bytes)",
+                                          name, i, bat_at + i * 4, at, m_file_size);
+            if (!policy.salvage) {
+                return fail(Errc::invalid, "{}", why);
+            }
+            // Salvaged: the block's bytes in the file are read, the rest are
+            // zeros; without its whole sector bitmap no sector is known.
+            const uint64_t data_at = at + m_bitmap_size;
+            const uint64_t have = data_at < m_limit ? std::min(in_disk, m_limit - data_at) : 0;
+            if (data_at > m_limit) {
+                m_no_bitmap.insert(i);
+            }
+            add_missing(i * bs + have, in_disk - have, std::move(why));
         }
         uint64_t span_end = at + m_bitmap_size + bs;
         if (at < k_footer_size || (at < *hdr_end && span_end > hdr_at) ||
@@ -472,11 +487,16 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
     // there but damaged) falls back to the copy at offset 0; a file that
     // ends before a whole footer fits after its blocks was cut short.
     if (m_footer_offset == 0 && !m_tail_cookie && m_file_size < used_end + k_footer_size) {
-        return fail(Errc::invalid,
-                    "{}: the footer (512 bytes after the last block or table, which ends at "
-                    "offset {}) is missing: the file ends at {}: the image is truncated",
-                    name, used_end, m_file_size);
+        std::string why = fmt::format(
+            "{}: the footer (512 bytes after the last block or table, which ends at offset {}) "
+            "is missing: the file ends at {}: the image is truncated",
+            name, used_end, m_file_size);
+        if (!policy.salvage) {
+            return fail(Errc::invalid, "{}", why);
+        }
+        add_missing(0, 0, std::move(why)); // the footer holds no guest data
     }
+    m_salvage = policy.salvage;
     m_bitmap.resize(m_bitmap_size);
     return {};
 }
@@ -569,6 +589,12 @@ Result<void> VhdReader::load_bitmap(uint64_t block) {
         return {};
     }
     m_cached_block = ~uint64_t{0};
+    if (m_no_bitmap.contains(block)) {
+        // Salvaged, bitmap cut off: the block reads from the file (zeros).
+        m_bitmap_full = true;
+        m_cached_block = block;
+        return {};
+    }
     OVFKIT_TRY(io::read_exact(*m_file, m_bitmap, uint64_t{m_bat[block]} * k_sector));
     uint64_t sectors = m_block_size / k_sector;
     m_bitmap_full = true;
@@ -676,7 +702,8 @@ Result<void> VhdReader::read_range(uint64_t offset, std::span<std::byte> out) {
     return for_each_run(offset, end, [&](uint64_t b, uint64_t e, bool present) -> Result<void> {
         auto dst = out.subspan(b - offset, e - b);
         if (present) {
-            return io::read_exact(*m_file, dst, data_offset_of(b));
+            return m_salvage ? io::read_below(*m_file, dst, data_offset_of(b), m_limit)
+                             : io::read_exact(*m_file, dst, data_offset_of(b));
         }
         uint64_t psize = m_parent ? m_parent->virtual_size() : 0;
         uint64_t from_parent = b < psize ? std::min(e, psize) - b : 0;

@@ -72,9 +72,10 @@ struct Piece {
     ExtentType type = ExtentType::zero;
     Access access = Access::rw;
     uint32_t line = 0;
-    io::File* file = nullptr;       // flat data
-    uint64_t file_offset = 0;       // flat data: byte offset of the extent in `file`
-    SparseExtent* sparse = nullptr; // sparse data
+    io::File* file = nullptr;           // flat data
+    uint64_t file_offset = 0;           // flat data: byte offset of the extent in `file`
+    uint64_t file_limit = ~uint64_t{0}; // flat data: the end of a salvaged short file
+    SparseExtent* sparse = nullptr;     // sparse data
 };
 
 class VmdkReader final : public DiskReader {
@@ -115,6 +116,8 @@ protected:
                 std::memset(part.data(), 0, n);
             } else if (p.sparse != nullptr) {
                 OVFKIT_TRY(p.sparse->read(in, part));
+            } else if (p.file_limit != ~uint64_t{0}) {
+                OVFKIT_TRY(io::read_below(*p.file, part, p.file_offset + in, p.file_limit));
             } else {
                 OVFKIT_TRY(io::read_exact(*p.file, part, p.file_offset + in));
             }
@@ -125,6 +128,9 @@ protected:
     }
 
 public:
+    void add_missing_range(uint64_t offset, uint64_t length, std::string what) {
+        add_missing(offset, length, std::move(what));
+    }
     // The missing ranges of the sparse extent at guest offset `base`.
     void add_missing_of(const SparseExtent& s, uint64_t base) {
         for (const MissingRange& m : s.missing()) {
@@ -151,6 +157,13 @@ private:
     Result<void> map_flat(const Piece& p, uint64_t in, uint64_t n, std::vector<Extent>& out) {
         uint64_t pos = p.file_offset + in;
         uint64_t stop = pos + n;
+        if (stop > p.file_limit) {
+            // Salvaged: past the end of a short file, the extent reads as zeros.
+            uint64_t cut = std::max(pos, p.file_limit);
+            OVFKIT_TRY(map_flat(p, in, cut - pos, out));
+            append_extent(out, {p.start + (cut - p.file_offset), stop - cut, ExtentKind::zero});
+            return {};
+        }
         while (pos < stop) {
             OVFKIT_TRY_ASSIGN(uint64_t data, p.file->next_data(pos));
             data = std::min(data, stop);
@@ -236,7 +249,7 @@ Result<void> open_extents(VmdkReader& r, const Descriptor& d, OpenContext& ctx,
         std::unique_ptr<io::File> file = std::move(*opened);
         r.m_info.files.push_back(file->name());
         if (e.type == ExtentType::sparse) {
-            auto sparse = SparseExtent::open(std::move(file));
+            auto sparse = SparseExtent::open(std::move(file), ctx.policy.salvage);
             if (!sparse) {
                 return fail(sparse.error().code, "{}: line {}: {}", where, e.line,
                             sparse.error().message);
@@ -255,6 +268,8 @@ Result<void> open_extents(VmdkReader& r, const Descriptor& d, OpenContext& ctx,
                             where, e.line, e.sectors, e.file_name, s.header().capacity.get());
             }
             p.sparse = &s;
+            r.add_missing_of(
+                s, r.m_pieces.empty() ? 0 : r.m_pieces.back().start + r.m_pieces.back().length);
             r.m_info.allocated_size += s.allocated_bytes();
             r.m_info.cluster_size = std::max(r.m_info.cluster_size, s.grain_bytes());
             r.m_sparse.push_back(std::move(*sparse));
@@ -265,14 +280,22 @@ Result<void> open_extents(VmdkReader& r, const Descriptor& d, OpenContext& ctx,
                 return fail(Errc::invalid, "{}: line {}: extent offset plus size overflows", where,
                             e.line);
             }
-            if (size < *need * k_sector) {
-                return fail(Errc::invalid,
-                            "{}: line {}: extent file \"{}\" is {} bytes, shorter than the {} "
-                            "bytes the extent needs",
-                            where, e.line, e.file_name, size, *need * k_sector);
-            }
             p.file = file.get();
             p.file_offset = e.offset * k_sector;
+            if (size < *need * k_sector) {
+                std::string why = fmt::format("{}: line {}: extent file \"{}\" is {} bytes, "
+                                              "shorter than the {} bytes the extent needs",
+                                              where, e.line, e.file_name, size, *need * k_sector);
+                if (!ctx.policy.salvage) {
+                    return fail(Errc::invalid, "{}", why);
+                }
+                // Salvaged: what the file holds is read, the rest reads as zeros.
+                p.file_limit = size;
+                const uint64_t have = size > p.file_offset ? size - p.file_offset : 0;
+                const uint64_t start =
+                    r.m_pieces.empty() ? 0 : r.m_pieces.back().start + r.m_pieces.back().length;
+                r.add_missing_range(start + have, p.length - have, std::move(why));
+            }
             r.m_info.allocated_size += p.length;
             r.m_files.push_back(std::move(file));
         }

@@ -247,7 +247,7 @@ std::string SparseExtent::grain_where(uint64_t grain, uint32_t gte) const {
 }
 
 Result<void> SparseExtent::check_gte(uint64_t grain, uint32_t gte, uint64_t file_size,
-                                     const std::string& where) const {
+                                     const std::string& where) {
     if (gte == 0) {
         return {};
     }
@@ -266,16 +266,31 @@ Result<void> SparseExtent::check_gte(uint64_t grain, uint32_t gte, uint64_t file
                     where, grain % k_gtes_per_gt, grain * m_grain_bytes, gte);
     }
     if (start + need > file_size) {
-        return fail(Errc::invalid,
-                    "{}: entry {} (grain at guest offset {}) points to sector {}, beyond the end "
-                    "of the file ({} bytes)",
-                    where, grain % k_gtes_per_gt, grain * m_grain_bytes, gte, file_size);
+        std::string why =
+            fmt::format("{}: entry {} (grain at guest offset {}) points to sector "
+                        "{}, beyond the end of the file ({} bytes)",
+                        where, grain % k_gtes_per_gt, grain * m_grain_bytes, gte, file_size);
+        if (!m_salvage) {
+            return fail(Errc::invalid, "{}", why);
+        }
+        // Salvaged: an uncompressed grain keeps the bytes the file holds; a
+        // compressed one cut short cannot be inflated and reads as zeros.
+        const uint64_t valid = std::min(m_grain_bytes, m_capacity_bytes - grain * m_grain_bytes);
+        uint64_t have = 0;
+        if (!m_compressed && start < file_size) {
+            have = std::min(valid, file_size - start);
+        }
+        if (m_compressed) {
+            m_lost.insert(grain);
+        }
+        m_missing.push_back({grain * m_grain_bytes + have, valid - have, std::move(why)});
     }
     return {};
 }
 
 Result<void> SparseExtent::load_tables(uint64_t file_size) {
     const std::string& name = m_file->name();
+    m_file_size = file_size;
     uint64_t gd_pos = m_header.gd_offset * k_sector;
     uint64_t gd_bytes = m_num_gts * 4;
     // The directory must lie in the file before anything is allocated for it.
@@ -310,10 +325,21 @@ Result<void> SparseExtent::load_tables(uint64_t file_size) {
             continue;
         }
         if (gt_pos + k_gt_bytes > file_size) {
-            return fail(Errc::invalid,
-                        "{}: grain directory at offset {}: entry {} points to a grain table at "
-                        "offset {}, beyond the end of the file ({} bytes)",
-                        name, gd_pos, t, gt_pos, file_size);
+            std::string why = fmt::format("{}: grain directory at offset {}: entry {} points to "
+                                          "a grain table at offset {}, beyond the end of the "
+                                          "file ({} bytes)",
+                                          name, gd_pos, t, gt_pos, file_size);
+            if (!m_salvage) {
+                return fail(Errc::invalid, "{}", why);
+            }
+            // Salvaged: the table's grains are unknown and read as zeros.
+            const uint64_t from = t * k_gtes_per_gt * m_grain_bytes;
+            if (from < m_capacity_bytes) {
+                const uint64_t span =
+                    std::min(k_gtes_per_gt * m_grain_bytes, m_capacity_bytes - from);
+                m_missing.push_back({from, span, std::move(why)});
+            }
+            continue;
         }
         OVFKIT_TRY(io::read_exact(*m_file, std::as_writable_bytes(std::span(gt)), gt_pos));
         auto where = fmt::format("{}: grain table {} at offset {}", name, t, gt_pos);
@@ -541,13 +567,17 @@ Result<void> SparseExtent::read(uint64_t offset, std::span<std::byte> out) {
         uint32_t v = gte(grain);
         if (v == 0 || (v == 1 && m_zeroed_gte)) {
             std::memset(out.data(), 0, n);
+        } else if (m_lost.contains(grain)) {
+            std::memset(out.data(), 0, n);
         } else if (m_compressed) {
             if (m_cached_grain != grain) {
                 OVFKIT_TRY(inflate_grain(grain, v));
             }
             std::memcpy(out.data(), m_grain.data() + in_grain, n);
         } else {
-            OVFKIT_TRY(io::read_exact(*m_file, out.first(n), uint64_t{v} * k_sector + in_grain));
+            const uint64_t at = uint64_t{v} * k_sector + in_grain;
+            OVFKIT_TRY(m_salvage ? io::read_below(*m_file, out.first(n), at, m_file_size)
+                                 : io::read_exact(*m_file, out.first(n), at));
         }
         out = out.subspan(n);
         offset += n;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
@@ -77,7 +78,7 @@ private:
     Result<void> load_tables(uint64_t file_size);
     Result<void> walk_markers(uint64_t file_size);
     Result<void> check_gte(uint64_t grain, uint32_t gte, uint64_t file_size,
-                           const std::string& where) const;
+                           const std::string& where);
     uint32_t gte(uint64_t grain) const;
     Result<void> inflate_grain(uint64_t grain, uint32_t gte);
     std::string grain_where(uint64_t grain, uint32_t gte) const;
@@ -94,6 +95,8 @@ private:
     bool m_zeroed_gte = false;
     bool m_salvage = false;
     std::vector<MissingRange> m_missing;
+    uint64_t m_file_size = 0;            // salvage: grains end here
+    std::unordered_set<uint64_t> m_lost; // salvage: compressed grains cut off
     // GT t's entries are m_pool[m_gt_slot[t] * 512 ...]; k_no_gt when absent.
     static constexpr uint32_t k_no_gt = 0xffffffff;
     std::vector<uint32_t> m_gt_slot;
