@@ -23,14 +23,17 @@ constexpr size_t k_name_max = 253;
 } // namespace
 
 // qemu-server's `name` is pve-common's dns-name: labels of letters, digits
-// and inner hyphens, joined by dots. Spaces and underscores become hyphens
-// (as Proxmox's own OVF import does), everything else outside the alphabet
-// is dropped, and empty labels, edge hyphens and overlong labels are cut.
+// and inner hyphens, joined by dots. White space and underscores become
+// hyphens (as Proxmox's own OVF import does; runs of them one hyphen),
+// everything else outside the alphabet is dropped, and empty labels, edge
+// hyphens and overlong labels are cut.
 std::string dns_name(std::string_view text) {
     std::string mapped;
     for (char c : text.substr(0, 4096)) {
-        if (c == ' ' || c == '_' || c == '-') {
-            mapped += '-';
+        if (is_space(c) || c == '_' || c == '-') {
+            if (mapped.empty() || mapped.back() != '-') {
+                mapped += '-';
+            }
         } else if (c == '.' || is_alnum(c)) {
             mapped += c;
         }

@@ -25,7 +25,8 @@ constexpr std::string_view k_head = R"SH(#!/bin/sh
 #   STORAGE      storage for the disks and EFI/TPM state (default: local-lvm)
 #   ISO_STORAGE  storage with content "iso" for CD images (default: local)
 # Run as root on the node. The disks are read from this script's directory.
-# Every appliance value below is a single-quoted literal.
+# Every appliance value below is a single-quoted literal, `$(...)` and all.
+# shellcheck disable=SC2016
 set -eu
 LC_ALL=C
 export LC_ALL
