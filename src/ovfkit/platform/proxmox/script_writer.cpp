@@ -49,7 +49,7 @@ storage=${2-local-lvm}
 iso_storage=${3-local}
 case $first_id in
 '') ;;
-*[!0-9]* | ??????????*) die "VMID must be a number from 100 to 999999999" ;;
+*[!0-9]* | 0* | ??????????*) die "VMID must be a number from 100 to 999999999" ;;
 *)
     if [ "$first_id" -lt 100 ]; then
         die "VMID must be a number from 100 to 999999999"

@@ -283,8 +283,8 @@ TEST(ProxmoxScript, RefusesBadArgumentsBeforeCallingQm) {
     auto plan = bios_linux_plan();
     FakeNode node;
     node.write(plan);
-    for (std::string args : {"abc", "99", "1234567890", "'1$(touch pwned)'", "100 'a;b'", "100 -x",
-                             "100 local-lvm 'x y'", "100 'lvm\n'"}) {
+    for (std::string args : {"abc", "99", "0100", "1234567890", "'1$(touch pwned)'", "100 'a;b'",
+                             "100 -x", "100 local-lvm 'x y'", "100 'lvm\n'"}) {
         ScriptRun r = node.run("sh", args);
         EXPECT_NE(r.status, 0) << args;
         EXPECT_TRUE(r.calls.empty()) << args << "\n" << show(r.calls);
