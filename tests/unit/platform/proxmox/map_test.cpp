@@ -280,3 +280,30 @@ TEST(ProxmoxMap, EveryMappedPlanPassesTheWritersCheck) {
 
 } // namespace
 } // namespace ovfkit::platform::proxmox
+
+namespace ovfkit::platform::proxmox {
+namespace {
+
+// The shared guest-OS table speaks qm's ostype vocabulary in every row, so
+// no real guest falls back to `other` for want of a valid id.
+TEST(ProxmoxMap, EveryGuestOsRowHasAnOstypeQmTakes) {
+    size_t rows = 0;
+    for (const auto& row : guest_os_table()) {
+        EXPECT_TRUE(is_ostype(row.pve)) << row.key << ": '" << row.pve << "'";
+        ++rows;
+    }
+    EXPECT_GT(rows, 20u);
+    const GuestOsRow* win11 = find_guest_os("win11");
+    ASSERT_NE(win11, nullptr);
+    auto v = test::vm(*win11, Firmware::efi);
+    auto notes = test::map(v);
+    EXPECT_EQ(test::find_note(notes, "os-unmapped"), nullptr);
+    ExportPlan plan;
+    plan.vms.push_back(v);
+    auto conf = write_config(plan, v);
+    ASSERT_TRUE(conf) << conf.error().message;
+    EXPECT_NE(conf->find("ostype: win11\n"), std::string::npos) << *conf;
+}
+
+} // namespace
+} // namespace ovfkit::platform::proxmox
