@@ -143,6 +143,9 @@ tl::expected<void, Error> check_mapped(const PlanVm& vm) {
     if (vm.description.find('\0') != std::string::npos) {
         return refuse(vm, "the description holds a NUL byte");
     }
+    if (vm.description.size() > k_description_max) {
+        return refuse(vm, fmt::format("the description is over {} bytes", k_description_max));
+    }
     return {};
 }
 

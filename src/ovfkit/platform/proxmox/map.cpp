@@ -273,6 +273,17 @@ void map_resources(PlanVm& vm, Noter& note) {
     if (vm.description.find('\0') != std::string::npos) {
         std::erase(vm.description, '\0');
     }
+    if (vm.description.size() > k_description_max) {
+        // Cut at a character boundary: no UTF-8 continuation byte first.
+        size_t cut = k_description_max;
+        while (cut > 0 && (static_cast<unsigned char>(vm.description[cut]) & 0xC0) == 0x80) {
+            --cut;
+        }
+        note("description-length", NoteAction::translated, "description",
+             fmt::format("{} bytes; Proxmox keeps {}, the rest is cut", vm.description.size(),
+                         k_description_max));
+        vm.description.resize(cut);
+    }
 }
 
 void map_storage(PlanVm& vm, Noter& note) {

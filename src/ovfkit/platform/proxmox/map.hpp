@@ -21,6 +21,7 @@ inline constexpr unsigned k_scsi_slots = 31;
 inline constexpr unsigned k_virtio_slots = 16;
 inline constexpr unsigned k_nic_slots = 32;
 inline constexpr uint64_t k_min_memory_mib = 16;
+inline constexpr size_t k_description_max = 8192; // qemu-server's description maxLength
 
 // The ids map() gives the one controller per bus a mapped VM has; a disk's
 // `unit` is then its qm slot number (`scsi3` = unit 3 on "pve-scsi").

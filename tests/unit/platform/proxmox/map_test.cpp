@@ -255,6 +255,12 @@ TEST(ProxmoxMap, ResourcesAndFirmwareFlags) {
     EXPECT_NE(find_note(notes, "tpm-state"), nullptr);
     EXPECT_NE(find_note(notes, "os-unmapped"), nullptr);
 
+    auto long_text = vm(k_debian);
+    long_text.description = std::string(8191, 'x') + "\xc3\xa9" + std::string(100, 'y');
+    notes = map(long_text);
+    EXPECT_EQ(long_text.description, std::string(8191, 'x'));
+    EXPECT_NE(find_note(notes, "description-length"), nullptr);
+
     auto odd = vm(k_debian);
     odd.memory_bytes = (uint64_t{1} << 30) + 1;
     map(odd);

@@ -124,6 +124,7 @@ TEST(ProxmoxWriter, RefusesWhatQmCannotCarry) {
     EXPECT_NE(refused([](PlanVm& v) { v.memory_bytes = 1; }), "");
     EXPECT_NE(refused([](PlanVm& v) { v.description += std::string(1, '\0'); }), "");
     EXPECT_NE(refused([](PlanVm& v) { v.cdroms[0].file_name = "x\ny.iso"; }), "");
+    EXPECT_NE(refused([](PlanVm& v) { v.description = std::string(8193, 'x'); }), "");
 }
 
 TEST(ProxmoxWriter, EncodingsAreExact) {
