@@ -409,6 +409,12 @@ void map_storage(PlanVm& vm, Noter& note) {
     }
 }
 
+// Proxmox's own Linux bridges: vmbr0, vmbr1 ...
+bool is_vmbr(std::string_view name) {
+    return name.size() > 4 && name.size() <= 15 && name.starts_with("vmbr") &&
+           std::all_of(name.begin() + 4, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 void map_nics(PlanVm& vm, Noter& note) {
     const bool virtio = vm.os.row != nullptr && vm.os.row->virtio;
     const std::string_view emulated = vm.firmware == Firmware::efi ? "e1000e" : "e1000";
@@ -432,13 +438,22 @@ void map_nics(PlanVm& vm, Noter& note) {
             model = to;
         }
         nic.model = model;
-        if (!is_bridge_name(nic.network)) {
+        // A bridge must exist on the node: the appliance's own network
+        // names rarely do, so only a name the user mapped with --net, or
+        // one that is already a Proxmox bridge (vmbrN), is kept.
+        const bool mapped = nic.network != nic.ovf_network;
+        if (!is_bridge_name(nic.network) || (!mapped && !is_vmbr(nic.network))) {
+            std::string why;
+            if (nic.network.empty()) {
+                why = "not connected in the appliance";
+            } else if (!is_bridge_name(nic.network)) {
+                why = fmt::format("network '{}' is not a Proxmox bridge name", shown(nic.network));
+            } else {
+                why = fmt::format("network '{}' is not mapped to a bridge", shown(nic.network));
+            }
             note("net-bridge", NoteAction::translated, item,
-                 nic.network.empty()
-                     ? fmt::format("not connected in the appliance; bridge {}", k_default_bridge)
-                     : fmt::format("network '{}' is not a Proxmox bridge name; bridge {} (map "
-                                   "it with --net NAME=BRIDGE)",
-                                   shown(nic.network), k_default_bridge));
+                 fmt::format("{}; bridge {} (map it with --net NETWORK=BRIDGE)", why,
+                             k_default_bridge));
             nic.network = std::string(k_default_bridge);
         }
         if (nic.mac) {

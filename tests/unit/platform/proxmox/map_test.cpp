@@ -208,6 +208,24 @@ TEST(ProxmoxMap, BridgesMacsAndNicCount) {
     EXPECT_EQ(v.nics[2].mac, std::nullopt);
     EXPECT_EQ(v.nics[3].network, "vmbr0");
     EXPECT_NE(find_note(notes, "net-bridge"), nullptr);
+
+    // The appliance's network names are no bridges of the node unless the
+    // user maps them (--net) or they already name one (vmbrN).
+    auto u = vm(k_debian);
+    nic(u, "virtio", "data");
+    nic(u, "virtio", "data").network = "br-data";
+    nic(u, "virtio", "vmbr7");
+    nic(u, "virtio", "vmbr7x");
+    nic(u, "virtio", "data").network = "br data";
+    auto unotes = map(u);
+    EXPECT_EQ(u.nics[0].network, "vmbr0");
+    EXPECT_EQ(u.nics[1].network, "br-data");
+    EXPECT_EQ(u.nics[2].network, "vmbr7");
+    EXPECT_EQ(u.nics[3].network, "vmbr0");
+    EXPECT_EQ(u.nics[4].network, "vmbr0");
+    EXPECT_EQ(std::count_if(unotes.begin(), unotes.end(),
+                            [](const PlanNote& n) { return n.code == "net-bridge"; }),
+              3);
     EXPECT_NE(find_note(notes, "nic-mac"), nullptr);
     const PlanNote* drop = find_note(notes, "nic-count");
     ASSERT_NE(drop, nullptr);
