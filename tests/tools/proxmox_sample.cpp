@@ -6,7 +6,8 @@
 // "lsilogicsas", "buslogic", "nvme"), for a GUEST "linux" (virtio drivers)
 // or "windows" (none), FIRMWARE "bios" or "efi". The plan notes go to
 // stderr. tests/cli/export/proxmox_boot_chain.sh boots the disk on the bus
-// the config names, until the export engine can write the whole target.
+// the config names, for every controller model (an appliance built in a
+// test has only one).
 #include <cstdio>
 #include <fstream>
 #include <string>

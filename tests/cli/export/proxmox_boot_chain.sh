@@ -6,8 +6,9 @@
 # (`boot: order=` first device, its `import-from=` file and, for SCSI, the
 # `scsihw`) is turned into QEMU's device as Proxmox does (lsi: LSI 53C895A;
 # pvscsi; virtio-scsi-*: virtio-scsi; sata: AHCI; virtio: virtio-blk).
-# The configs come from tests/tools/proxmox_sample (map() and the writers)
-# until `ovfkit convert --to proxmox` exists.
+# The configs come from tests/tools/proxmox_sample (map() and the writers),
+# which can put the boot disk on any controller; tests/cli/deploy/proxmox.sh
+# boots a whole `ovfkit convert --to proxmox` export.
 . "$(dirname "$0")/../lib.sh"
 tools="$OVFKIT_SOURCE_DIR/../shared/tools"
 sample="${OVFKIT_BUILD_DIR:?}/tests/proxmox_sample"
