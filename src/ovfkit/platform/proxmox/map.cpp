@@ -434,7 +434,8 @@ void map_nics(PlanVm& vm, Noter& note) {
             // driver, else the Intel NIC every guest drives.
             std::string to = virtio && model != "hyperv-legacy" ? "virtio" : std::string(emulated);
             note("nic-model", NoteAction::translated, item,
-                 fmt::format("{} on Proxmox is {}", shown(nic.model), to));
+                 nic.model.empty() ? fmt::format("the appliance names no model; {}", to)
+                                   : fmt::format("{} on Proxmox is {}", shown(nic.model), to));
             model = to;
         }
         nic.model = model;
