@@ -6,6 +6,7 @@
 
 #include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/export_target.hpp>
+#include <ovfkit/platform/proxmox/target.hpp>
 
 namespace ovfkit::platform {
 
@@ -14,6 +15,7 @@ namespace {
 const std::array k_targets{
     &dmtf::ovf_target,
     &dmtf::ova_target,
+    &proxmox_target,
 };
 
 } // namespace
