@@ -1,6 +1,7 @@
 // The libvirt writer: golden domain files for hand-built plans (mapped
 // first), the same files checked by virt-xml-validate when it is
 // installed, appliance strings carried literally, and refusals.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -141,6 +142,97 @@ TEST_P(LibvirtGolden, VirtXmlValidateAcceptsEveryDomain) {
                       0)
                 << f.name << ":\n"
                 << out << f.content;
+        }
+    }
+}
+
+// The tab-indented lines of a --print-source section.
+std::vector<std::string> entries(const std::string& section) {
+    std::vector<std::string> lines;
+    size_t pos = 0;
+    while (pos < section.size()) {
+        size_t nl = section.find('\n', pos);
+        std::string line = section.substr(pos, nl == std::string::npos ? nl : nl - pos);
+        if (line.starts_with("\t")) {
+            lines.push_back(line);
+        }
+        pos = nl == std::string::npos ? section.size() : nl + 1;
+    }
+    return lines;
+}
+
+// What virt-v2v's libvirt input reads back from each domain: the CPUs,
+// memory, disks (on the mapped bus), CD-ROMs and NICs the plan chose.
+TEST_P(LibvirtGolden, VirtV2vReadsTheChosenHardware) {
+    for (const char* tool : {"virt-v2v", "nbdkit", "qemu-img"}) {
+        if (!test::have_tool(tool)) {
+            GTEST_SKIP() << tool << " is not installed (Debian: virt-v2v, nbdkit, qemu-utils)";
+        }
+    }
+    test::TempDir dir;
+    Case c = GetParam();
+    Rendered r = render(c);
+    // The files the domains name, so that virt-v2v can open them.
+    r.plan.directory = dir.path();
+    auto files = write_files(r.plan);
+    ASSERT_TRUE(files.has_value()) << files.error().message;
+    for (size_t k = 0; k < r.plan.vms.size(); ++k) {
+        const PlanVm& vm = r.plan.vms[k];
+        for (const auto& d : vm.disks) {
+            ASSERT_EQ(test::run("qemu-img create -q -f qcow2 '" + dir.file(d.file_name) + "' 1M"),
+                      0);
+        }
+        for (const auto& cd : vm.cdroms) {
+            if (!cd.file_name.empty()) {
+                test::write_text(dir.file(cd.file_name), std::string(2048, 'x'));
+            }
+        }
+        const OutputFile& f = (*files)[k];
+        test::write_text(dir.file(f.name), f.content);
+        std::string out;
+        ASSERT_EQ(test::run_tool(
+                      "virt-v2v -q -i libvirtxml '" + dir.file(f.name) + "' --print-source", &out),
+                  0)
+            << out;
+        EXPECT_NE(out.find(fmt::format("memory: {} (bytes)", vm.memory_bytes)), std::string::npos)
+            << out;
+        EXPECT_NE(out.find(fmt::format("nr vCPUs: {}", vm.cpus)), std::string::npos) << out;
+        // "disks:" lists one line per disk with its bus, "NICs:" one per NIC.
+        auto section = [&](std::string_view head, std::string_view next) {
+            auto a = out.find(head);
+            auto b = out.find(next, a);
+            return a == std::string::npos ? std::string()
+                                          : out.substr(a + head.size(), b - a - head.size());
+        };
+        std::string disks = section("disks:\n", "removable media:");
+        std::string media = section("removable media:\n", "NICs:");
+        std::string nics = section("NICs:\n", "\n\n");
+        for (size_t i = 0; i < vm.disks.size(); ++i) {
+            const PlanController* ctrl = nullptr;
+            for (const auto& pc : vm.controllers) {
+                ctrl = pc.id == vm.disks[i].controller ? &pc : ctrl;
+            }
+            ASSERT_NE(ctrl, nullptr);
+            std::string bus = ctrl->bus == Bus::virtio ? "virtio-blk"
+                              : ctrl->bus == Bus::sata ? "sata"
+                              : ctrl->bus == Bus::ide  ? "ide"
+                                                      : "virtio-scsi"; // the only SCSI model mapped
+            EXPECT_NE(disks.find(fmt::format("{} [{}]", i, bus)), std::string::npos)
+                << "disk " << i << " on " << bus << " in\n"
+                << out;
+        }
+        EXPECT_EQ(entries(disks).size(), vm.disks.size()) << out;
+        EXPECT_EQ(entries(media).size(), vm.cdroms.size()) << out;
+        auto nic_lines = entries(nics);
+        ASSERT_EQ(nic_lines.size(), vm.nics.size()) << out;
+        for (size_t i = 0; i < vm.nics.size(); ++i) {
+            const PlanNic& nic = vm.nics[i];
+            EXPECT_TRUE(nic_lines[i].starts_with(fmt::format("\tNetwork \"{}\"", nic.network)))
+                << nic_lines[i];
+            EXPECT_TRUE(nic_lines[i].ends_with(fmt::format("[{}]", nic.model))) << nic_lines[i];
+            if (nic.mac) {
+                EXPECT_NE(nic_lines[i].find("mac: " + *nic.mac), std::string::npos) << nic_lines[i];
+            }
         }
     }
 }
