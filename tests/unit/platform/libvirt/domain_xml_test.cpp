@@ -197,6 +197,11 @@ TEST_P(LibvirtGolden, VirtV2vReadsTheChosenHardware) {
         EXPECT_NE(out.find(fmt::format("memory: {} (bytes)", vm.memory_bytes)), std::string::npos)
             << out;
         EXPECT_NE(out.find(fmt::format("nr vCPUs: {}", vm.cpus)), std::string::npos) << out;
+        if (vm.firmware == Firmware::efi) {
+            EXPECT_NE(out.find("firmware: uefi"), std::string::npos) << out;
+        } else {
+            EXPECT_EQ(out.find("firmware: uefi"), std::string::npos) << out;
+        }
         // "disks:" lists one line per disk with its bus, "NICs:" one per NIC.
         auto section = [&](std::string_view head, std::string_view next) {
             auto a = out.find(head);

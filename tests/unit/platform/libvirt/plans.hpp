@@ -16,7 +16,7 @@ using namespace ovfkit::platform;
 // libvirt mapping reads matter: family, osinfo, virtio).
 inline GuestOsRow row(std::string_view key, std::string_view display, OsFamily family,
                       std::string_view osinfo, bool virtio) {
-    GuestOsRow r;
+    GuestOsRow r{};
     r.key = key;
     r.display = display;
     r.family = family;
