@@ -5,7 +5,9 @@
 #include "plans.hpp"
 #include <gtest/gtest.h>
 
+#include <ovfkit/platform/libvirt/domain_xml.hpp>
 #include <ovfkit/platform/libvirt/map.hpp>
+#include <ovfkit/platform/libvirt/osinfo.hpp>
 
 namespace ovfkit::platform::libvirt {
 namespace {
@@ -216,6 +218,40 @@ TEST(LibvirtMap, ValidMacs) {
     EXPECT_FALSE(valid_mac("52:54:00:12:34:56\n"));
     EXPECT_FALSE(valid_mac("52-54-00-12-34-56"));
     EXPECT_FALSE(valid_mac("52:54:00:AB:34:56")); // map lower-cases first
+}
+
+// Every row of the shared guest-OS table, from an LSI Logic appliance
+// under BIOS: virtio exactly for the rows with in-box virtio drivers, SATA
+// and e1000e for the rest, a Windows clock in local time, and the osinfo
+// URI written exactly when the row's short id maps.
+TEST(LibvirtMap, EveryGuestRowGetsBusesItBootsFrom) {
+    using namespace ovfkit::test::libvirt_plans;
+    size_t rows = 0;
+    for (const GuestOsRow& row : guest_os_table()) {
+        ++rows;
+        PlanVm vm = debian_lsilogic();
+        vm.os.row = &row;
+        map_vm(vm, MapContext{"qcow2"});
+        EXPECT_EQ(vm.machine, "q35") << row.key;
+        const PlanController& c = controller(vm, vm.disks[0].controller);
+        EXPECT_EQ(c.bus, row.virtio ? Bus::virtio : Bus::sata) << row.key;
+        EXPECT_EQ(vm.nics[0].model, row.virtio ? "virtio" : "e1000e") << row.key;
+        ExportPlan plan;
+        plan.directory = "/x";
+        plan.disk_format = "qcow2";
+        plan.vms.push_back(vm);
+        auto files = write_files(plan);
+        ASSERT_TRUE(files.has_value()) << row.key << ": " << files.error().message;
+        const std::string& xml = files->front().content;
+        bool windows = row.family == OsFamily::windows;
+        EXPECT_EQ(xml.find("<clock offset='localtime'/>") != std::string::npos, windows) << row.key;
+        auto uri = osinfo_uri(row.osinfo);
+        EXPECT_EQ(xml.find("<libosinfo:os id='") != std::string::npos, uri.has_value()) << row.key;
+        if (uri) {
+            EXPECT_NE(xml.find("<libosinfo:os id='" + *uri + "'/>"), std::string::npos) << row.key;
+        }
+    }
+    EXPECT_GT(rows, 20U);
 }
 
 } // namespace
