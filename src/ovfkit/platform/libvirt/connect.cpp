@@ -157,6 +157,7 @@ nlohmann::json DefineReport::to_json() const {
 Result<DefineReport> define_in_libvirt(const ExportPlan& plan, const std::string& uri,
                                        const std::string& pool_name, bool force,
                                        const ops::JobControl& job) {
+    OVFKIT_TRY(check_unique_names(plan));
     if (virInitialize() < 0) {
         return fail(Errc::io, "libvirt: cannot initialise the library");
     }

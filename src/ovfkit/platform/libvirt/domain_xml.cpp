@@ -421,7 +421,23 @@ std::string domain_file_name(const std::string& vm_name, const std::vector<std::
     return name;
 }
 
+Result<void> check_unique_names(const ExportPlan& plan) {
+    for (size_t i = 0; i < plan.vms.size(); ++i) {
+        for (size_t k = 0; k < i; ++k) {
+            if (plan.vms[i].name == plan.vms[k].name) {
+                return fail(Errc::invalid,
+                            "libvirt: VMs '{}' and '{}' are both named '{}'; a host holds one "
+                            "domain per name (--name, or rename one)",
+                            escape(plan.vms[k].path), escape(plan.vms[i].path),
+                            escape(plan.vms[i].name));
+            }
+        }
+    }
+    return {};
+}
+
 Result<std::vector<OutputFile>> write_files(const ExportPlan& plan) {
+    OVFKIT_TRY(check_unique_names(plan));
     std::vector<OutputFile> files;
     std::vector<std::string> taken;
     std::string order;

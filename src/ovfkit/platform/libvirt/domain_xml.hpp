@@ -47,6 +47,9 @@ Result<std::string> domain_xml(const PlanVm& vm, const DeviceSources& sources,
 // replaced by '_', made unique among `taken` by "-2", "-3", ...
 std::string domain_file_name(const std::string& vm_name, const std::vector<std::string>& taken);
 
+// Errc::invalid when two VMs share a domain name (after the mapping).
+Result<void> check_unique_names(const ExportPlan& plan);
+
 // The ExportTarget entry: every VM's domain file, and start-order.txt when
 // any VM has a startup order.
 Result<std::vector<OutputFile>> write_files(const ExportPlan& plan);

@@ -49,7 +49,7 @@ std::vector<Case> cases() {
     collection.vms[0].name = "web/1";
     collection.vms[0].start_order = 1;
     collection.vms[0].stop_delay_s = 10;
-    collection.vms[1].name = "web_1";
+    collection.vms[1].name = "web 1"; // a domain of its own, but its file would be web_1.xml
     collection.vms[1].start_order = 2;
     collection.vms[1].start_delay_s = 30;
     return {
@@ -60,6 +60,10 @@ std::vector<Case> cases() {
         {"other-eight-sata-disks", {other_many_disks()}, ""},
         collection,
     };
+}
+
+void PrintTo(const Case& c, std::ostream* os) {
+    *os << c.name;
 }
 
 struct Rendered {
@@ -333,6 +337,8 @@ TEST(LibvirtDomainXml, RefusesWhatItCannotCarry) {
                    "an unknown controller");
     expect_invalid(plan_with([](ExportPlan&, PlanVm& vm) { vm.machine = "pc'/>"; }),
                    "an unknown machine");
+    expect_invalid(plan_with([](ExportPlan& p, PlanVm& vm) { p.vms.push_back(vm); }),
+                   "two VMs of one name");
 }
 
 TEST(LibvirtDomainXml, FileNamesArePlainAndUnique) {
