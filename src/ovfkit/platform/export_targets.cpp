@@ -2,7 +2,9 @@
 // each defined in its platform's folder.
 #include <algorithm>
 #include <array>
+#include <vector>
 
+#include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/export_target.hpp>
 #include <ovfkit/platform/libvirt/target.hpp>
 
@@ -11,6 +13,8 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_targets{
+    &dmtf::ovf_target,
+    &dmtf::ova_target,
     &libvirt_target,
 };
 

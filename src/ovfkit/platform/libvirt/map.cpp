@@ -280,11 +280,11 @@ std::vector<MapNote> map_vm(PlanVm& vm, const MapContext& context) {
     for (auto& cd : vm.cdroms) {
         const PlanController* from = find_controller(vm, cd.controller);
         Slot slot = slot_for_cdrom(cd, from);
-        if (cd.environment) {
-            note("env-cdrom", NoteAction::added, "OVF environment CD-ROM",
-                 "the environment ISO on a read-only SATA CD-ROM");
-        } else if (from == nullptr || from->bus != slot.bus) {
-            note("cdrom-bus", NoteAction::translated, "CD-ROM",
+        // The engine notes the environment CD it adds (env-cdrom); only a
+        // move is the target's.
+        if (from == nullptr || from->bus != slot.bus) {
+            note("cdrom-bus", NoteAction::translated,
+                 cd.environment ? "OVF environment CD-ROM" : "CD-ROM",
                  fmt::format("on {}: virtio-blk and q35 carry no CD-ROM of their own",
                              bus_label(slot.bus)));
         }

@@ -53,7 +53,7 @@ TEST(LibvirtMap, VirtioGuestGetsVirtioBlkAndVirtioNetOnQ35) {
     EXPECT_EQ(bus->action, NoteAction::translated);
     EXPECT_EQ(bus->item, "controller 3 (lsilogic)");
     ASSERT_NE(find_note(notes, "nic-model"), nullptr);
-    EXPECT_NE(find_note(notes, "env-cdrom"), nullptr);
+    EXPECT_NE(find_note(notes, "cdrom-bus"), nullptr);
 }
 
 TEST(LibvirtMap, BiosGuestWithoutVirtioBootingFromIdeKeepsIdeOnPc) {
