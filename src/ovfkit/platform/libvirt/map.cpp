@@ -182,10 +182,7 @@ std::vector<MapNote> map_vm(PlanVm& vm, const MapContext& context) {
         vm.secure_boot = false;
         note("fw-secureboot", NoteAction::dropped, "Secure Boot", "Secure Boot needs UEFI");
     }
-    if (vm.tpm) {
-        note("tpm-state", NoteAction::info, "TPM",
-             "a new, empty TPM 2.0 (swtpm on the host); sealed keys need recovery");
-    }
+    // A TPM is carried (tpm-crb, swtpm); the engine notes its lost state.
 
     // Disks and CD-ROMs: decide each device's slot, then number them.
     auto slot_for_disk = [&](const PlanController* c) -> Slot {

@@ -95,7 +95,6 @@ TEST(LibvirtMap, UefiLsiSasGuestMovesToSataAndKeepsSecureBoot) {
     ASSERT_NE(sb, nullptr);
     EXPECT_EQ(sb->action, NoteAction::info);
     EXPECT_NE(find_note(notes, "fw-nvram"), nullptr);
-    EXPECT_NE(find_note(notes, "tpm-state"), nullptr);
 }
 
 TEST(LibvirtMap, SecureBootWithoutUefiIsDropped) {
