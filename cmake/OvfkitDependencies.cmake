@@ -8,6 +8,8 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 pkg_check_modules(DEFLATE REQUIRED IMPORTED_TARGET libdeflate)
+# libvirt's C API for `convert --to libvirt --define` (platform/libvirt/connect.cpp).
+pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt)
 find_package(tl-expected CONFIG REQUIRED)
 # Packages over http(s) (package/remote.cpp) and Unicode normalisation of tar
 # member names (package/tar_index.cpp).

@@ -14,6 +14,7 @@
 #include <ovfkit/ops/source.hpp>
 #include <ovfkit/ovf/validate.hpp>
 #include <ovfkit/platform/export_target.hpp>
+#include <ovfkit/platform/libvirt/connect.hpp>
 
 namespace ovfkit::ops {
 
@@ -361,6 +362,19 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
     report.extra_files = std::move(written.extra_files);
     report.bytes_written = written.bytes_written;
     report.findings = std::move(written.findings);
+    if (!options.define_uri.empty()) {
+        // After the export is whole on disk: the volumes are uploaded from
+        // the files just written (platform/libvirt/connect.hpp).
+        OVFKIT_TRY_ASSIGN(auto defined,
+                          platform::libvirt::define_in_libvirt(
+                              plan, options.define_uri, options.pool, options.force, control));
+        for (const auto& d : defined.domains) {
+            report.defined.push_back(d.name);
+            for (const auto& v : d.volumes) {
+                report.defined.push_back(v.path);
+            }
+        }
+    }
     return report;
 }
 

@@ -7,6 +7,7 @@
 #include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/export_target.hpp>
 #include <ovfkit/platform/proxmox/target.hpp>
+#include <ovfkit/platform/libvirt/target.hpp>
 
 namespace ovfkit::platform {
 
@@ -16,6 +17,7 @@ const std::array k_targets{
     &dmtf::ovf_target,
     &dmtf::ova_target,
     &proxmox_target,
+    &libvirt_target,
 };
 
 } // namespace
