@@ -4,12 +4,16 @@
 #include <array>
 
 #include <ovfkit/platform/export_target.hpp>
+#include <ovfkit/platform/vmware/target.hpp>
 
 namespace ovfkit::platform {
 
 namespace {
 
-const std::array<const ExportTarget*, 0> k_targets{};
+const std::array<const ExportTarget*, 2> k_targets{
+    &vmware_target,
+    &vmware_ova_target,
+};
 
 } // namespace
 
@@ -26,8 +30,8 @@ std::span<const ExportTarget> export_targets() {
 
 const ExportTarget* find_export_target(std::string_view name) {
     auto all = export_targets();
-    auto it = std::find_if(all.begin(), all.end(),
-                           [&](const ExportTarget& t) { return t.name == name; });
+    auto it =
+        std::find_if(all.begin(), all.end(), [&](const ExportTarget& t) { return t.name == name; });
     return it == all.end() ? nullptr : &*it;
 }
 
