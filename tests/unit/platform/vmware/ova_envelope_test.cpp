@@ -211,6 +211,7 @@ TEST(VmwareOva, EfiWindowsKeepsItsControllers) {
     ASSERT_TRUE(env) << env.error().message;
     auto text = ovf::write_envelope(*env, ovf::OvfVersion::v1);
     ASSERT_TRUE(text) << text.error().message;
+    expect_golden("windows-efi.ovf", *text);
     EXPECT_NE(text->find("vmw:key=\"firmware\" vmw:value=\"efi\""), std::string::npos) << *text;
     EXPECT_NE(text->find("vmw:key=\"bootOptions.efiSecureBootEnabled\" vmw:value=\"true\""),
               std::string::npos);
