@@ -13,3 +13,5 @@ find_package(tl-expected CONFIG REQUIRED)
 # member names (package/tar_index.cpp).
 find_package(CURL REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc)
+# The OVF environment ISO (deploy/environment_iso.cpp).
+pkg_check_modules(ISOFS REQUIRED IMPORTED_TARGET libisofs-1)

@@ -7,7 +7,7 @@
 #   bin/ovfkit                           the command line (src/cli/CMakeLists.txt)
 #
 # libovfkit is static, so its private dependencies (libxml2, OpenSSL, zlib,
-# oneTBB, libdeflate) are still needed when a program links it: the exported
+# oneTBB, libdeflate, libisofs ...) are still needed when a program links it: the exported
 # target lists them as link-only ($<LINK_ONLY:...>), ovfkitConfig.cmake finds
 # them again with find_dependency, and ovfkit.pc names them in
 # Requires.private. Public headers use fmt, nlohmann_json and tl::expected,

@@ -185,6 +185,7 @@ private:
         }
         if (const auto* os = c.find<OperatingSystemSection>()) {
             s.os_id = os->id;
+            s.os_version = os->version;
             if (os->description) {
                 s.os_description = os->description->text;
             }

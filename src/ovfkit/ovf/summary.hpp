@@ -68,6 +68,7 @@ struct SystemSummary {
     std::string parent; // id of the enclosing collection, "" at the root
     std::optional<std::string> name;
     std::optional<std::string> os_id;
+    std::optional<std::string> os_version; // ovf:version of the OperatingSystemSection
     std::optional<std::string> os_description;
     std::optional<std::string> os_type; // vmw:osType, vbox:OSType or oVirt's OS name, exact
     std::optional<uint64_t> cpus;

@@ -223,6 +223,7 @@ void read_system(const ovf::Envelope& envelope, const ovf::Content& system,
     if (const auto* os = system.find<ovf::OperatingSystemSection>()) {
         // ovf:id is the VM's id, not a CIM OsType.
         summary.os_id.reset();
+        summary.os_version.reset();
         summary.os_description.reset();
         if (os->header.info && !trim(os->header.info->text).empty()) {
             summary.os_description = std::string(trim(os->header.info->text));
