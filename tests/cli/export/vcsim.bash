@@ -45,3 +45,40 @@ vsphere_accepts() {
     fail "$(basename "$f"): vSphere refused it: $e"
   done < <(grep '^error:' "$T/spec" || true)
 }
+
+# vsphere_accepts_each FILE.ovf: vsphere_accepts on FILE, or, for a
+# VirtualSystemCollection (which the simulator cannot import: it
+# dereferences the descriptor's lone VirtualSystem), on one descriptor per
+# VirtualSystem cut from it (References, DiskSection, NetworkSection and
+# the system), which is what vCenter checks per VM of a vApp.
+vsphere_accepts_each() {
+  local f=$1
+  if ! grep -q 'VirtualSystemCollection' "$f"; then
+    vsphere_accepts "$f"
+    return
+  fi
+  local d=$T/split-$(basename "$f" .ovf)
+  mkdir -p "$d"
+  python3 - "$f" "$d" <<'PY'
+import copy, sys, xml.etree.ElementTree as ET
+OVF = "http://schemas.dmtf.org/ovf/envelope/1"
+for p, u in [("ovf", OVF), ("rasd", "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"),
+             ("vssd", "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData"),
+             ("vmw", "http://www.vmware.com/schema/ovf")]:
+    ET.register_namespace(p, u)
+root = ET.parse(sys.argv[1]).getroot()
+systems = root.findall(".//{%s}VirtualSystem" % OVF)
+assert systems, "no VirtualSystem"
+for i, vs in enumerate(systems):
+    env = ET.Element(root.tag, root.attrib)
+    for child in root:
+        if child.tag.endswith("}References") or child.tag.endswith("}DiskSection") or child.tag.endswith("}NetworkSection"):
+            env.append(copy.deepcopy(child))
+    env.append(copy.deepcopy(vs))
+    ET.ElementTree(env).write("%s/%d.ovf" % (sys.argv[2], i), xml_declaration=True, encoding="UTF-8")
+PY
+  local part
+  for part in "$d"/*.ovf; do
+    vsphere_accepts "$part"
+  done
+}

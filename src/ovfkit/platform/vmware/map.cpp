@@ -626,6 +626,7 @@ private:
         if (!is_first_vm(source)) {
             return;
         }
+        note_collection_drops(source.content);
         for (const auto& s : source.sections) {
             if (const auto* u = std::get_if<ovf::UnknownSection>(&s); u && drops_section(*u)) {
                 note("vendor-section", NoteAction::dropped,
@@ -640,6 +641,22 @@ private:
                      ? std::string("the hardware is written for the default configuration only")
                      : fmt::format("the hardware is written for configuration \"{}\" only",
                                    m_context.deployment_option));
+        }
+    }
+
+    void note_collection_drops(const ovf::Content& c) {
+        if (c.kind != ovf::ContentKind::collection) {
+            return;
+        }
+        for (const auto& s : c.sections) {
+            if (const auto* u = std::get_if<ovf::UnknownSection>(&s); u && drops_section(*u)) {
+                note("vendor-section", NoteAction::dropped,
+                     fmt::format("section {} of {}", u->element.name, c.id),
+                     "required by the descriptor and unknown to vSphere");
+            }
+        }
+        for (const auto& child : c.children) {
+            note_collection_drops(child);
         }
     }
 

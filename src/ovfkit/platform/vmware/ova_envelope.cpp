@@ -248,6 +248,27 @@ void collapse_options(ovf::ProductSection& product, std::string_view option) {
     }
 }
 
+// A collection's required sections vSphere does not know (ScaleOutSection
+// of OVF 2.x ...), as map.cpp noted them.
+void drop_from_collections(ovf::Content& c) {
+    if (c.kind != ovf::ContentKind::collection) {
+        return;
+    }
+    size_t before = c.sections.size();
+    std::erase_if(c.sections, [](const ovf::Section& s) {
+        const auto* u = std::get_if<ovf::UnknownSection>(&s);
+        return u != nullptr && drops_section(*u);
+    });
+    if (c.sections.size() != before) {
+        for (auto& e : c.extra.elements) {
+            e.position = UINT32_MAX;
+        }
+    }
+    for (auto& child : c.children) {
+        drop_from_collections(child);
+    }
+}
+
 } // namespace
 
 Result<ovf::Envelope> vsphere_envelope(const ovf::Envelope& source, const ExportPlan& plan) {
@@ -262,6 +283,15 @@ Result<ovf::Envelope> vsphere_envelope(const ovf::Envelope& source, const Export
         out.namespaces.push_back({"vmw", std::string(ovf::k_vmw_ns)});
     }
 
+    // A size that is no number ("@@VMDK_FILE_SIZE@@", "#SIZE#": a template's
+    // placeholder) makes vSphere fail the import; the attribute is optional
+    // and the engine sizes the files it writes.
+    for (auto& f : out.references.files) {
+        if (f.size &&
+            (f.size->empty() || f.size->find_first_not_of("0123456789") != std::string::npos)) {
+            f.size.reset();
+        }
+    }
     // The environment ISOs as files of the package.
     std::map<std::string, std::string> env_files; // file name -> File id
     std::set<std::string> file_ids;
@@ -379,6 +409,7 @@ Result<ovf::Envelope> vsphere_envelope(const ovf::Envelope& source, const Export
     }
     out.sections = std::move(sections);
 
+    drop_from_collections(out.content);
     for (const auto& vm : plan.vms) {
         const ovf::Content* src = source_system(source, vm);
         ovf::Content* dst =
