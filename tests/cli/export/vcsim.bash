@@ -26,11 +26,12 @@ import_spec() {
   return $rc
 }
 
-# vsphere_accepts FILE.ovf: no `error:` from CreateImportSpec, except the two
-# the simulator's README lists as stricter than ESXi 6.5+ (SATA controllers,
-# the lsilogicsas subtype), tolerated only when FILE holds that very item
-# (map.cpp keeps them for Windows guests, which may have no other in-box
-# driver). Fails the test otherwise.
+# vsphere_accepts FILE.ovf: no `error:` from CreateImportSpec, except where
+# the simulator is stricter than ESXi 6.5+ (its README: SATA controllers and
+# the lsilogicsas subtype; NVMe controllers likewise, ResourceType 20),
+# tolerated only when FILE holds that very item (map.cpp keeps SATA and LSI
+# Logic SAS for Windows guests, which may have no other in-box driver, and
+# NVMe for every guest). Fails the test otherwise.
 vsphere_accepts() {
   local f=$1
   import_spec "$f" || grep -q '^error:' "$T/spec" || fail "$(basename "$f"): $(cat "$T/spec")"
@@ -40,7 +41,7 @@ vsphere_accepts() {
       "error: unknown SCSI controller type 'lsilogicsas'")
         grep -q '<rasd:ResourceSubType>lsilogicsas<' "$f" && continue ;;
       "error: unsupported resource type: 20")
-        grep -q '<rasd:ResourceSubType>vmware.sata.ahci<' "$f" && continue ;;
+        grep -qE '<rasd:ResourceSubType>vmware\.(sata\.ahci|nvme\.controller)<' "$f" && continue ;;
     esac
     fail "$(basename "$f"): vSphere refused it: $e"
   done < <(grep '^error:' "$T/spec" || true)
