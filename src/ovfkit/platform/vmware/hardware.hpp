@@ -10,6 +10,7 @@
 // writers translate names 1:1 (tables below) and decide nothing.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,11 @@ std::string_view vmx_nic_device(std::string_view model);
 // OVF rasd:ResourceSubType as vSphere writes it.
 std::string_view ovf_controller_subtype(std::string_view model);
 std::string_view ovf_nic_subtype(std::string_view model);
+
+// Cores per socket: all of them on one socket (Windows client editions use
+// at most two sockets; VMware's one-core sockets would idle the rest), or
+// 0 (unstated: one per socket) past 64 cores.
+uint64_t cores_per_socket(const PlanVm& vm);
 
 // The guest ids, with the generic fallback map_vm notes as os-unmapped.
 std::string_view vmx_guest_os(const PlanVm& vm);

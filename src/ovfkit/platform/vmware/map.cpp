@@ -40,6 +40,8 @@ constexpr unsigned k_hw_modern = 13; // ESXi 6.5: NVMe, UEFI Secure Boot
 constexpr unsigned k_hw_newest = 21; // ESXi 8.0 U2
 constexpr unsigned k_no_unit = UINT_MAX;
 constexpr uint64_t k_mib = 1024 * 1024;
+constexpr uint64_t k_max_cpus = 768;           // vmx-20
+constexpr uint64_t k_max_memory = 24ULL << 40; // 24 TiB, vmx-20
 
 // Units a controller of `bus` offers: IDE 0-1 (one channel), SATA 0-29,
 // SCSI 0-15 without 7 (the HBA), NVMe 0-14.
@@ -143,13 +145,20 @@ private:
             note("cpu-count", NoteAction::translated, "CPU", "no CPU count: 1 virtual CPU");
             m_vm.cpus = 1;
         }
+        if (m_vm.cpus > k_max_cpus) {
+            note("cpu-count", NoteAction::translated, "CPU",
+                 fmt::format("{} virtual CPUs: VMware's maximum, {}", m_vm.cpus, k_max_cpus));
+            m_vm.cpus = k_max_cpus;
+        }
+        if (m_vm.memory_bytes > k_max_memory) {
+            note("memory-round", NoteAction::translated, "memory",
+                 fmt::format("{} bytes: VMware's maximum, 24 TiB", m_vm.memory_bytes));
+            m_vm.memory_bytes = k_max_memory;
+        }
         // memsize is in MiB and a multiple of 4 (VMware; libvirt's reader refuses others).
         uint64_t unit = 4 * k_mib;
         uint64_t rounded = std::max<uint64_t>(
             unit, (m_vm.memory_bytes / unit + (m_vm.memory_bytes % unit != 0 ? 1 : 0)) * unit);
-        if (m_vm.memory_bytes > UINT64_MAX - unit) {
-            rounded = m_vm.memory_bytes / unit * unit;
-        }
         if (rounded != m_vm.memory_bytes) {
             note("memory-round", NoteAction::translated, "memory",
                  fmt::format("{} bytes is not a whole multiple of 4 MiB: {} MiB", m_vm.memory_bytes,
@@ -759,6 +768,10 @@ std::string_view ovf_nic_subtype(std::string_view model) {
         return "VmxNet3";
     }
     return {};
+}
+
+uint64_t cores_per_socket(const PlanVm& vm) {
+    return vm.cpus >= 1 && vm.cpus <= 64 ? vm.cpus : 0;
 }
 
 std::string_view vmx_guest_os(const PlanVm& vm) {

@@ -87,6 +87,21 @@ public:
         cpu.set(k_rasd, "AllocationUnits", "hertz * 10^6");
         cpu.set(k_rasd, "Description", "Number of Virtual CPUs");
         cpu.set(k_rasd, "VirtualQuantity", fmt::format("{}", m_vm.cpus));
+        if (uint64_t cores = cores_per_socket(m_vm); cores != 0) {
+            // vSphere's own element in the CPU item, after the CIM properties.
+            ovf::ItemField f;
+            f.ns = std::string(ovf::k_vmw_ns);
+            f.name = "CoresPerSocket";
+            f.verbatim = ovf::XmlFragment{
+                fmt::format("<vmw:CoresPerSocket xmlns:vmw=\"{}\" xmlns:ovf=\"{}\" "
+                            "ovf:required=\"false\">{}</vmw:CoresPerSocket>",
+                            ovf::k_vmw_ns, ovf::k_envelope_ns_placeholder, cores),
+                std::string(ovf::k_vmw_ns),
+                "CoresPerSocket",
+                {}};
+            cpu.fields.push_back(std::move(f));
+            cpu.canonicalize();
+        }
         uint64_t mib = (m_vm.memory_bytes + k_mib - 1) / k_mib;
         auto& mem = add(4, fmt::format("{}MB of memory", mib));
         mem.set(k_rasd, "AllocationUnits", "byte * 2^20");

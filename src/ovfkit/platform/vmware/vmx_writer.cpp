@@ -120,6 +120,9 @@ Result<std::string> write_vmx(const PlanVm& vm) {
     v.set("guestOS", vmx_guest_os(vm));
     v.set("memsize", fmt::format("{}", (vm.memory_bytes + k_mib - 1) / k_mib));
     v.set("numvcpus", fmt::format("{}", vm.cpus));
+    if (uint64_t cores = cores_per_socket(vm); cores != 0) {
+        v.set("cpuid.coresPerSocket", fmt::format("{}", cores));
+    }
     // No key means BIOS; readers such as virt-v2v know only "efi".
     if (vm.firmware == Firmware::efi) {
         v.set("firmware", "efi");

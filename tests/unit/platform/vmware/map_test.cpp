@@ -190,6 +190,15 @@ TEST(VmwareMap, MemoryCpuTpmAndGuest) {
     EXPECT_EQ(vsphere_guest_id(vm), "otherGuest64");
     vm.os.row = &k_linux32;
     EXPECT_EQ(vmx_guest_os(vm), "otherlinux");
+
+    PlanVm huge = kvm_debian();
+    huge.cpus = 100000;
+    huge.memory_bytes = UINT64_MAX;
+    notes = map_vm(huge, {}, Flavor::vmx);
+    EXPECT_EQ(huge.cpus, 768u);
+    EXPECT_EQ(huge.memory_bytes, 24ULL << 40);
+    EXPECT_EQ(cores_per_socket(huge), 0u);
+    EXPECT_TRUE(has_note(notes, "cpu-count", NoteAction::translated));
 }
 
 TEST(VmwareMap, NicWithoutNetwork) {

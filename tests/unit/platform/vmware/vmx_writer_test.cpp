@@ -76,6 +76,8 @@ TEST(VmwareVmx, LinuxGolden) {
     EXPECT_EQ(keys["sata0:0.deviceType"], "cdrom-image");
     EXPECT_EQ(keys["sata0:0.fileName"], "web-ovf-env.iso");
     EXPECT_EQ(keys["memsize"], "2048");
+    EXPECT_EQ(keys["numvcpus"], "2");
+    EXPECT_EQ(keys["cpuid.coresPerSocket"], "2");
     EXPECT_EQ(keys["virtualHW.version"], "10");
     EXPECT_FALSE(keys.contains("firmware"));
     EXPECT_TRUE((*files)[0].content.starts_with(".encoding = \"UTF-8\"\n"));
