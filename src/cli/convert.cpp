@@ -1,6 +1,7 @@
 // ovfkit convert SOURCE TARGET [--disk-format F] [--manifest sha256|sha512|sha1|none]
 //                [--sign KEY --cert CERT] [--force] [--json]
 // ovfkit pack SOURCE OUT.ova / ovfkit unpack OVA DIR: the same with the form fixed.
+// ovfkit convert SOURCE TARGET --to PLATFORM: an export (cli/export.cpp).
 //
 // Exit codes: 0 written; 1 a package that cannot be carried (a referenced
 // file missing, a disk that does not read); 2 usage; 3 I/O (a full disk,
@@ -13,6 +14,7 @@
 
 #include <cli/commands.hpp>
 #include <cli/disk.hpp>
+#include <cli/export.hpp>
 #include <cli/operation.hpp>
 #include <cli/output.hpp>
 
@@ -28,6 +30,7 @@ struct ConvertOptions {
     std::optional<uint64_t> mtime;
     std::string chunk_size;
     std::string ovf_version;
+    ExportCliOptions ex; // --to and the deployment inputs (convert only)
 };
 
 void print_summary(const ops::ConvertReport& r, std::FILE* to) {
@@ -99,6 +102,9 @@ int run(ConvertOptions& o) {
         }
     }
     o.op.mtime = o.mtime;
+    if (!o.ex.to.empty()) {
+        return run_export(o.ex, o.op, o.common);
+    }
     if (o.op.target == "-" && o.common.json) {
         return report_error(Error{Errc::usage, "--json prints on stdout, where the OVA goes (-)"},
                             false);
@@ -149,15 +155,17 @@ void add_package_options(CLI::App& sub, ConvertOptions& o) {
 
 void add_convert_command(CLI::App& app, Action& action) {
     auto* sub = app.add_subcommand(
-        "convert", "Write a package in another form: OVF directory <-> OVA, disks re-encoded");
+        "convert", "Write a package in another form (OVF directory <-> OVA, disks re-encoded), "
+                   "or with --to what a hypervisor imports and runs");
     auto opts = std::make_shared<ConvertOptions>();
     sub->add_option("SOURCE", opts->op.source, "An .ova, a directory, or an .ovf with its files")
         ->required();
     sub->add_option("TARGET", opts->op.target,
                     "X.ova (an OVA), - (an OVA on stdout), a directory, or X.ovf (a directory "
-                    "package named X)")
+                    "package named X); with --to a platform's directory or package")
         ->required();
     add_package_options(*sub, *opts);
+    add_export_options(*sub, opts->ex);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }
 

@@ -57,13 +57,17 @@ int run(EnvOptions& o) {
         return 0;
     }
     print_warnings(report->findings, o.common.quiet, false);
-    if (!o.common.quiet) {
+    if (!o.common.quiet && !report->properties.missing.empty()) {
+        std::string keys;
         for (const auto& key : report->properties.missing) {
-            fmt::print(stderr,
-                       "ovfkit: warning: property {} is user-configurable and has no value; the "
-                       "environment gives it an empty one (set it with --prop)\n",
-                       terminal_safe(key));
+            keys += (keys.empty() ? "" : ", ") + key;
         }
+        fmt::print(stderr,
+                   "ovfkit: warning: {} user-configurable propert{} no value and get{} an empty "
+                   "one (set with --prop KEY=VALUE): {}\n",
+                   report->properties.missing.size(),
+                   report->properties.missing.size() == 1 ? "y has" : "ies have",
+                   report->properties.missing.size() == 1 ? "s" : "", terminal_safe(keys));
     }
     if (o.op.xml_only && o.op.output.empty()) {
         std::fwrite(report->xml.data(), 1, report->xml.size(), stdout);
@@ -98,7 +102,8 @@ void add_env_command(CLI::App& app, Action& action) {
         ->required();
     sub->add_option("--prop", opts->props,
                     "KEY=VALUE for a user-configurable property (repeatable); KEY is the full "
-                    "[class.]key[.instance] or a shorter form when unambiguous");
+                    "[class.]key[.instance] or a shorter form when unambiguous")
+        ->allow_extra_args(false);
     sub->add_option("--deployment-option", opts->deployment_option,
                     "The Configuration to deploy (default: the appliance's default)");
     sub->add_option("--system", opts->op.system,

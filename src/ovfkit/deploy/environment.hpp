@@ -9,6 +9,7 @@
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/deploy/properties.hpp>
+#include <ovfkit/io/atomic_output.hpp>
 #include <ovfkit/ovf/envelope.hpp>
 
 namespace ovfkit::deploy {
@@ -36,6 +37,12 @@ std::string environment_xml(const ovf::Envelope& envelope, std::string_view syst
 // target appears complete or not at all; an existing target is refused
 // without `force`.
 Result<void> write_environment_iso(std::string_view xml, const std::string& path, bool force);
+
+// The same image as one output of a caller's set (an export writing the
+// ISO beside its disks and config): created in `outputs`, committed with
+// them, removed with them on failure.
+Result<void> write_environment_iso(std::string_view xml, io::OutputSet& outputs,
+                                   const std::string& path);
 
 // The image as bytes (what write_environment_iso writes).
 Result<std::vector<std::byte>> environment_iso(std::string_view xml);

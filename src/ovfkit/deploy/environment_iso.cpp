@@ -24,8 +24,6 @@ namespace {
 // 2000-01-01 00:00:00 UTC: every timestamp of the image, so the same XML
 // gives the same bytes.
 constexpr time_t k_timestamp = 946684800;
-// The same instant in the form the volume descriptor records.
-char k_volume_time[] = "2000010100000000";
 
 constexpr size_t k_block = 2048;
 // An environment is a few KiB; this bounds the image whatever the input.
@@ -148,7 +146,10 @@ Result<std::vector<std::byte>> build(std::string_view xml) {
     iso_write_opts_set_default_file_mode(opts.p, 0444);
     iso_write_opts_set_default_uid(opts.p, 0);
     iso_write_opts_set_default_gid(opts.p, 0);
-    iso_write_opts_set_pvd_times(opts.p, k_timestamp, k_timestamp, 0, 0, k_volume_time);
+    // The same instant as the volume descriptor records it (libisofs takes a
+    // non-const pointer, hence the local copy).
+    char volume_time[] = "2000010100000000";
+    iso_write_opts_set_pvd_times(opts.p, k_timestamp, k_timestamp, 0, 0, volume_time);
 
     SourceRef source;
     if (int rc = iso_image_create_burn_source(image.p, opts.p, &source.p); rc < 0) {
@@ -191,13 +192,17 @@ Result<std::vector<std::byte>> environment_iso(std::string_view xml) {
     return build(xml);
 }
 
-Result<void> write_environment_iso(std::string_view xml, const std::string& path, bool force) {
+Result<void> write_environment_iso(std::string_view xml, io::OutputSet& outputs,
+                                   const std::string& path) {
     OVFKIT_TRY_ASSIGN(auto bytes, environment_iso(xml));
-    io::OutputSet outputs(force);
     OVFKIT_TRY_ASSIGN(io::File * file, outputs.create(path));
-    OVFKIT_TRY(file->pwrite(bytes, 0));
-    OVFKIT_TRY(outputs.commit());
-    return {};
+    return file->pwrite(bytes, 0);
+}
+
+Result<void> write_environment_iso(std::string_view xml, const std::string& path, bool force) {
+    io::OutputSet outputs(force);
+    OVFKIT_TRY(write_environment_iso(xml, outputs, path));
+    return outputs.commit();
 }
 
 } // namespace ovfkit::deploy

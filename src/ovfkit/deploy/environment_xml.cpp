@@ -1,8 +1,6 @@
 // ovf-env.xml, written as text: the document is small and fixed in shape,
 // and writing it here keeps the bytes deterministic (attribute order,
 // indentation, escapes) whatever libxml2 version a system has.
-#include <set>
-
 #include <ovfkit/deploy/environment.hpp>
 
 #ifndef OVFKIT_VERSION
@@ -89,8 +87,9 @@ void append_escaped(std::string& out, std::string_view text) {
     }
 }
 
-// The ids of `target` and of the collections that contain it, outermost
-// first; empty when no content has that id.
+// Appends to `path` the ids of the collections that contain `target`,
+// outermost first, then `target`; false (and `path` as it was) when no
+// content has that id.
 bool chain_to(const ovf::Content& content, std::string_view target, std::vector<std::string>& path,
               uint32_t depth) {
     path.push_back(content.id);
@@ -116,7 +115,6 @@ std::string environment_xml(const ovf::Envelope& envelope, std::string_view syst
     if (!chain_to(envelope.content, system_id, chain, 0)) {
         chain.assign(1, std::string(system_id));
     }
-    std::set<std::string, std::less<>> visible(chain.begin(), chain.end());
 
     std::string out;
     out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -137,7 +135,7 @@ std::string environment_xml(const ovf::Envelope& envelope, std::string_view syst
     // its own values last.
     for (const auto& id : chain) {
         for (const auto& v : values) {
-            if (v.system_id != id || !visible.contains(v.system_id)) {
+            if (v.system_id != id) {
                 continue;
             }
             out += "    <Property oe:key=\"";

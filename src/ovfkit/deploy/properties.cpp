@@ -11,17 +11,31 @@ namespace ovfkit::deploy {
 
 namespace {
 
-// Untrusted text for a message, cut to a readable length on a UTF-8 boundary.
+// Untrusted text for a one-line message: control characters as \xNN, cut
+// to a readable length on a UTF-8 boundary.
 std::string quote(std::string_view text) {
     constexpr size_t k_max = 80;
-    if (text.size() <= k_max) {
-        return fmt::format("\"{}\"", text);
+    size_t cut = text.size();
+    if (cut > k_max) {
+        cut = k_max;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
+            --cut;
+        }
     }
-    size_t cut = k_max;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
-        --cut;
+    std::string out = "\"";
+    for (char c : text.substr(0, cut)) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            out += fmt::format("\\x{:02x}", u);
+        } else {
+            out += c;
+        }
     }
-    return fmt::format("\"{}...\" ({} bytes)", text.substr(0, cut), text.size());
+    out += '"';
+    if (cut < text.size()) {
+        out += fmt::format("... ({} bytes)", text.size());
+    }
+    return out;
 }
 
 // "a, b, c" of at most `limit` entries ("... and N more").

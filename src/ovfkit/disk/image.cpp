@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 
 #include <ovfkit/disk/image.hpp>
 
@@ -96,6 +97,22 @@ Result<const FormatDriver*> driver_by_name(std::string_view name, DriverList dri
     }
     return fail(Errc::usage, "unknown disk format '{}' (known: {})", name,
                 known_names(drivers, any_driver));
+}
+
+std::string_view file_extension(const FormatDriver& driver) {
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 5> k_extensions{{
+        {"vmdk", ".vmdk"},
+        {"qcow2", ".qcow2"},
+        {"vpc", ".vhd"},
+        {"vhdx", ".vhdx"},
+        {"vdi", ".vdi"},
+    }};
+    for (const auto& [family, ext] : k_extensions) {
+        if (driver.family == family) {
+            return ext;
+        }
+    }
+    return ".img";
 }
 
 namespace {

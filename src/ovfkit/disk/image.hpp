@@ -55,6 +55,10 @@ std::vector<const FormatDriver*> confident_matches(const ProbeInput& input, Driv
 Result<const FormatDriver*> driver_by_name(std::string_view name,
                                            DriverList drivers = formats::all());
 
+// The file extension an image of `driver` gets (".qcow2", ".vmdk", ".vhd",
+// ".vhdx", ".vdi"; ".img" for raw and anything else).
+std::string_view file_extension(const FormatDriver& driver);
+
 struct OpenImageOptions {
     std::string format; // a driver name; empty: detect from the content
     OpenPolicy policy;

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/convert.hpp>
+#include <ovfkit/disk/image.hpp>
 #include <ovfkit/io/atomic_output.hpp>
 #include <ovfkit/io/sink_file.hpp>
 #include <ovfkit/io/write_window.hpp>
@@ -56,6 +58,8 @@ struct Written {
     std::string descriptor;           // final bytes
     std::string manifest;             // final bytes (empty: none)
     std::string certificate;
+    std::vector<std::string> extra; // names of a shape's extra files
+    uint64_t extra_bytes = 0;
 };
 
 // The manifest's text for the target: the descriptor first, then every
@@ -314,11 +318,53 @@ Result<Written> write_directory(Plan& plan, const package::Source& src,
         return part;
     };
     OVFKIT_TRY_ASSIGN(auto written, write_members(plan, src, options, work, open_part));
-    OVFKIT_TRY_ASSIGN(Written w, finish_texts(plan, src, options, written, std::nullopt));
     auto put = [&](const std::string& name, const std::string& text) -> Result<void> {
         OVFKIT_TRY_ASSIGN(io::File * f, outputs.create(join(plan.target, name)));
         return f->pwrite(bytes_of(text), 0);
     };
+    if (options.shape.files_only) {
+        Written w;
+        for (auto& parts : written) {
+            for (ConvertedFile& f : parts) {
+                w.files.push_back(std::move(f));
+            }
+        }
+        for (const PackageShape::BlankDisk& b : options.shape.blank_disks) {
+            OVFKIT_TRY_ASSIGN(const disk::FormatDriver* driver, disk::driver_by_name(b.format));
+            auto size = align_up(b.virtual_size, std::max<uint64_t>(driver->size_unit, 1));
+            if (!size || *size == 0) {
+                return fail(Errc::invalid, "{}: a blank disk of {} bytes cannot be made", b.name,
+                            b.virtual_size);
+            }
+            disk::CreateOptions create;
+            create.virtual_size = *size;
+            OVFKIT_TRY_ASSIGN(auto writer, disk::create_image(outputs, join(plan.target, b.name),
+                                                              *driver, create));
+            OVFKIT_TRY(writer->finish());
+            w.extra.push_back(b.name);
+        }
+        if (options.shape.extra) {
+            OVFKIT_TRY_ASSIGN(auto extra, options.shape.extra(w.files));
+            for (const ExtraFile& e : extra) {
+                OVFKIT_TRY_ASSIGN(io::File * f, outputs.create(join(plan.target, e.name)));
+                OVFKIT_TRY(f->pwrite(bytes_of(e.content), 0));
+                w.extra.push_back(e.name);
+                w.extra_bytes += e.content.size();
+            }
+            OVFKIT_TRY(outputs.commit());
+            for (const ExtraFile& e : extra) {
+                const std::string path = join(plan.target, e.name);
+                if (e.executable && ::chmod(path.c_str(), 0755) != 0) {
+                    return fail(Errc::io, "{}: cannot make it executable: {}", path,
+                                std::strerror(errno));
+                }
+            }
+            return w;
+        }
+        OVFKIT_TRY(outputs.commit());
+        return w;
+    }
+    OVFKIT_TRY_ASSIGN(Written w, finish_texts(plan, src, options, written, std::nullopt));
     OVFKIT_TRY(put(plan.descriptor, w.descriptor));
     if (plan.manifest) {
         OVFKIT_TRY(put(*plan.manifest, w.manifest));
@@ -347,6 +393,14 @@ Result<ConvertReport> convert_package(const ConvertOptions& options, const JobCo
     Diagnostics diag;
     OVFKIT_TRY_ASSIGN(package::Source src,
                       open_package(options.source, diag, options.remote, &control));
+    return convert_opened(options, src, diag, control);
+}
+
+Result<ConvertReport> convert_opened(const ConvertOptions& options, const package::Source& src,
+                                     Diagnostics& diag, const JobControl& control) {
+    if (options.sign_key.empty() != options.sign_cert.empty()) {
+        return fail(Errc::usage, "--sign and --cert go together (a key and its certificate)");
+    }
     OVFKIT_TRY_ASSIGN(Plan plan, make_plan(options, src, diag));
 
     ConvertReport report;
@@ -398,15 +452,19 @@ Result<ConvertReport> convert_package(const ConvertOptions& options, const JobCo
             report.bytes_written = static_cast<uint64_t>(st.st_size);
         }
     } else {
-        std::vector<std::string> names{plan.descriptor};
+        std::vector<std::string> names = written->extra;
+        if (!options.shape.files_only) {
+            names.push_back(plan.descriptor);
+        }
         if (plan.manifest) {
             names.push_back(*plan.manifest);
         }
         if (plan.certificate) {
             names.push_back(*plan.certificate);
         }
-        report.bytes_written =
-            written->descriptor.size() + written->manifest.size() + written->certificate.size();
+        report.extra_files = written->extra;
+        report.bytes_written = written->descriptor.size() + written->manifest.size() +
+                               written->certificate.size() + written->extra_bytes;
         for (const ConvertedFile& f : report.files) {
             names.push_back(f.name);
             report.bytes_written += f.size;

@@ -22,6 +22,9 @@
 // unpacked OVA again gives the same bytes.
 #pragma once
 
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,10 +36,46 @@
 #include <ovfkit/ops/job.hpp>
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/package/remote.hpp>
+#include <ovfkit/package/source.hpp>
 
 namespace ovfkit::ops {
 
 enum class PackageForm { ova, directory };
+
+struct ConvertedFile;
+
+// A file an export adds to a directory target besides the package's files
+// (a config, a script, the environment ISO), whole.
+struct ExtraFile {
+    std::string name; // in the target directory, no '/'
+    std::string content;
+    bool executable = false;
+};
+
+// How an export (ops/export.cpp) shapes what `convert` writes; empty for
+// `ovfkit convert` itself.
+struct PackageShape {
+    // Written instead of the source's descriptor. Its References name the
+    // source's files by their source hrefs (only those are carried); the
+    // disks are converted, renamed and resized as usual.
+    std::shared_ptr<const ovf::Envelope> envelope;
+    // The target name of the file with this References id.
+    std::map<std::string, std::string> file_names;
+    // A directory holding only the files (and `extra`): no descriptor,
+    // manifest or certificate.
+    bool files_only = false;
+    // Blank disks to create in a files_only directory (an OVF Disk that no
+    // file backs): name, the disk driver, the virtual size.
+    struct BlankDisk {
+        std::string name;
+        std::string format;
+        uint64_t virtual_size = 0;
+    };
+    std::vector<BlankDisk> blank_disks;
+    // Called once the files are written (with what was written), for the
+    // files that name them; written in the same set, so all or nothing.
+    std::function<Result<std::vector<ExtraFile>>(const std::vector<ConvertedFile>&)> extra;
+};
 
 struct ConvertOptions {
     std::string source;
@@ -67,6 +106,7 @@ struct ConvertOptions {
     std::optional<uint64_t> mtime; // member and output times; nullopt: the source's
     unsigned threads = 0;          // disk conversion workers; 0: all cores
     package::RemoteOptions remote; // a source at an http(s) URL: TLS, timeouts
+    PackageShape shape;
 };
 
 struct ConvertedFile {
@@ -96,7 +136,8 @@ struct ConvertReport {
     std::optional<std::string> certificate;
     std::string certificate_action; // "kept", "signed", "dropped" or empty
     std::vector<ConvertedFile> files;
-    uint64_t bytes_written = 0; // the OVA's size, or the files' total
+    std::vector<std::string> extra_files; // a shape's extra files, by name
+    uint64_t bytes_written = 0;           // the OVA's size, or the files' total
     std::vector<Finding> findings;
 };
 
@@ -107,6 +148,11 @@ struct ConvertReport {
 // its manifest or an existing target without `force`.
 Result<ConvertReport> convert_package(const ConvertOptions& options,
                                       const JobControl& control = {});
+
+// The same, from a package already open (`options.source` only names it);
+// the findings of opening it are in `diag`.
+Result<ConvertReport> convert_opened(const ConvertOptions& options, const package::Source& src,
+                                     Diagnostics& diag, const JobControl& control = {});
 
 nlohmann::json to_json(const ConvertReport& report);
 

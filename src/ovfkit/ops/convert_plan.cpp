@@ -20,27 +20,9 @@ namespace ovfkit::ops::convert_detail {
 
 namespace {
 
-// The extension a converted disk gets, by the format family.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 5> k_extensions{{
-    {"vmdk", ".vmdk"},
-    {"qcow2", ".qcow2"},
-    {"vpc", ".vhd"},
-    {"vhdx", ".vhdx"},
-    {"vdi", ".vdi"},
-}};
-
 // Extensions a disk's href may end with, replaced when it is converted.
 constexpr std::array<std::string_view, 8> k_disk_extensions{".vmdk", ".qcow2", ".qcow", ".vhd",
                                                             ".vhdx", ".vdi",   ".img",  ".raw"};
-
-std::string_view extension_for(const disk::FormatDriver& driver) {
-    for (const auto& [family, ext] : k_extensions) {
-        if (driver.family == family) {
-            return ext;
-        }
-    }
-    return ".img";
-}
 
 std::string renamed(const std::string& href, const disk::FormatDriver& to) {
     std::string_view base = href;
@@ -52,7 +34,7 @@ std::string renamed(const std::string& href, const disk::FormatDriver& to) {
             base = base.substr(0, dot);
         }
     }
-    return std::string(base) + std::string(extension_for(to));
+    return std::string(base) + std::string(disk::file_extension(to));
 }
 
 bool ends_with_ci(std::string_view s, std::string_view suffix) {
@@ -201,8 +183,13 @@ Result<void> collapse_stored_disks(const package::Source& src, Plan& plan) {
 Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src,
                        Diagnostics& diag) {
     Plan plan;
-    OVFKIT_TRY_ASSIGN(plan.envelope,
-                      ovf::read_descriptor(src.descriptor(), src.descriptor_name(), diag));
+    if (options.shape.envelope) {
+        plan.envelope = *options.shape.envelope;
+        plan.rewrite = true;
+    } else {
+        OVFKIT_TRY_ASSIGN(plan.envelope,
+                          ovf::read_descriptor(src.descriptor(), src.descriptor_name(), diag));
+    }
     ovf::Envelope& env = plan.envelope;
 
     // Where and in which form.
@@ -342,6 +329,35 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
         }
     }
 
+    // Names an export gives the files.
+    if (!options.shape.file_names.empty()) {
+        for (Member& m : plan.members) {
+            const ovf::File& f = env.references.files[m.file_index];
+            auto it = options.shape.file_names.find(f.id);
+            if (it == options.shape.file_names.end()) {
+                continue;
+            }
+            // A chunk keeps its ".000000001" suffix.
+            std::string suffix = m.name.size() > f.href.size() && m.name.rfind(f.href, 0) == 0
+                                     ? m.name.substr(f.href.size())
+                                     : std::string{};
+            m.name = it->second + suffix;
+        }
+        for (ovf::File& f : env.references.files) {
+            if (auto it = options.shape.file_names.find(f.id);
+                it != options.shape.file_names.end()) {
+                f.href = it->second;
+            }
+        }
+        std::set<std::string> names;
+        for (const Member& m : plan.members) {
+            if (!names.insert(m.name).second) {
+                return fail(Errc::usage, "{}: two files of the target would be named {}",
+                            src.path(), m.name);
+            }
+        }
+    }
+
     // Files stored compressed or chunked in the target: those the source
     // stores plainly, and converted disks. A file the source already stores
     // chunked or compressed, and copies, is carried as it is.
@@ -385,7 +401,7 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
     }
 
     // Members of an OVA the descriptor does not name are not carried.
-    if (const package::TarIndex* tar = src.tar()) {
+    if (const package::TarIndex* tar = options.shape.envelope ? nullptr : src.tar()) {
         for (const auto& t : tar->members()) {
             bool carried = t.name == src.descriptor_name() || t.name == plan.source_manifest_name ||
                            t.name == plan.source_certificate_name ||
@@ -403,7 +419,11 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
 
     // The manifest: kept byte for byte when nothing it covers changes.
     const bool renamed_descriptor = plan.descriptor != src.descriptor_name();
-    if (!options.no_manifest) {
+    if (options.shape.files_only) {
+        if (!options.sign_key.empty()) {
+            return fail(Errc::usage, "--sign: this target is not an OVF package; nothing to sign");
+        }
+    } else if (!options.no_manifest) {
         io::DigestAlgorithm source_algorithm =
             plan.source_manifest && !plan.source_manifest->entries.empty()
                 ? plan.source_manifest->entries.front().algorithm
@@ -419,7 +439,7 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
     if (!options.sign_key.empty()) {
         plan.certificate = descriptor_sibling(plan.descriptor, ".cert");
         plan.certificate_action = "signed";
-    } else if (plan.source_certificate_name) {
+    } else if (plan.source_certificate_name && !options.shape.files_only) {
         if (plan.keep_manifest) {
             plan.certificate = descriptor_sibling(plan.descriptor, ".cert");
             plan.certificate_action = "kept";

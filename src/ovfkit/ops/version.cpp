@@ -1,6 +1,8 @@
 #include <ovfkit/disk/formats/registry.hpp>
 #include <ovfkit/ops/json.hpp>
 #include <ovfkit/ops/version.hpp>
+#include <ovfkit/platform/export_target.hpp>
+#include <ovfkit/platform/registry.hpp>
 
 namespace ovfkit::ops {
 
@@ -9,6 +11,12 @@ VersionReport version() {
     r.version = OVFKIT_VERSION;
     for (const auto* d : disk::formats::all()) {
         r.disk_formats.push_back(d);
+    }
+    for (const auto& p : platform::all()) {
+        r.platforms.push_back(&p);
+    }
+    for (const auto& t : platform::export_targets()) {
+        r.export_targets.push_back(&t);
     }
     return r;
 }
@@ -22,8 +30,22 @@ nlohmann::json to_json(const VersionReport& r) {
                            {"read", d->open != nullptr},
                            {"write", d->create != nullptr}});
     }
+    nlohmann::json platforms = nlohmann::json::array();
+    for (const auto* p : r.platforms) {
+        platforms.push_back({{"name", p->name}, {"description", p->display_name}});
+    }
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto* t : r.export_targets) {
+        targets.push_back({{"name", t->name},
+                           {"platform", t->platform},
+                           {"description", t->description},
+                           {"default_disk_format", t->default_disk_format}});
+    }
     nlohmann::json doc = json_document();
-    doc.update({{"version", r.version}, {"disk_formats", formats}});
+    doc.update({{"version", r.version},
+                {"disk_formats", formats},
+                {"platforms", platforms},
+                {"export_targets", targets}});
     return doc;
 }
 

@@ -8,11 +8,18 @@
 
 #include <ovfkit/disk/format.hpp>
 
+namespace ovfkit::platform {
+struct Platform;
+struct ExportTarget;
+} // namespace ovfkit::platform
+
 namespace ovfkit::ops {
 
 struct VersionReport {
     std::string version;
     std::vector<const disk::FormatDriver*> disk_formats; // the registry, in order
+    std::vector<const platform::Platform*> platforms;    // platform::all(), in order
+    std::vector<const platform::ExportTarget*> export_targets;
 };
 
 VersionReport version();

@@ -98,8 +98,8 @@ bool is_range_marker(const Item& item) {
 
 class Builder {
 public:
-    explicit Builder(const Envelope& env)
-        : m_env(env), m_dialect(platform::dialect_readers(env.version)) {}
+    Builder(const Envelope& env, std::string_view configuration)
+        : m_env(env), m_dialect(platform::dialect_readers(env.version)), m_wanted(configuration) {}
 
     Summary run() {
         m_out.ovf_version = version_name(m_env.version);
@@ -132,7 +132,8 @@ private:
     // The readers of a platform's own dialect (oVirt), null for DMTF OVF.
     const platform::DialectReaders* m_dialect;
     Summary m_out;
-    std::string m_config; // default configuration id, "" when none
+    std::string m_wanted; // the configuration asked for, "" for the default
+    std::string m_config; // the configuration summarised, "" when none
     std::map<std::string, const File*> m_files;
     std::map<std::string, const Disk*> m_disks;
 
@@ -144,7 +145,13 @@ private:
             }
         }
         for (const auto& o : m_out.deployment_options) {
-            if (o.is_default) {
+            if (o.id == m_wanted) {
+                m_config = o.id;
+                break;
+            }
+        }
+        for (const auto& o : m_out.deployment_options) {
+            if (m_config.empty() && o.is_default) {
                 m_config = o.id;
                 break;
             }
@@ -416,7 +423,11 @@ private:
 } // namespace
 
 Summary summarize(const Envelope& envelope) {
-    return Builder(envelope).run();
+    return Builder(envelope, {}).run();
+}
+
+Summary summarize(const Envelope& envelope, std::string_view configuration) {
+    return Builder(envelope, configuration).run();
 }
 
 } // namespace ovfkit::ovf

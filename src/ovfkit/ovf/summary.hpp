@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <ovfkit/ovf/envelope.hpp>
@@ -127,5 +128,10 @@ struct Summary {
 
 // Builds the summary. Never fails; see the header comment for the rules.
 Summary summarize(const Envelope& envelope);
+
+// The summary for the deployment option `configuration` (one of the
+// DeploymentOptionSection's ids; an id it does not list means the default).
+// `default_configuration` then names `configuration`.
+Summary summarize(const Envelope& envelope, std::string_view configuration);
 
 } // namespace ovfkit::ovf

@@ -2,7 +2,9 @@
 // each defined in its platform's folder.
 #include <algorithm>
 #include <array>
+#include <vector>
 
+#include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/export_target.hpp>
 #include <ovfkit/platform/vmware/target.hpp>
 
@@ -10,7 +12,9 @@ namespace ovfkit::platform {
 
 namespace {
 
-const std::array<const ExportTarget*, 2> k_targets{
+const std::array k_targets{
+    &dmtf::ovf_target,
+    &dmtf::ova_target,
     &vmware_target,
     &vmware_ova_target,
 };

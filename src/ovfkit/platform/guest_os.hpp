@@ -6,10 +6,11 @@
 // id (vmw:osType) and .vmx guestOS key, VirtualBox's OSType, the libosinfo
 // short id, Proxmox's ostype and oVirt's OS name, plus the facts exporters
 // choose hardware by (bitness, Hyper-V generation, in-box virtio drivers,
-// whether UEFI + Secure Boot + TPM are required). The table is data, in
-// guest_os.cpp; its sources are ../shared/docs/formats/mapping.md section 1
-// (CIM 2.55, govmomi, open-vm-tools GUEST_OS_KEY_MAP, VirtualBox Global.cpp,
-// osinfo-db, qemu-server) and oVirt's osinfo-defaults.properties.
+// whether UEFI + Secure Boot + TPM are required). The table is data, one
+// constexpr array in guest_os_table.cpp; its sources are
+// ../shared/docs/formats/mapping.md section 1 (CIM 2.55, govmomi,
+// open-vm-tools GUEST_OS_KEY_MAP, VirtualBox Global.cpp, osinfo-db,
+// qemu-server) and oVirt's osinfo-defaults.properties.
 //
 // Reverse lookups (by a vendor id) answer the first row in table order that
 // carries the id: several rows share ids (ubuntu64Guest is every 64-bit

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -138,7 +139,7 @@ private:
 
 // Every VM of the appliance, after the target's mapping.
 struct ExportPlan {
-    std::string target;            // ExportTarget::name
+    std::string target; // ExportTarget::name
     // The directory the files are written to, absolute (configs that must
     // name their disks by absolute path, as libvirt's do, use it).
     std::string directory;
@@ -148,6 +149,9 @@ struct ExportPlan {
     std::vector<PlanNote> notes;
     // A VirtualSystemCollection's name when the appliance is one, else "".
     std::string collection_name;
+    // Property values the user set (--prop), by full key, for targets that
+    // write them into an envelope.
+    std::map<std::string, std::string> user_properties;
 };
 
 nlohmann::json to_json(const PlanVm& vm);

@@ -18,7 +18,7 @@ static_libs=$(pkg-config --static --libs ovfkit)
 [[ " $libs " == *" -L$prefix/lib/pkgconfig/../../lib "* && " $libs " == *" -lovfkit "* ]] ||
   fail "libs: $libs"
 [[ " $libs " == *" -lfmt "* ]] || fail "fmt (used by the headers) is not in Libs: $libs"
-for l in -lxml2 -lcrypto -lz -ltbb -ldeflate; do
+for l in -lxml2 -lcrypto -lz -ltbb -ldeflate -lisofs; do
   [[ " $libs " != *" $l "* ]] || fail "$l is private but in Libs: $libs"
   [[ " $static_libs " == *" $l "* ]] || fail "$l is missing from --static: $static_libs"
 done

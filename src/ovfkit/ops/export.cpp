@@ -1,0 +1,412 @@
+// The export engine; see export.hpp.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <ovfkit/base/text.hpp>
+#include <ovfkit/deploy/environment.hpp>
+#include <ovfkit/disk/image.hpp>
+#include <ovfkit/ops/export.hpp>
+#include <ovfkit/ops/export_plan.hpp>
+#include <ovfkit/ops/json.hpp>
+#include <ovfkit/ops/source.hpp>
+#include <ovfkit/ovf/validate.hpp>
+#include <ovfkit/platform/export_target.hpp>
+
+namespace ovfkit::ops {
+
+using platform::ExportPlan;
+using platform::NoteAction;
+using platform::PlanVm;
+
+namespace {
+
+std::string known_targets() {
+    std::string out;
+    for (const platform::ExportTarget& t : platform::export_targets()) {
+        out += out.empty() ? std::string(t.name) : ", " + std::string(t.name);
+    }
+    return out;
+}
+
+// A file name made of the VM's name: what a file system and every config
+// format carry without quoting ([A-Za-z0-9._-]), never hidden, bounded.
+std::string file_stem(std::string_view name, std::string_view fallback) {
+    std::string out;
+    for (char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || (c == '.' && !out.empty());
+        out += ok ? c : '_';
+        if (out.size() == 64) {
+            break;
+        }
+    }
+    if (out.empty() || out.find_first_not_of('_') == std::string::npos) {
+        return fallback.empty() ? std::string("vm") : file_stem(fallback, {});
+    }
+    return out;
+}
+
+std::string unique(std::string name, std::set<std::string>& taken) {
+    if (taken.insert(name).second) {
+        return name;
+    }
+    auto dot = name.rfind('.');
+    std::string stem = dot == std::string::npos ? name : name.substr(0, dot);
+    std::string ext = dot == std::string::npos ? std::string{} : name.substr(dot);
+    for (unsigned i = 2;; ++i) {
+        std::string candidate = fmt::format("{}-{}{}", stem, i, ext);
+        if (taken.insert(candidate).second) {
+            return candidate;
+        }
+    }
+}
+
+// Where the environment CD goes before the target maps the VM: a free slot
+// of an IDE controller the VM has (units 0-1), else a new SATA controller.
+void add_environment_cdrom(PlanVm& vm, platform::PlanNotes& notes) {
+    platform::PlanCdrom cd;
+    cd.environment = true;
+    for (const platform::PlanController& c : vm.controllers) {
+        if (c.bus != platform::Bus::ide) {
+            continue;
+        }
+        for (unsigned unit = 0; unit < 2; ++unit) {
+            bool used = std::any_of(vm.disks.begin(), vm.disks.end(),
+                                    [&](const auto& d) {
+                                        return d.controller == c.id && d.unit == unit;
+                                    }) ||
+                        std::any_of(vm.cdroms.begin(), vm.cdroms.end(), [&](const auto& d) {
+                            return d.controller == c.id && d.unit == unit;
+                        });
+            if (!used) {
+                cd.controller = c.id;
+                cd.unit = unit;
+                vm.cdroms.push_back(std::move(cd));
+                return;
+            }
+        }
+    }
+    unsigned index = 0;
+    for (const auto& c : vm.controllers) {
+        index += c.bus == platform::Bus::sata ? 1 : 0;
+    }
+    std::string id = "plan-environment";
+    vm.controllers.push_back({id, platform::Bus::sata, "ahci", index});
+    cd.controller = id;
+    cd.unit = 0;
+    vm.cdroms.push_back(std::move(cd));
+    notes.add("env-cdrom", NoteAction::added, vm, "SATA controller",
+              "holds the CD-ROM drive of the OVF environment ISO");
+}
+
+Result<void> check_eulas(const ExportOptions& options, const ovf::Envelope& env,
+                         ExportReport& report) {
+    std::vector<deploy::Eula> eulas = deploy::eulas(env);
+    if (eulas.empty()) {
+        return {};
+    }
+    std::string how;
+    if (options.accept_eula) {
+        how = "--accept-eula";
+    } else if (options.confirm_eulas && !options.dry_run) {
+        if (!options.confirm_eulas(eulas)) {
+            return fail(Errc::refused,
+                        "{}: the license agreement was not accepted; nothing "
+                        "was written",
+                        options.source);
+        }
+        how = "interactive";
+    } else if (options.dry_run) {
+        how = "";
+    } else {
+        return fail(Errc::refused,
+                    "{}: the appliance has {} license agreement{}; read {} (ovfkit info --eula) "
+                    "and pass --accept-eula to accept {}",
+                    options.source, eulas.size(), eulas.size() == 1 ? "" : "s",
+                    eulas.size() == 1 ? "it" : "them", eulas.size() == 1 ? "it" : "them");
+    }
+    for (const deploy::Eula& e : eulas) {
+        report.eulas.push_back({e.system_id, e.sha256, how});
+    }
+    return {};
+}
+
+// File names in the target: disks "<vm>-disk<N><ext>", environment ISOs
+// "<vm>-env.iso"; unique in the directory.
+Result<void> name_files(ExportPlan& plan, const disk::FormatDriver* driver) {
+    std::set<std::string> taken;
+    std::map<std::string, std::string> by_file; // a file two disks share is written once
+    std::string_view ext = driver != nullptr ? disk::file_extension(*driver) : "";
+    for (PlanVm& vm : plan.vms) {
+        std::string stem = file_stem(vm.name, vm.system_id);
+        unsigned n = 0;
+        for (platform::PlanDisk& d : vm.disks) {
+            ++n;
+            if (driver == nullptr) {
+                continue;
+            }
+            d.format = std::string(driver->name);
+            if (auto it = by_file.find(d.file_id); !d.file_id.empty() && it != by_file.end()) {
+                d.file_name = it->second;
+                continue;
+            }
+            d.file_name = unique(fmt::format("{}-disk{}{}", stem, n, ext), taken);
+            if (!d.file_id.empty()) {
+                by_file[d.file_id] = d.file_name;
+            }
+        }
+        for (platform::PlanCdrom& c : vm.cdroms) {
+            if (c.environment) {
+                c.file_name = unique(stem + "-env.iso", taken);
+            }
+        }
+    }
+    return {};
+}
+
+std::string absolute(const std::string& path) {
+    if (!path.empty() && path.front() == '/') {
+        return path;
+    }
+    std::string cwd;
+    if (char* d = ::getcwd(nullptr, 0)) {
+        cwd = d;
+        ::free(d);
+    }
+    return cwd + "/" + path;
+}
+
+} // namespace
+
+Result<ExportReport> export_appliance(const ExportOptions& options, const JobControl& control) {
+    const platform::ExportTarget* target = platform::find_export_target(options.to);
+    if (target == nullptr) {
+        return fail(Errc::usage, "--to {}: unknown target (known: {})", options.to,
+                    known_targets());
+    }
+    std::string format = options.disk_format.empty() ? std::string(target->default_disk_format)
+                                                     : options.disk_format;
+    if (!options.disk_format.empty() && !target->disk_formats.empty() &&
+        std::find(target->disk_formats.begin(), target->disk_formats.end(), options.disk_format) ==
+            target->disk_formats.end()) {
+        std::string allowed;
+        for (std::string_view f : target->disk_formats) {
+            allowed += allowed.empty() ? std::string(f) : ", " + std::string(f);
+        }
+        return fail(Errc::usage, "--disk-format {}: --to {} takes {}", options.disk_format,
+                    target->name, allowed);
+    }
+    const disk::FormatDriver* driver = nullptr;
+    if (!format.empty()) {
+        OVFKIT_TRY_ASSIGN(driver, disk::driver_by_name(format));
+    }
+    if (!options.define_uri.empty() && target->name != "libvirt") {
+        return fail(Errc::usage, "--define: only --to libvirt defines domains");
+    }
+
+    ExportReport report;
+    report.source = options.source;
+    report.target = options.target;
+    report.to = std::string(target->name);
+    report.dry_run = options.dry_run;
+
+    Diagnostics diag;
+    OVFKIT_TRY_ASSIGN(package::Source src,
+                      open_package(options.source, diag, options.remote, &control));
+    Diagnostics read_diag;
+    OVFKIT_TRY_ASSIGN(ovf::Envelope env,
+                      ovf::read_descriptor(src.descriptor(), src.descriptor_name(), read_diag));
+
+    // Deployment inputs.
+    OVFKIT_TRY_ASSIGN(std::string option,
+                      deploy::choose_deployment_option(env, options.deployment_option));
+    OVFKIT_TRY_ASSIGN(report.properties,
+                      deploy::resolve_properties(env, option, options.properties));
+    OVFKIT_TRY(check_eulas(options, env, report));
+
+    // The plan.
+    ExportPlan& plan = report.plan;
+    plan.target = std::string(target->name);
+    plan.deployment_option = option;
+    plan.disk_format = format;
+    plan.directory =
+        target->form == platform::TargetForm::directory ? absolute(options.target) : std::string{};
+    if (env.content.kind == ovf::ContentKind::collection) {
+        plan.collection_name = env.content.name ? env.content.name->text : env.content.id;
+    }
+    for (const deploy::PropertyValue& v : report.properties.values) {
+        if (v.from_user) {
+            plan.user_properties[v.key] = v.value;
+        }
+    }
+    export_detail::PlanInputs inputs;
+    inputs.configuration = option;
+    for (const auto& [from, to] : options.networks) {
+        inputs.networks[from] = to;
+    }
+    inputs.name = options.name;
+    inputs.cpus = options.cpus;
+    inputs.memory_bytes = options.memory_bytes;
+    inputs.keep_macs = options.keep_macs;
+    platform::PlanNotes notes;
+    OVFKIT_TRY_ASSIGN(plan.vms, export_detail::neutral_plan(env, inputs, notes));
+    if (plan.vms.empty()) {
+        return fail(Errc::invalid, "{}: the appliance has no virtual system to export",
+                    options.source);
+    }
+    const bool directory = target->form == platform::TargetForm::directory;
+    for (const std::string& key : report.properties.missing) {
+        notes.add("property-missing", NoteAction::info, plan.vms.front(), key,
+                  "user-configurable and without a value: the guest gets none (--prop " + key +
+                      "=VALUE sets one)");
+    }
+    for (PlanVm& vm : plan.vms) {
+        if (directory && !report.properties.values.empty()) {
+            vm.environment_xml =
+                deploy::environment_xml(env, vm.system_id, report.properties.values);
+            add_environment_cdrom(vm, notes);
+        }
+        platform::MapContext context{format};
+        target->map(vm, context, notes);
+    }
+    OVFKIT_TRY(name_files(plan, directory ? driver : nullptr));
+    plan.notes = notes.all();
+    report.findings = diag.findings();
+
+    if (options.dry_run) {
+        return report;
+    }
+    if (options.strict && notes.dropped() > 0) {
+        for (const platform::PlanNote& n : plan.notes) {
+            if (n.action == NoteAction::dropped) {
+                return fail(Errc::invalid,
+                            "--strict: the plan drops {} item{}, first {} of {}: {} ({})",
+                            notes.dropped(), notes.dropped() == 1 ? "" : "s", n.item, n.vm,
+                            n.reason, n.code);
+            }
+        }
+    }
+
+    // The writing.
+    ConvertOptions copts = options.package;
+    copts.source = options.source;
+    copts.target = options.target;
+    copts.force = options.force;
+    copts.threads = options.threads;
+    copts.remote = options.remote;
+    copts.disk_format = format;
+    if (directory) {
+        // Only the disks the plan uses are carried.
+        auto shaped = std::make_shared<ovf::Envelope>(env);
+        std::set<std::string> used;
+        for (const PlanVm& vm : plan.vms) {
+            for (const platform::PlanDisk& d : vm.disks) {
+                if (!d.file_id.empty()) {
+                    used.insert(d.file_id);
+                    copts.shape.file_names[d.file_id] = d.file_name;
+                } else {
+                    copts.shape.blank_disks.push_back({d.file_name, d.format, d.capacity_bytes});
+                }
+            }
+        }
+        auto& files = shaped->references.files;
+        files.erase(std::remove_if(files.begin(), files.end(),
+                                   [&](const ovf::File& f) { return !used.contains(f.id); }),
+                    files.end());
+        copts.form = PackageForm::directory;
+        copts.shape.envelope = std::move(shaped);
+        copts.shape.files_only = true;
+        copts.no_manifest = true;
+        const ExportPlan* final_plan = &plan;
+        copts.shape.extra =
+            [target,
+             final_plan](const std::vector<ConvertedFile>&) -> Result<std::vector<ExtraFile>> {
+            std::vector<ExtraFile> out;
+            for (const PlanVm& vm : final_plan->vms) {
+                for (const platform::PlanCdrom& c : vm.cdroms) {
+                    if (c.environment) {
+                        OVFKIT_TRY_ASSIGN(auto iso, deploy::environment_iso(vm.environment_xml));
+                        out.push_back(
+                            {c.file_name,
+                             std::string(reinterpret_cast<const char*>(iso.data()), iso.size()),
+                             false});
+                    }
+                }
+            }
+            OVFKIT_TRY_ASSIGN(auto configs, target->write_files(*final_plan));
+            for (platform::OutputFile& f : configs) {
+                out.push_back({std::move(f.name), std::move(f.content), f.executable});
+            }
+            return out;
+        };
+    } else {
+        OVFKIT_TRY_ASSIGN(ovf::Envelope shaped, target->envelope(env, plan));
+        copts.shape.envelope = std::make_shared<ovf::Envelope>(std::move(shaped));
+        if (target->name == "ova" || target->name == "vmware-ova") {
+            copts.form = PackageForm::ova;
+        } else if (target->name == "ovf") {
+            copts.form = PackageForm::directory;
+        }
+    }
+    OVFKIT_TRY_ASSIGN(ConvertReport written, convert_opened(copts, src, diag, control));
+    report.files = std::move(written.files);
+    report.extra_files = std::move(written.extra_files);
+    report.bytes_written = written.bytes_written;
+    report.findings = std::move(written.findings);
+    return report;
+}
+
+nlohmann::json to_json(const ExportReport& r) {
+    nlohmann::json doc = json_document();
+    nlohmann::json vms = nlohmann::json::array();
+    for (const PlanVm& vm : r.plan.vms) {
+        vms.push_back(platform::to_json(vm));
+    }
+    nlohmann::json notes = nlohmann::json::array();
+    for (const platform::PlanNote& n : r.plan.notes) {
+        notes.push_back(platform::to_json(n));
+    }
+    nlohmann::json eulas = nlohmann::json::array();
+    for (const EulaAcceptance& e : r.eulas) {
+        eulas.push_back({{"system_id", e.system_id},
+                         {"sha256", e.sha256},
+                         {"accepted", !e.how.empty()},
+                         {"how", e.how.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.how)}});
+    }
+    nlohmann::json files = nlohmann::json::array();
+    for (const ConvertedFile& f : r.files) {
+        nlohmann::json j{{"name", f.name},
+                         {"source_name", f.source_name},
+                         {"size", f.size},
+                         {"action", f.converted ? "converted" : "copied"}};
+        if (!f.format.empty()) {
+            j["format"] = f.format;
+        }
+        files.push_back(std::move(j));
+    }
+    nlohmann::json props = deploy::to_json(r.properties);
+    doc.update({{"source", r.source},
+                {"target", r.target},
+                {"to", r.to},
+                {"dry_run", r.dry_run},
+                {"deployment_option", r.plan.deployment_option.empty()
+                                          ? nlohmann::json(nullptr)
+                                          : nlohmann::json(r.plan.deployment_option)},
+                {"disk_format", r.plan.disk_format},
+                {"vms", std::move(vms)},
+                {"notes", std::move(notes)},
+                {"properties", props.value("properties", nlohmann::json::array())},
+                {"missing_properties", props.value("missing", nlohmann::json::array())},
+                {"eulas", std::move(eulas)},
+                {"files", std::move(files)},
+                {"extra_files", r.extra_files},
+                {"bytes_written", r.bytes_written},
+                {"defined", r.defined},
+                {"findings", findings_json(r.findings)}});
+    return doc;
+}
+
+} // namespace ovfkit::ops
