@@ -61,9 +61,6 @@ std::string_view vsphere_guest_id(const PlanVm& vm);
 //   A section VMware does not know that the descriptor marks required
 //   (absent ovf:required means required): vSphere refuses the package.
 bool drops_section(const ovf::UnknownSection& section);
-//   A hardware item of a kind the rebuilt hardware section has no place for
-//   (sound card, USB controller, floppy, serial port ...).
-bool drops_item(const ovf::Item& item);
 
 // The VirtualSystem `vm` came from (by PlanVm::path, then system id).
 const ovf::Content* source_system(const ovf::Envelope& source, const PlanVm& vm);

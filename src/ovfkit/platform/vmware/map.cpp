@@ -606,23 +606,10 @@ private:
     }
 
     void note_source_drops(const ovf::Envelope& source) {
+        // The source's hardware items the plan does not carry (sound cards,
+        // USB controllers ...) the engine's neutral plan notes already.
         const ovf::Content* system = source_system(source, m_vm);
         if (system != nullptr) {
-            for (const auto* hw : system->find_all<ovf::VirtualHardwareSection>()) {
-                for (const auto& item : hw->items) {
-                    if (!drops_item(item) || !in_option(item)) {
-                        continue;
-                    }
-                    std::string name = item.display_name().value_or(
-                        fmt::format("type {}", item.resource_type().value_or("?")));
-                    auto type = item.resource_type_id();
-                    bool vmware_adds = type && (*type == 24 || *type == 1);
-                    note("devices-misc", vmware_adds ? NoteAction::info : NoteAction::dropped,
-                         fmt::format("item {} ({})", item.instance_id().value_or("?"), name),
-                         vmware_adds ? "not carried: vSphere adds its own"
-                                     : "vSphere has no place for it in an imported VM");
-                }
-            }
             for (const auto& s : system->sections) {
                 if (const auto* u = std::get_if<ovf::UnknownSection>(&s); u && drops_section(*u)) {
                     note("vendor-section", NoteAction::dropped,
@@ -672,25 +659,6 @@ private:
     bool is_first_vm(const ovf::Envelope& source) const {
         auto systems = ovf::virtual_systems(source);
         return !systems.empty() && source_system(source, m_vm) == systems.front();
-    }
-
-    bool in_option(const ovf::Item& item) const {
-        if (!item.configuration || m_context.deployment_option.empty()) {
-            return true;
-        }
-        std::string_view list = *item.configuration;
-        size_t i = 0;
-        while (i < list.size()) {
-            size_t end = list.find(' ', i);
-            if (end == std::string_view::npos) {
-                end = list.size();
-            }
-            if (list.substr(i, end - i) == m_context.deployment_option) {
-                return true;
-            }
-            i = end + 1;
-        }
-        return false;
     }
 
     PlanVm& m_vm;
@@ -793,28 +761,6 @@ bool drops_section(const ovf::UnknownSection& section) {
         return false; // vSphere's own sections
     }
     return section.required.value_or(true);
-}
-
-bool drops_item(const ovf::Item& item) {
-    auto type = item.resource_type_id();
-    if (!type) {
-        return true;
-    }
-    // Rebuilt from the plan: CPU, memory, IDE, SCSI, NIC, CD/DVD, disk, other storage.
-    switch (*type) {
-    case 3:
-    case 4:
-    case 5:
-    case 6:
-    case 10:
-    case 15:
-    case 16:
-    case 17:
-    case 20:
-        return false;
-    default:
-        return true;
-    }
 }
 
 const ovf::Content* source_system(const ovf::Envelope& source, const PlanVm& vm) {

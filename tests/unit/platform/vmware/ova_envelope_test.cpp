@@ -105,7 +105,6 @@ Export plan_for(const ovf::Envelope& source, std::string option) {
 TEST(VmwareOva, NotesWhatTheEnvelopeLeavesOut) {
     auto source = read(k_source);
     auto e = plan_for(source, "large");
-    EXPECT_TRUE(has_note(e.notes, "devices-misc", NoteAction::dropped)) << notes_text(e.notes);
     EXPECT_TRUE(has_note(e.notes, "vendor-section", NoteAction::dropped)) << notes_text(e.notes);
     EXPECT_TRUE(has_note(e.notes, "deployment-option", NoteAction::info)) << notes_text(e.notes);
     size_t misc = 0;
@@ -114,8 +113,8 @@ TEST(VmwareOva, NotesWhatTheEnvelopeLeavesOut) {
         misc += n.code == "devices-misc";
         vendor += n.code == "vendor-section";
     }
-    // Sound and USB; the floppy belongs to "small" only. vbox:Extra is optional.
-    EXPECT_EQ(misc, 2u) << notes_text(e.notes);
+    // Sound, USB and floppy are the engine's neutral plan's to note; vbox:Extra is optional.
+    EXPECT_EQ(misc, 0u) << notes_text(e.notes);
     EXPECT_EQ(vendor, 1u) << notes_text(e.notes);
 }
 
