@@ -8,7 +8,8 @@ vcsim_dir=${OVFKIT_VCSIM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ovfkit/vcsim}
 vcsim_start() {
   [[ -x $vcsim_dir/vcsim && -x $vcsim_dir/import-spec ]] ||
     skip "no vSphere simulator in $vcsim_dir (scripts/setup builds it; OVFKIT_VCSIM_DIR names another)"
-  "$vcsim_dir/vcsim" >"$T/vcsim.log" 2>&1 &
+: >"$T/vcsim.log"
+  "$vcsim_dir/vcsim" >>"$T/vcsim.log" 2>&1 &
   VCSIM_PID=$!
   trap 'kill $VCSIM_PID 2>/dev/null; rm -rf "$T"' EXIT
   for _ in $(seq 1 100); do

@@ -96,7 +96,11 @@ keys = {k: unescape(v) for k, v in re.findall(r'^(\S+) = "([^"]*)"$', open(sys.a
 (slot, disk), = [(k[:-len(".fileName")], v) for k, v in keys.items() if k.endswith(".fileName") and v.endswith(".vmdk")]
 bus = re.match(r"([a-z]+)(\d+)", slot)
 ctrl = keys.get("%s%s.virtualDev" % bus.groups(), bus.group(1)) if bus.group(1) == "scsi" else bus.group(1)
-assert 'hi "x"|y' in keys.get("guestinfo.ovfEnv", ""), "no property in guestinfo.ovfEnv"
+import xml.etree.ElementTree as ET
+env = ET.fromstring(keys["guestinfo.ovfEnv"])
+OE = "{http://schemas.dmtf.org/ovf/environment/1}"
+props = {p.get(OE + "key"): p.get(OE + "value") for p in env.iter(OE + "Property")}
+assert props.get("test.greeting") == 'hi "x"|y', props
 print(disk, ctrl)
 PY
   )
