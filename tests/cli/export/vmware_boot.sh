@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # An appliance around ../shared/tools/make-boot-disk exported with
 # `ovfkit convert --to vmware` and `--to vmware-ova`, once per source disk
-# controller (LSI Logic as VMware writes it, virtio-scsi as VirtualBox
-# writes it): the disk each export writes boots under QEMU on the bus its
+# controller (LSI Logic as VMware writes it, virtio-scsi as KVM exports
+# name it): the disk each export writes boots under QEMU on the bus its
 # config names; virt-v2v (-i vmx, -i ova) reads the CPUs, memory, disks and
 # NICs exported; vSphere's CreateImportSpec (the simulator) accepts the
 # OVA's descriptor; the .vmx carries the OVF environment in guestinfo.ovfEnv.
@@ -81,7 +81,7 @@ PY
 }
 
 vcsim_start
-for source in "lsi 6 lsilogic" "virtio 20 VirtioSCSI"; do
+for source in "lsi 6 lsilogic" "virtio 6 virtio-scsi"; do
   read -r name rt subtype <<<"$source"
   appliance "$name" "$rt" "$subtype"
 
@@ -134,6 +134,6 @@ PY
     fail "$name: the vmware-ova export's disk does not boot on $ctrl"
   expect_rc 0 virt-v2v -i ova "$T/$name-vsphere.ova" --print-source
   v2v_reads "$T/out"
-  echo "$name: booted on $ctrl"
+  echo "$name: the OVA booted on $ctrl"
 done
 echo ok
