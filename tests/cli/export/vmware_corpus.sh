@@ -21,9 +21,10 @@ for src in $(cd "$corpus/ovf" && find . -name '*.ovf' | sort); do
   pkg=$T/pkg; rm -rf "$pkg" "$T/o.ova" "$T/o" "$T/x"; mkdir "$pkg"
   cp "$corpus/ovf/$label" "$pkg/"
   # Stand-ins: each disk a sparse streamOptimized VMDK of its capacity, other files a few bytes.
-  python3 - "$pkg/$(basename "$label")" "$pkg" <<'PY' || true
+  python3 - "$pkg/$(basename "$label")" "$pkg" 2>/dev/null <<'PY' || true
 import re, subprocess, sys, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
+text = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+root = ET.fromstring(re.sub(r"^<\?xml[^>]*\?>", "", text.lstrip("\ufeff")))  # XenServer declares utf-16 and writes UTF-8
 local = lambda t: t.split("}")[-1]
 attr = lambda e, n: next((v for k, v in e.attrib.items() if local(k) == n), None)
 files = {attr(e, "id"): attr(e, "href") for e in root.iter() if local(e.tag) == "File"}
@@ -34,15 +35,18 @@ for d in (e for e in root.iter() if local(e.tag) == "Disk"):
     u = (attr(d, "capacityAllocationUnits") or "byte").replace(" ", "")
     m = re.fullmatch(r"byte(?:\*2\^(\d+))?", u)
     scale = 2 ** int(m.group(1) or 0) if m else units.get(u.lower(), 1)
+    uri = (attr(d, "format") or "").lower()
+    fmt = ["vpc"] if "vhd" in uri or "virtualserver" in uri else ["qcow2"] if "qcow" in uri else \
+        ["vmdk", "-o", "subformat=streamOptimized"]
     if ref in files and cap.isdigit():
-        disks[files[ref]] = max(int(cap) * scale, 1 << 20)
+        disks[files[ref]] = (max(int(cap) * scale, 1 << 20), fmt)
 for href in files.values():
     if not href or not re.fullmatch(r"[A-Za-z0-9._-]+", href) or href.startswith("."):
         continue
     path = sys.argv[2] + "/" + href
-    if href in disks and disks[href] <= 1 << 40:
-        subprocess.run(["qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=streamOptimized",
-                        path, str(disks[href])], check=True)
+    if href in disks and disks[href][0] <= 1 << 40:
+        size, fmt = disks[href]
+        subprocess.run(["qemu-img", "create", "-q", "-f", *fmt, path, str(size)], check=True)
     else:
         open(path, "wb").write(b"stand-in")
 PY
