@@ -251,6 +251,7 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
     inputs.cpus = options.cpus;
     inputs.memory_bytes = options.memory_bytes;
     inputs.keep_macs = options.keep_macs;
+    inputs.rebuilds_hardware = target->rebuilds_hardware;
     platform::PlanNotes notes;
     OVFKIT_TRY_ASSIGN(plan.vms, export_detail::neutral_plan(env, inputs, notes));
     if (plan.vms.empty()) {
@@ -347,7 +348,11 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
         };
     } else {
         OVFKIT_TRY_ASSIGN(ovf::Envelope shaped, target->envelope(env, plan));
-        copts.shape.envelope = std::make_shared<ovf::Envelope>(std::move(shaped));
+        if (!(shaped == env)) {
+            // Unchanged, the descriptor (and a manifest, a signature) is
+            // carried byte for byte.
+            copts.shape.envelope = std::make_shared<ovf::Envelope>(std::move(shaped));
+        }
         if (target->name == "ova" || target->name == "vmware-ova") {
             copts.form = PackageForm::ova;
         } else if (target->name == "ovf") {

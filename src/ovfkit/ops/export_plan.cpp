@@ -436,7 +436,7 @@ private:
             auto it = m_in.networks.find(n.network);
             pn.network = it != m_in.networks.end() ? it->second : n.network;
             pn.model = nic_model(n.model);
-            if (n.mac && m_in.keep_macs) {
+            if (n.mac && (m_in.keep_macs || !m_in.rebuilds_hardware)) {
                 pn.mac = n.mac;
             } else if (n.mac) {
                 m_notes.add("nic-mac", NoteAction::info, vm,
@@ -477,11 +477,21 @@ private:
             }
             std::string id = item.instance_id().value_or("?");
             std::string what = item.display_name().value_or("");
-            switch (*type) {
-            case 15:
-            case 16:
+            if (*type == 1 && iequals(trim(item.resource_sub_type().value_or("")), "vmware.vtpm")) {
+                vm.tpm = true;
+                m_notes.add("tpm-state", NoteAction::info, vm, item_name("TPM", id, what),
+                            "the VM gets a new, empty TPM 2.0: keys sealed in the old one "
+                            "(BitLocker, LUKS) need their recovery keys");
+                continue;
+            }
+            if (*type == 15 || *type == 16) {
                 cdrom(vm, item, id, what);
-                break;
+                continue;
+            }
+            if (!m_in.rebuilds_hardware) {
+                continue; // carried as they are
+            }
+            switch (*type) {
             case 14:
                 m_notes.add("devices-misc", NoteAction::dropped, vm,
                             item_name("floppy drive", id, what), "floppy drives are not carried");
@@ -536,7 +546,7 @@ private:
             cd.unit = free_unit(vm, cd.controller);
         }
         for (const std::string& r : item.host_resources()) {
-            if (!trim(r).empty()) {
+            if (!trim(r).empty() && m_in.rebuilds_hardware) {
                 m_notes.add("cdrom-media", NoteAction::dropped, vm, item_name("CD drive", id, what),
                             fmt::format("the medium {} is not carried; the drive is empty", r));
                 break;

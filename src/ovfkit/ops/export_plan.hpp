@@ -22,6 +22,9 @@ struct PlanInputs {
     std::optional<uint64_t> cpus;                // --cpus
     std::optional<uint64_t> memory_bytes;        // --memory
     bool keep_macs = false;                      // --keep-macs
+    // The target writes the hardware anew: the devices the plan does not
+    // model (sound, USB, floppy, ports, CD media) are noted as dropped.
+    bool rebuilds_hardware = true;
 };
 
 // Bounds on what one VM may hold before anything is allocated for it

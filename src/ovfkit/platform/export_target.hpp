@@ -68,6 +68,11 @@ struct ExportTarget {
     // renames and resizes them as it writes).
     Result<ovf::Envelope> (*envelope)(const ovf::Envelope& source,
                                       const ExportPlan& plan) = nullptr;
+    // Whether the target writes the VM's hardware anew (every target but the
+    // neutral ones, which carry the source's items as they are): only then
+    // are the devices the plan does not model (sound, USB, floppy ...)
+    // dropped and noted.
+    bool rebuilds_hardware = true;
 };
 
 // Every export target, in the order `ovfkit version` lists them.

@@ -224,6 +224,7 @@ const ExportTarget ovf_target{
     map_nothing,
     nullptr,
     plan_applied,
+    false,
 };
 
 const ExportTarget ova_target{
@@ -236,6 +237,7 @@ const ExportTarget ova_target{
     map_nothing,
     nullptr,
     plan_applied,
+    false,
 };
 
 } // namespace ovfkit::platform::dmtf
