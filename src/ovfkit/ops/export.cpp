@@ -271,7 +271,10 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
                 deploy::environment_xml(env, vm.system_id, report.properties.values);
             add_environment_cdrom(vm, notes);
         }
-        platform::MapContext context{format};
+        platform::MapContext context;
+        context.disk_format = format;
+        context.source = &env;
+        context.deployment_option = option;
         target->map(vm, context, notes);
     }
     OVFKIT_TRY(name_files(plan, directory ? driver : nullptr));

@@ -26,6 +26,14 @@ struct MapContext {
     // The disk driver the disks will be written with (--disk-format, else
     // the target's default).
     std::string_view disk_format;
+    // The appliance as read and the deployment option chosen ("" when
+    // none), for a target that rebuilds the source's envelope: vmware-ova
+    // notes here what its `envelope` will leave out (sound cards, USB
+    // controllers, required vendor sections, the DeploymentOptionSection),
+    // since `envelope` cannot add notes. Null when the caller has no
+    // envelope (unit tests of other targets).
+    const ovf::Envelope* source = nullptr;
+    std::string_view deployment_option;
 };
 
 // A file a target writes beside the disks, whole (configs are small).

@@ -6,18 +6,21 @@
 
 #include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/export_target.hpp>
-#include <ovfkit/platform/proxmox/target.hpp>
 #include <ovfkit/platform/libvirt/target.hpp>
+#include <ovfkit/platform/proxmox/target.hpp>
+#include <ovfkit/platform/vmware/target.hpp>
 
 namespace ovfkit::platform {
 
 namespace {
 
 const std::array k_targets{
+    &libvirt_target,
+    &vmware_target,
+    &vmware_ova_target,
+    &proxmox_target,
     &dmtf::ovf_target,
     &dmtf::ova_target,
-    &proxmox_target,
-    &libvirt_target,
 };
 
 } // namespace
