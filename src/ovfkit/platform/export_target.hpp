@@ -33,7 +33,7 @@ struct MapContext {
     // since `envelope` cannot add notes. Null when the caller has no
     // envelope (unit tests of other targets).
     const ovf::Envelope* source = nullptr;
-    std::string_view deployment_option;
+    std::string_view deployment_option = {};
 };
 
 // A file a target writes beside the disks, whole (configs are small).
