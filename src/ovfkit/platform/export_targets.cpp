@@ -15,12 +15,12 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_targets{
-    &libvirt_target,
-    &vmware_target,
-    &vmware_ova_target,
-    &proxmox_target,
-    &dmtf::ovf_target,
-    &dmtf::ova_target,
+    &libvirt_target,    // platform/libvirt
+    &vmware_target,     // platform/vmware
+    &vmware_ova_target, // platform/vmware
+    &proxmox_target,    // platform/proxmox
+    &dmtf::ovf_target,  // platform/dmtf
+    &dmtf::ova_target,  // platform/dmtf
 };
 
 } // namespace
