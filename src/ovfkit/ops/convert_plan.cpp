@@ -392,7 +392,7 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
             OVFKIT_TRY(package::split_chunks(1, options.chunk_size)); // the size is sane
         }
     }
-    if (plan.rewrite &&
+    if (plan.rewrite && !options.shape.files_only &&
         (env.version == ovf::OvfVersion::v0_9 || env.version == ovf::OvfVersion::ovirt)) {
         return fail(Errc::usage,
                     "{}: this conversion rewrites the descriptor, and OVF 0.9 and oVirt "

@@ -320,6 +320,11 @@ private:
             if (!bus) {
                 continue;
             }
+            // VirtualBox writes its virtio-scsi controller as an "other
+            // storage device" (20), which the summary reads as SATA.
+            if (*bus == Bus::sata && controller_model("scsi", c.model) == "virtio-scsi") {
+                bus = Bus::scsi;
+            }
             std::string b = bus_of_summary(c.bus);
             if (b == "fc" || b == "iscsi" || b == "infiniband") {
                 m_notes.add("ctrl-host-bus", NoteAction::translated, vm,
@@ -341,10 +346,22 @@ private:
         if (d.backing == "file") {
             return d.id;
         }
+        const auto& files = m_env.references.files;
         for (const auto* ds : ovf::find_all<ovf::DiskSection>(m_env.sections)) {
             for (const ovf::Disk& disk : ds->disks) {
-                if (disk.disk_id == d.id && disk.file_ref) {
-                    return *disk.file_ref;
+                if (disk.disk_id != d.id || !disk.file_ref) {
+                    continue;
+                }
+                for (const ovf::File& f : files) {
+                    if (f.id == *disk.file_ref) {
+                        return f.id;
+                    }
+                }
+                // oVirt's fileRef names the File's href ("image/volume").
+                for (const ovf::File& f : files) {
+                    if (f.href == *disk.file_ref) {
+                        return f.id;
+                    }
                 }
             }
         }

@@ -177,6 +177,24 @@ TEST(ExportPlan, ModelsAreNormalised) {
     EXPECT_EQ(controller_model("sata", "vmware.sata.ahci"), "ahci");
 }
 
+TEST(ExportPlan, VirtualBoxVirtioScsiIsScsi) {
+    std::string text = k_appliance;
+    text.replace(text.find("<rasd:ResourceSubType>buslogic,lsilogic</"
+                           "rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType>"),
+                 std::string("<rasd:ResourceSubType>buslogic,lsilogic</"
+                             "rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType>")
+                     .size(),
+                 "<rasd:ResourceSubType>VirtioSCSI</rasd:ResourceSubType><rasd:ResourceType>20</"
+                 "rasd:ResourceType>");
+    ovf::Envelope env = read(text);
+    platform::PlanNotes notes;
+    auto vms = neutral_plan(env, {}, notes);
+    ASSERT_TRUE(vms) << vms.error().message;
+    ASSERT_EQ(vms->front().controllers.size(), 2u);
+    EXPECT_EQ(vms->front().controllers[1].bus, Bus::scsi);
+    EXPECT_EQ(vms->front().controllers[1].model, "virtio-scsi");
+}
+
 TEST(ExportPlan, ManyDevicesAreRefusedBeforeAllocation) {
     std::string items;
     for (int i = 0; i < 70; ++i) {
