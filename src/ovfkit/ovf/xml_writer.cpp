@@ -793,8 +793,11 @@ Result<std::string> Writer::run() {
     if (m_error) {
         return fail(*m_error);
     }
-    OVFKIT_TRY(xml::replace_with_fragments(m_fragments,
-                                           {{std::string(k_envelope_ns_placeholder), m_uri}}));
+    // A fragment that gives the written version's envelope namespace as a
+    // default (an element of the other DMTF version in the source) gets it
+    // prefixed, as the reader keeps it: the writer stays a fixed point.
+    OVFKIT_TRY(xml::replace_with_fragments(
+        m_fragments, {{std::string(k_envelope_ns_placeholder), m_uri}}, m_uri));
     hoist_declarations();
     xmlChar* mem = nullptr;
     int size = 0;

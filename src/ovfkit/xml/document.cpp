@@ -1230,8 +1230,12 @@ namespace {
 
 // Inserts `copy` (already owned by the target document) in place of
 // `placeholder`, then tidies its namespace declarations.
-void put_in_place(xmlNodePtr placeholder, xmlNodePtr copy, const NamespaceRenames& renames) {
+void put_in_place(xmlNodePtr placeholder, xmlNodePtr copy, const NamespaceRenames& renames,
+                  std::string_view unprefixed) {
     rename_namespaces(copy, renames);
+    if (!unprefixed.empty()) {
+        prefix_default(copy, unprefixed);
+    }
     xmlReplaceNode(placeholder, copy);
     xmlFreeNode(placeholder);
     drop_redundant_ns(copy->doc, copy);
@@ -1240,7 +1244,7 @@ void put_in_place(xmlNodePtr placeholder, xmlNodePtr copy, const NamespaceRename
 } // namespace
 
 Result<void> replace_with_fragments(const std::vector<FragmentSlot>& slots,
-                                    const NamespaceRenames& renames) {
+                                    const NamespaceRenames& renames, std::string_view unprefixed) {
     if (slots.empty()) {
         return {};
     }
@@ -1278,7 +1282,7 @@ Result<void> replace_with_fragments(const std::vector<FragmentSlot>& slots,
             if (copy == nullptr) {
                 return fail(Errc::io, "{}: out of memory copying an XML fragment", slot.name);
             }
-            put_in_place(slot.placeholder, copy, renames);
+            put_in_place(slot.placeholder, copy, renames, unprefixed);
         }
         return {};
     }
@@ -1287,7 +1291,7 @@ Result<void> replace_with_fragments(const std::vector<FragmentSlot>& slots,
         if (copy == nullptr) {
             return fail(Errc::io, "{}: out of memory copying an XML fragment", slots[i].name);
         }
-        put_in_place(slots[i].placeholder, copy, renames);
+        put_in_place(slots[i].placeholder, copy, renames, unprefixed);
     }
     return {};
 }

@@ -213,7 +213,11 @@ struct FragmentSlot {
     std::string_view xml;
     std::string name; // for messages
 };
+// `unprefixed`: a default declaration of this URI (after `renames`) in a
+// fragment is made a prefixed one (SerializeOptions::unprefixed), so the
+// text is what reading the written document back would keep.
 Result<void> replace_with_fragments(const std::vector<FragmentSlot>& slots,
-                                    const NamespaceRenames& renames = {});
+                                    const NamespaceRenames& renames = {},
+                                    std::string_view unprefixed = {});
 
 } // namespace ovfkit::xml
