@@ -349,6 +349,23 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
         };
     } else {
         OVFKIT_TRY_ASSIGN(ovf::Envelope shaped, target->envelope(env, plan));
+        // The disks are read as the source describes them; the converter
+        // writes each converted disk's new format URI itself.
+        std::map<std::string, std::optional<std::string>> source_formats;
+        for (const auto* ds : ovf::find_all<ovf::DiskSection>(env.sections)) {
+            for (const ovf::Disk& d : ds->disks) {
+                source_formats.emplace(d.disk_id, d.format);
+            }
+        }
+        for (ovf::Section& section : shaped.sections) {
+            if (auto* ds = std::get_if<ovf::DiskSection>(&section)) {
+                for (ovf::Disk& d : ds->disks) {
+                    if (auto it = source_formats.find(d.disk_id); it != source_formats.end()) {
+                        d.format = it->second;
+                    }
+                }
+            }
+        }
         if (!(shaped == env)) {
             // Unchanged, the descriptor (and a manifest, a signature) is
             // carried byte for byte.
