@@ -172,6 +172,38 @@ TEST(OpsExport, NeutralTargetWritesThePlanIntoTheDescriptor) {
     EXPECT_TRUE(v->manifest_ok);
 }
 
+TEST(OpsExport, VmwareOvaReadsARawDiskAsTheSourceDescribesIt) {
+    test::TempDir dir;
+    std::vector<std::byte> raw(uint64_t{1} << 20, std::byte{0});
+    for (size_t i = 0; i < raw.size(); i += 4096) {
+        raw[i] = std::byte{0x5a};
+    }
+    test::write_file(dir.file("disk.img"), raw);
+    test::write_text(dir.file("raw.ovf"),
+                     R"(<?xml version="1.0"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">
+  <References><File ovf:id="f1" ovf:href="disk.img"/></References>
+  <DiskSection><Info>d</Info><Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="1048576" ovf:format="http://en.wikipedia.org/wiki/Byte"/></DiskSection>
+  <VirtualSystem ovf:id="vm"><Info>v</Info>
+    <VirtualHardwareSection><Info>h</Info>
+      <Item><rasd:ElementName>scsi</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceSubType>lsilogic</rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType></Item>
+      <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:ElementName>disk</rasd:ElementName><rasd:HostResource>ovf:/disk/d1</rasd:HostResource><rasd:InstanceID>2</rasd:InstanceID><rasd:Parent>1</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>
+    </VirtualHardwareSection>
+  </VirtualSystem>
+</Envelope>
+)");
+    auto o = options(dir.file("raw.ovf"), dir.file("esxi.ova"), "vmware-ova");
+    auto r = export_appliance(o);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->files.size(), 1u);
+    EXPECT_TRUE(r->files[0].converted);
+    EXPECT_EQ(r->files[0].source_format, "raw");
+    EXPECT_EQ(r->files[0].format, "vmdk-stream");
+    auto v = verify_package({dir.file("esxi.ova"), "", false});
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_TRUE(v->manifest_ok);
+}
+
 TEST(OpsExport, FailureLeavesNothingBehind) {
     test::TempDir dir;
     auto o = options(appliance(dir), dir.file("out.ova"));
