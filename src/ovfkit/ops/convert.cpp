@@ -308,7 +308,9 @@ Result<Written> write_ova_stream(Plan& plan, const package::Source& src,
 
 Result<Written> write_directory(Plan& plan, const package::Source& src,
                                 const ConvertOptions& options, Work& work) {
-    io::OutputSet outputs(options.force);
+    // Whole aligned pages go past the page cache, as `disk convert` writes
+    // them: a disk's gigabytes are not copied twice before the fsync.
+    io::OutputSet outputs(options.force, /*direct=*/true);
     OpenPart open_part = [&](const std::string& name, std::optional<uint64_t>,
                              std::optional<io::DigestAlgorithm> algorithm) -> Result<Part> {
         OVFKIT_TRY_ASSIGN(io::File * f, outputs.create(join(plan.target, name)));
