@@ -1038,8 +1038,8 @@ void qualify(xmlNodePtr root, std::string_view uri) {
     }
 }
 
-// See SerializeOptions::unprefixed.
-void prefix_default(xmlNodePtr root, std::string_view uri) {
+// See SerializeOptions::unprefixed. Whether a declaration was replaced.
+bool prefix_default(xmlNodePtr root, std::string_view uri) {
     std::set<std::string, std::less<>> prefixes;
     std::vector<xmlNodePtr> nodes;
     std::vector<xmlNodePtr> stack{root};
@@ -1059,7 +1059,7 @@ void prefix_default(xmlNodePtr root, std::string_view uri) {
         }
     }
     if (!found) {
-        return;
+        return false;
     }
     // A prefix the copy's root already binds to the URI (an attribute in it
     // brought one), else a new one.
@@ -1099,6 +1099,7 @@ void prefix_default(xmlNodePtr root, std::string_view uri) {
     for (xmlNsPtr d : dropped) {
         xmlFreeNs(d);
     }
+    return true;
 }
 
 // Drops from each element of the subtree the attributes `shadowed` says
@@ -1233,8 +1234,9 @@ namespace {
 void put_in_place(xmlNodePtr placeholder, xmlNodePtr copy, const NamespaceRenames& renames,
                   std::string_view unprefixed) {
     rename_namespaces(copy, renames);
-    if (!unprefixed.empty()) {
-        prefix_default(copy, unprefixed);
+    // Declarations in the order the reader's copy has them.
+    if (!unprefixed.empty() && prefix_default(copy, unprefixed)) {
+        sort_ns_defs(copy);
     }
     xmlReplaceNode(placeholder, copy);
     xmlFreeNode(placeholder);
