@@ -20,6 +20,22 @@ std::string_view bus_name(Bus bus) {
     return "ide";
 }
 
+std::string_view bus_label(Bus bus) {
+    switch (bus) {
+    case Bus::ide:
+        return "IDE";
+    case Bus::sata:
+        return "SATA";
+    case Bus::scsi:
+        return "SCSI";
+    case Bus::nvme:
+        return "NVMe";
+    case Bus::virtio:
+        return "virtio";
+    }
+    return "?";
+}
+
 std::string_view note_action_name(NoteAction action) {
     switch (action) {
     case NoteAction::translated:

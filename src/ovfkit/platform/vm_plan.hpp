@@ -32,6 +32,8 @@ enum class Firmware { bios, efi };
 enum class Bus { ide, sata, scsi, nvme, virtio };
 
 std::string_view bus_name(Bus bus);
+// The bus as people write it in messages: "IDE", "SATA", "SCSI", "NVMe", "virtio".
+std::string_view bus_label(Bus bus);
 
 struct PlanController {
     std::string id; // unique in the VM: the source's InstanceID, or "plan-N" when added

@@ -17,22 +17,6 @@ struct Slot {
     std::string model; // the PlanController model: "ahci", "piix4", "virtio-blk", "virtio-scsi"
 };
 
-std::string_view bus_label(Bus bus) {
-    switch (bus) {
-    case Bus::ide:
-        return "IDE";
-    case Bus::sata:
-        return "SATA";
-    case Bus::scsi:
-        return "SCSI";
-    case Bus::nvme:
-        return "NVMe";
-    case Bus::virtio:
-        return "virtio";
-    }
-    return "?";
-}
-
 std::string controller_label(const PlanController* c, const std::string& id) {
     if (c == nullptr) {
         return fmt::format("controller {}", id);

@@ -177,22 +177,6 @@ Bus find_bus(std::string_view id) {
     return id == k_ctrl_scsi ? Bus::scsi : Bus::virtio;
 }
 
-std::string_view bus_label(Bus bus) {
-    switch (bus) {
-    case Bus::ide:
-        return "IDE";
-    case Bus::sata:
-        return "SATA";
-    case Bus::scsi:
-        return "SCSI";
-    case Bus::nvme:
-        return "NVMe";
-    case Bus::virtio:
-        break;
-    }
-    return "virtio";
-}
-
 // The slots taken on each bus, and the lowest free one.
 class Slots {
 public:

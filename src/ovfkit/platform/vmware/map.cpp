@@ -311,22 +311,6 @@ private:
         }
     }
 
-    static std::string_view bus_label(Bus bus) {
-        switch (bus) {
-        case Bus::ide:
-            return "IDE";
-        case Bus::sata:
-            return "SATA";
-        case Bus::scsi:
-            return "SCSI";
-        case Bus::nvme:
-            return "NVMe";
-        case Bus::virtio:
-            return "virtio";
-        }
-        return "?";
-    }
-
     // Where a device goes when its bus is full.
     void overflow(Device& d, std::string_view why) {
         Bus bus = Bus::sata;
