@@ -151,27 +151,36 @@ private:
             ns != nullptr && (ns->prefix != nullptr || uri == xml::k_xml_ns)) {
             return ns;
         }
-        std::string prefix;
-        for (const auto& c : k_conventional) {
-            if (c.uri == uri) {
-                prefix = c.prefix;
-            }
-        }
-        if (prefix.empty()) {
-            for (const auto& d : m_env.namespaces) {
-                if (d.uri == uri && !d.prefix.empty()) {
-                    prefix = d.prefix;
-                }
-            }
-        }
-        if (prefix.empty() && !hint.empty()) {
-            prefix = std::string(hint);
-        }
         auto taken = [&](const std::string& p) {
             return p.empty() || p == "xml" || p.starts_with("xmlns") ||
                    (avoid != nullptr && avoid->contains(p)) ||
                    xmlSearchNs(m_doc.get(), node, xc(p.c_str())) != nullptr;
         };
+        // The first free of: the conventional prefix, the source's own, the
+        // caller's hint. Each is tried in turn: when the conventional one
+        // is taken (the source bound "vmw" to something else), the source's
+        // prefix — which is what a read-back model holds after a first
+        // writing generated it — must win over a fresh number, or the
+        // numbers of a second writing differ from the first's.
+        std::vector<std::string> candidates;
+        for (const auto& c : k_conventional) {
+            if (c.uri == uri) {
+                candidates.emplace_back(c.prefix);
+            }
+        }
+        for (auto d = m_env.namespaces.rbegin(); d != m_env.namespaces.rend(); ++d) {
+            if (d->uri == uri && !d->prefix.empty()) {
+                candidates.push_back(d->prefix); // the last declaration first, as before
+            }
+        }
+        candidates.emplace_back(hint);
+        std::string prefix;
+        for (const std::string& c : candidates) {
+            if (!taken(c)) {
+                prefix = c;
+                break;
+            }
+        }
         // The lowest free number in scope, not a running count: the count
         // depended on what was generated before, which differs between a
         // model and the same model read back, and so did the output.
