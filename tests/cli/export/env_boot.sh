@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Every export target that writes the OVF environment as an ISO, checked
+# end to end on the test appliance (tests/support/make-test-appliance):
+# exported with property values given on the command line, the disk the
+# target wrote boots under QEMU on the bus its plan names, with the ISO it
+# wrote on the CD-ROM bus its plan names, and the guest prints exactly the
+# properties deployed (the values given, the defaults of the others) and
+# nothing else. The targets come from `ovfkit version --json`: a new
+# target that writes an environment ISO is covered without a change here.
+# proxmox is left to proxmox_boot_chain.sh, which boots it through the
+# same steps and more.
+. "$(dirname "$0")/../lib.sh"
+support="$OVFKIT_SOURCE_DIR/tests/support"
+need qemu-system-x86_64
+need syslinux
+need mcopy
+need python3
+[[ -x /bin/busybox ]] || skip "busybox-static is not installed"
+export BOOT_CHECK_S=${BOOT_CHECK_S:-400}
+
+token="envboot-$$-$RANDOM"
+set +e
+"$support/make-test-appliance" "$T/app" "$token" "$T/app.ova" >"$T/make.out" 2>"$T/make.err"
+rc=$?
+set -e
+if ((rc == 3)); then skip "no Debian kernel package for the guest: $(cat "$T/make.err")"; fi
+((rc == 0)) || { cat "$T/make.out" "$T/make.err" >&2; fail "make-test-appliance exited $rc"; }
+
+password='s3cret & "quoted" <x> a=b'
+printf '%s\n' "OVF-ENV found" "OVF-PROP hostname=guest-$token" "OVF-PROP port=8080" \
+  "OVF-PROP admin_password=$password" "OVF-PROP enable_ssh=false" >"$T/want"
+
+targets=$("$OVFKIT" version --json | python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin)["export_targets"]))')
+booted=0
+for t in $targets; do
+  [[ $t != proxmox ]] || continue
+  out=$T/out-$t
+  "$OVFKIT" convert "$T/app.ova" "$out" --to "$t" --accept-eula --json \
+    --prop "hostname=guest-$token" --prop "admin_password=$password" >"$T/$t.json" 2>"$T/$t.err" ||
+    { cat "$T/$t.err" >&2; fail "--to $t: the test appliance did not export"; }
+  # What to boot, from the plan: the boot disk, its file, its format and
+  # its bus as QEMU names them, and the environment ISO with its CD bus.
+  read -r disk format bus iso cdbus < <(python3 - "$T/$t.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+(vm,) = doc["vms"]
+ctrl = {c["id"]: c for c in vm["controllers"]}
+bus_of = {"virtio-blk": "virtio", "ahci": "sata", "piix4": "ide", "virtio-scsi": "scsi",
+          "lsilogic": "lsi", "pvscsi": "pvscsi"}
+qemu_format = {"qcow2": "qcow2", "raw": "raw", "vmdk": "vmdk", "vmdk-flat": "vmdk",
+               "vmdk-stream": "vmdk", "vhd": "vpc", "vhd-fixed": "vpc", "vhdx": "vhdx",
+               "vhdx-fixed": "vhdx", "vdi": "vdi", "vdi-fixed": "vdi"}
+isos = [c for c in vm["cdroms"] if c["environment"]]
+if not isos or not isos[0]["file"]:
+    print("- - - - -")  # a package target: the environment travels in the descriptor
+    sys.exit(0)
+(boot,) = [d for d in vm["disks"] if d["boot"]]
+cd = isos[0]
+print(boot["file"], qemu_format[boot["format"]], bus_of[ctrl[boot["controller"]]["model"]],
+      cd["file"], {"ahci": "sata", "piix4": "ide", "virtio-scsi": "scsi"}[ctrl[cd["controller"]]["model"]])
+PY
+  ) || fail "--to $t: the plan does not name a disk and a bus this test can boot"
+  [[ $disk != - ]] || continue
+  [[ -f $out/$disk && -f $out/$iso ]] || fail "--to $t: the plan names $disk and $iso, but $out holds $(ls "$out")"
+  BOOT_CONSOLE_LOG="$T/console-$t" \
+    "$support/boot-with-cd" "$out/$disk" "$format" "$token" "$bus" "$out/$iso" "$cdbus" \
+    >"$T/got-$t" 2>"$T/boot-$t.err" ||
+    { cat "$T/got-$t" "$T/boot-$t.err" >&2; fail "--to $t: the exported disk did not boot on $bus with the CD on $cdbus"; }
+  diff -u "$T/want" "$T/got-$t" >&2 ||
+    { cat "$T/console-$t" >&2; fail "--to $t: the guest did not read the deployed properties from the exported ISO"; }
+  echo "--to $t: $disk ($format) booted on $bus, $iso on $cdbus, $(grep -c '^OVF-PROP ' "$T/got-$t") properties read"
+  booted=$((booted + 1))
+done
+((booted >= 2)) || fail "only $booted targets wrote an environment ISO to boot with (libvirt and vmware do)"
