@@ -10,6 +10,7 @@
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/platform/libvirt/connect.hpp>
 #include <ovfkit/platform/libvirt/domain_xml.hpp>
+#include <ovfkit/xml/escape.hpp>
 
 namespace ovfkit::platform::libvirt {
 
@@ -44,26 +45,6 @@ using Pool = std::unique_ptr<virStoragePool, PoolFree>;
 using Volume = std::unique_ptr<virStorageVol, VolFree>;
 using Domain = std::unique_ptr<virDomain, DomainFree>;
 using Stream = std::unique_ptr<virStream, StreamFree>;
-
-std::string xml_text(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
 
 // A volume name from the VM's and the file's: the file name part is the
 // engine's ("disk1.qcow2"), the VM's is reduced to bytes a pool accepts.
@@ -273,7 +254,7 @@ Result<DefineReport> define_in_libvirt(const ExportPlan& plan, const std::string
                 "<volume><name>{}</name><capacity unit='bytes'>{}</capacity>"
                 "<allocation unit='bytes'>0</allocation><target><format type='raw'/></target>"
                 "</volume>",
-                xml_text(u.volume), *size);
+                xml::escaped(u.volume), *size);
             Volume vol(virStorageVolCreateXML(pool.get(), xml.c_str(), 0));
             if (!vol) {
                 return failed(Error{Errc::io, fmt::format("libvirt: cannot create volume '{}' in "

@@ -6,6 +6,7 @@
 #include <ovfkit/platform/libvirt/domain_xml.hpp>
 #include <ovfkit/platform/libvirt/map.hpp>
 #include <ovfkit/platform/libvirt/osinfo.hpp>
+#include <ovfkit/xml/escape.hpp>
 
 namespace ovfkit::platform::libvirt {
 
@@ -56,51 +57,14 @@ std::string_view unfit(std::string_view text, bool multiline) {
     return {};
 }
 
-// Escapes for both text and attributes (quoted with ').
-std::string escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '\'':
-            out += "&apos;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\t':
-            out += "&#9;";
-            break;
-        case '\n':
-            out += "&#10;";
-            break;
-        case '\r':
-            out += "&#13;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 // A checked, escaped appliance string, or Errc::invalid naming it.
 Result<std::string> carried(const PlanVm& vm, std::string_view field, std::string_view text,
                             bool multiline = false) {
     if (auto why = unfit(text, multiline); !why.empty()) {
         return fail(Errc::invalid, "libvirt: VM '{}': {} holds {}; a domain XML cannot carry it",
-                    escape(vm.path), field, why);
+                    xml::escaped(vm.path), field, why);
     }
-    return escape(text);
+    return xml::escaped(text);
 }
 
 // "a".."z", "aa".. as libvirt names disks (vda, sdaa).
@@ -128,7 +92,7 @@ Result<Target> device_target(const PlanVm& vm, const PlanController* c, unsigned
                              unsigned& next_sd) {
     if (c == nullptr) {
         return fail(Errc::invalid, "libvirt: VM '{}': a device names no mapped controller",
-                    escape(vm.path));
+                    xml::escaped(vm.path));
     }
     switch (c->bus) {
     case Bus::virtio:
@@ -159,10 +123,10 @@ Result<Target> device_target(const PlanVm& vm, const PlanController* c, unsigned
                                   c->index, unit)};
     case Bus::nvme:
         return fail(Errc::invalid, "libvirt: VM '{}': NVMe is not mapped for libvirt",
-                    escape(vm.path));
+                    xml::escaped(vm.path));
     }
-    return fail(Errc::invalid, "libvirt: VM '{}': unit {} is out of range on {}", escape(vm.path),
-                unit, c->id);
+    return fail(Errc::invalid, "libvirt: VM '{}': unit {} is out of range on {}",
+                xml::escaped(vm.path), unit, c->id);
 }
 
 // `text` with control characters as spaces, for a comment line.
@@ -185,7 +149,7 @@ const PlanController* controller_of(const PlanVm& vm, const std::string& id) {
 Result<std::string> checked_path(const PlanVm& vm, std::string_view what, const std::string& path) {
     if (path.empty() || path.front() != '/') {
         return fail(Errc::invalid, "libvirt: VM '{}': {} '{}' is not an absolute path",
-                    escape(vm.path), what, escape(path));
+                    xml::escaped(vm.path), what, xml::escaped(path));
     }
     return carried(vm, what, path);
 }
@@ -196,7 +160,7 @@ Result<DeviceSources> file_sources(const ExportPlan& plan, const PlanVm& vm) {
     auto join = [&](std::string_view what, const std::string& name) -> Result<std::string> {
         if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
             return fail(Errc::invalid, "libvirt: VM '{}': {} file name '{}' is not a plain name",
-                        escape(vm.path), what, escape(name));
+                        xml::escaped(vm.path), what, xml::escaped(name));
         }
         std::string dir = plan.directory;
         while (dir.size() > 1 && dir.back() == '/') {
@@ -224,24 +188,24 @@ Result<std::string> domain_xml(const PlanVm& vm, const DeviceSources& sources,
                                std::string_view disk_format) {
     if (sources.disks.size() != vm.disks.size() || sources.cdroms.size() != vm.cdroms.size()) {
         return fail(Errc::invalid, "libvirt: VM '{}': device sources do not match its devices",
-                    escape(vm.path));
+                    xml::escaped(vm.path));
     }
     if (vm.cpus == 0 || vm.cpus > k_max_cpus) {
         return fail(Errc::invalid, "libvirt: VM '{}': {} virtual CPUs (1 to {} can be defined)",
-                    escape(vm.path), vm.cpus, k_max_cpus);
+                    xml::escaped(vm.path), vm.cpus, k_max_cpus);
     }
     if (vm.memory_bytes < k_min_memory || vm.memory_bytes > k_max_memory) {
         return fail(Errc::invalid,
                     "libvirt: VM '{}': memory of {} bytes (1 MiB to 16 TiB can be defined)",
-                    escape(vm.path), vm.memory_bytes);
+                    xml::escaped(vm.path), vm.memory_bytes);
     }
     if (vm.machine != "q35" && vm.machine != "pc") {
         return fail(Errc::invalid, "libvirt: VM '{}': machine '{}' is not q35 or pc",
-                    escape(vm.path), escape(vm.machine));
+                    xml::escaped(vm.path), xml::escaped(vm.machine));
     }
     if (vm.name.empty() || vm.name.find('/') != std::string::npos) {
         return fail(Errc::invalid, "libvirt: VM '{}': the name is empty or holds '/'",
-                    escape(vm.path));
+                    xml::escaped(vm.path));
     }
     OVFKIT_TRY_ASSIGN(std::string name, carried(vm, "the name", vm.name));
     const bool windows = vm.os.row != nullptr && vm.os.row->family == OsFamily::windows;
@@ -264,7 +228,7 @@ Result<std::string> domain_xml(const PlanVm& vm, const DeviceSources& sources,
         if (auto uri = osinfo_uri(vm.os.row->osinfo)) {
             line(1, "<metadata>");
             line(2, fmt::format("<libosinfo:libosinfo xmlns:libosinfo='{}'>", k_osinfo_ns));
-            line(3, fmt::format("<libosinfo:os id='{}'/>", escape(*uri)));
+            line(3, fmt::format("<libosinfo:os id='{}'/>", xml::escaped(*uri)));
             line(2, "</libosinfo:libosinfo>");
             line(1, "</metadata>");
         }
@@ -310,7 +274,7 @@ Result<std::string> domain_xml(const PlanVm& vm, const DeviceSources& sources,
         if (c.bus == Bus::scsi) {
             if (c.model != "virtio-scsi") {
                 return fail(Errc::invalid, "libvirt: VM '{}': SCSI model '{}' is not mapped",
-                            escape(vm.path), escape(c.model));
+                            xml::escaped(vm.path), xml::escaped(c.model));
             }
             line(2,
                  fmt::format("<controller type='scsi' index='{}' model='virtio-scsi'/>", c.index));
@@ -322,7 +286,7 @@ Result<std::string> domain_xml(const PlanVm& vm, const DeviceSources& sources,
         std::string_view type = d.format.empty() ? disk_format : std::string_view(d.format);
         if (type != "qcow2" && type != "raw") {
             return fail(Errc::invalid, "libvirt: VM '{}': disk {} format '{}' is not qcow2 or raw",
-                        escape(vm.path), escape(d.disk_id), escape(type));
+                        xml::escaped(vm.path), xml::escaped(d.disk_id), xml::escaped(type));
         }
         OVFKIT_TRY_ASSIGN(auto path,
                           checked_path(vm, fmt::format("disk {}", d.disk_id), sources.disks[i]));
@@ -346,7 +310,7 @@ Result<std::string> domain_xml(const PlanVm& vm, const DeviceSources& sources,
                           device_target(vm, controller_of(vm, cd.controller), cd.unit, next_sd));
         if (t.bus == "virtio") {
             return fail(Errc::invalid, "libvirt: VM '{}': a CD-ROM cannot be on virtio-blk",
-                        escape(vm.path));
+                        xml::escaped(vm.path));
         }
         line(2, "<disk type='file' device='cdrom'>");
         line(3, "<driver name='qemu' type='raw'/>");
@@ -362,20 +326,21 @@ Result<std::string> domain_xml(const PlanVm& vm, const DeviceSources& sources,
     for (const auto& nic : vm.nics) {
         OVFKIT_TRY_ASSIGN(auto network, carried(vm, "a network name", nic.network));
         if (network.empty()) {
-            return fail(Errc::invalid, "libvirt: VM '{}': a NIC names no network", escape(vm.path));
+            return fail(Errc::invalid, "libvirt: VM '{}': a NIC names no network",
+                        xml::escaped(vm.path));
         }
         static constexpr std::string_view k_models[] = {"virtio", "e1000", "e1000e", "rtl8139",
                                                         "pcnet"};
         if (std::find(std::begin(k_models), std::end(k_models), nic.model) == std::end(k_models)) {
             return fail(Errc::invalid, "libvirt: VM '{}': NIC model '{}' is not mapped",
-                        escape(vm.path), escape(nic.model));
+                        xml::escaped(vm.path), xml::escaped(nic.model));
         }
         line(2, "<interface type='network'>");
         line(3, fmt::format("<source network='{}'/>", network));
         if (nic.mac) {
             if (!valid_mac(*nic.mac)) {
                 return fail(Errc::invalid, "libvirt: VM '{}': MAC '{}' is not a unicast address",
-                            escape(vm.path), escape(*nic.mac));
+                            xml::escaped(vm.path), xml::escaped(*nic.mac));
             }
             line(3, fmt::format("<mac address='{}'/>", *nic.mac));
         }
@@ -428,8 +393,8 @@ Result<void> check_unique_names(const ExportPlan& plan) {
                 return fail(Errc::invalid,
                             "libvirt: VMs '{}' and '{}' are both named '{}'; a host holds one "
                             "domain per name (--name, or rename one)",
-                            escape(plan.vms[k].path), escape(plan.vms[i].path),
-                            escape(plan.vms[i].name));
+                            xml::escaped(plan.vms[k].path), xml::escaped(plan.vms[i].path),
+                            xml::escaped(plan.vms[i].name));
             }
         }
     }
