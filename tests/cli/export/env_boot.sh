@@ -5,8 +5,11 @@
 # target wrote boots under QEMU on the bus its plan names, with the ISO it
 # wrote on the CD-ROM bus its plan names, and the guest prints exactly the
 # properties deployed (the values given, the defaults of the others) and
-# nothing else. The targets come from `ovfkit version --json`: a new
-# target that writes an environment ISO is covered without a change here.
+# nothing else. A package target (ovf, ova, vmware-ova) leaves the ISO to
+# the deployer, which builds it from the descriptor's property values: here
+# `ovfkit env` on the exported package plays the deployer, so the values
+# must have been carried into the package. The targets come from
+# `ovfkit version --json`: a new target is covered without a change here.
 # proxmox is left to proxmox_boot_chain.sh, which boots it through the
 # same steps and more.
 . "$(dirname "$0")/../lib.sh"
@@ -35,6 +38,7 @@ booted=0
 for t in $targets; do
   [[ $t != proxmox ]] || continue
   out=$T/out-$t
+  [[ $t == ovf ]] || out=$out.ova
   "$OVFKIT" convert "$T/app.ova" "$out" --to "$t" --accept-eula --json \
     --prop "hostname=guest-$token" --prop "admin_password=$password" >"$T/$t.json" 2>"$T/$t.err" ||
     { cat "$T/$t.err" >&2; fail "--to $t: the test appliance did not export"; }
@@ -51,16 +55,36 @@ qemu_format = {"qcow2": "qcow2", "raw": "raw", "vmdk": "vmdk", "vmdk-flat": "vmd
                "vmdk-stream": "vmdk", "vhd": "vpc", "vhd-fixed": "vpc", "vhdx": "vhdx",
                "vhdx-fixed": "vhdx", "vdi": "vdi", "vdi-fixed": "vdi"}
 isos = [c for c in vm["cdroms"] if c["environment"]]
-if not isos or not isos[0]["file"]:
-    print("- - - - -")  # a package target: the environment travels in the descriptor
-    sys.exit(0)
 (boot,) = [d for d in vm["disks"] if d["boot"]]
+bus = bus_of[ctrl[boot["controller"]]["model"]]
+if not isos:
+    # A package: the disk by its File id, the deployer's CD on IDE.
+    print("package", "file:" + boot["file_id"], bus, "-", "ide")
+    sys.exit(0)
 cd = isos[0]
-print(boot["file"], qemu_format[boot["format"]], bus_of[ctrl[boot["controller"]]["model"]],
+print(boot["file"], qemu_format[boot["format"]], bus,
       cd["file"], {"ahci": "sata", "piix4": "ide", "virtio-scsi": "scsi"}[ctrl[cd["controller"]]["model"]])
 PY
   ) || fail "--to $t: the plan does not name a disk and a bus this test can boot"
-  [[ $disk != - ]] || continue
+  if [[ $disk == package ]]; then
+    # The deployer's part: the environment from the package as exported,
+    # the disk the descriptor names for the plan's boot disk.
+    "$OVFKIT" env "$out" -o "$T/$t-env.iso" -q || fail "--to $t: ovfkit env cannot read the exported package"
+    pkg=$T/pkg-$t
+    mkdir "$pkg"
+    if [[ -d $out ]]; then cp "$out"/* "$pkg/"; else tar -xf "$out" -C "$pkg"; fi
+    disk=$(python3 - "$pkg" "${format#file:}" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+(desc,) = glob.glob(sys.argv[1] + "/*.ovf")
+for f in ET.parse(desc).iter():
+    if f.tag.endswith("}File") and any(k.endswith("}id") and v == sys.argv[2] for k, v in f.attrib.items()):
+        print(next(v for k, v in f.attrib.items() if k.endswith("}href")))
+PY
+    ) || fail "--to $t: the exported descriptor cannot be read"
+    [[ -n $disk && -f $pkg/$disk ]] || fail "--to $t: the exported package has no file for the boot disk (${format#file:})"
+    format=$(qemu-img info --output=json "$pkg/$disk" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])')
+    out=$pkg iso=../$t-env.iso
+  fi
   [[ -f $out/$disk && -f $out/$iso ]] || fail "--to $t: the plan names $disk and $iso, but $out holds $(ls "$out")"
   BOOT_CONSOLE_LOG="$T/console-$t" \
     "$support/boot-with-cd" "$out/$disk" "$format" "$token" "$bus" "$out/$iso" "$cdbus" \
@@ -71,4 +95,4 @@ PY
   echo "--to $t: $disk ($format) booted on $bus, $iso on $cdbus, $(grep -c '^OVF-PROP ' "$T/got-$t") properties read"
   booted=$((booted + 1))
 done
-((booted >= 2)) || fail "only $booted targets wrote an environment ISO to boot with (libvirt and vmware do)"
+((booted >= 5)) || fail "only $booted targets booted (libvirt, vmware, vmware-ova, ovf and ova at least)"

@@ -251,7 +251,12 @@ ovf::OperatingSystemSection os_section(const PlanVm& vm, const ovf::OperatingSys
     return os;
 }
 
-void collapse_options(ovf::ProductSection& product, std::string_view option) {
+// The chosen option's values become the properties' own (vSphere's
+// descriptor has no DeploymentOptionSection left to choose by), and the
+// values the user gave (--prop) replace them: the deployer offers them as
+// the defaults and writes them into the guest's environment.
+void collapse_options(ovf::ProductSection& product, std::string_view option,
+                      const std::map<std::string, std::string>& user_values) {
     for (auto& p : product.properties) {
         for (const auto& v : p.values) {
             if (!option.empty() && v.configuration && *v.configuration == option) {
@@ -260,6 +265,9 @@ void collapse_options(ovf::ProductSection& product, std::string_view option) {
         }
         p.values.clear();
         p.configuration.reset();
+        if (auto it = user_values.find(product.qualified_key(p)); it != user_values.end()) {
+            p.value = it->second;
+        }
     }
 }
 
@@ -460,7 +468,7 @@ Result<ovf::Envelope> vsphere_envelope(const ovf::Envelope& source, const Export
                 continue;
             } else if (const auto* p = std::get_if<ovf::ProductSection>(&s)) {
                 ovf::ProductSection copy = *p;
-                collapse_options(copy, plan.deployment_option);
+                collapse_options(copy, plan.deployment_option, plan.user_properties);
                 vs.emplace_back(std::move(copy));
             } else {
                 vs.push_back(s);
