@@ -14,6 +14,7 @@
 
 #include <ovfkit/disk/image.hpp>
 #include <ovfkit/io/mem_file.hpp>
+#include <ovfkit/package/tar_appender.hpp>
 #include <ovfkit/platform/xenserver/target.hpp>
 #include <ovfkit/platform/xenserver/xapi.hpp>
 #include <ovfkit/xml/document.hpp>
@@ -546,6 +547,69 @@ TEST(XenServerXva, OneBlockDiskAndCancel) {
     auto r = write_xva(job);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::io);
+}
+
+// Records where each write lands: the appender must hand the file whole
+// aligned pages (what O_DIRECT takes) until its final write.
+class RecordingFile final : public io::File {
+public:
+    const std::string& name() const override { return m_mem.name(); }
+    Result<size_t> pread(std::span<std::byte> out, uint64_t offset) override {
+        return m_mem.pread(out, offset);
+    }
+    Result<void> pwrite(std::span<const std::byte> data, uint64_t offset) override {
+        writes.emplace_back(offset, data.size());
+        aligned.push_back(reinterpret_cast<uintptr_t>(data.data()) % 4096 == 0);
+        return m_mem.pwrite(data, offset);
+    }
+    Result<uint64_t> size() override { return m_mem.size(); }
+    Result<void> truncate(uint64_t n) override { return m_mem.truncate(n); }
+    Result<void> sync() override { return {}; }
+    const std::vector<std::byte>& data() const { return m_mem.data(); }
+    std::vector<std::pair<uint64_t, size_t>> writes;
+    std::vector<bool> aligned;
+
+private:
+    io::MemFile m_mem{"recorded.tar"};
+};
+
+TEST(XenServerXva, TarAppenderWritesWholeAlignedPagesAndCheckedNames) {
+    RecordingFile out;
+    package::TarAppender tar(out, 64 * 1024);
+    std::string block(k_mib, 'b');
+    for (int i = 0; i < 5; ++i) {
+        package::TarEntry e;
+        e.name = fmt::format("Ref:7/{:08}", i);
+        e.generated = true;
+        ASSERT_TRUE(tar.add(e, bytes(block)));
+        e.name += ".checksum";
+        ASSERT_TRUE(tar.add(e, bytes(sha1_hex(block))));
+    }
+    ASSERT_TRUE(tar.finish());
+    ASSERT_GT(out.writes.size(), 2u);
+    uint64_t expect = 0;
+    for (size_t i = 0; i < out.writes.size(); ++i) {
+        EXPECT_EQ(out.writes[i].first, expect);
+        expect += out.writes[i].second;
+        if (i + 1 < out.writes.size()) {
+            EXPECT_EQ(out.writes[i].first % 4096, 0u);
+            EXPECT_EQ(out.writes[i].second % 4096, 0u);
+            EXPECT_TRUE(out.aligned[i]);
+        }
+    }
+    auto members = read_tar(out.data());
+    ASSERT_EQ(members.size(), 10u);
+    EXPECT_EQ(members[9].name, "Ref:7/00000004.checksum");
+
+    for (std::string bad : {"../x", "/abs", "a//b", "Ref:1/./x", "sp ace", "tab\t"}) {
+        package::TarEntry e;
+        e.name = bad;
+        e.generated = true;
+        EXPECT_FALSE(package::tar_header(e)) << bad;
+    }
+    package::TarEntry plain;
+    plain.name = "Ref:1/00000000"; // not generated: a single safe component only
+    EXPECT_FALSE(package::tar_header(plain));
 }
 
 TEST(XenServerTarget, IsInTheTable) {
