@@ -189,7 +189,7 @@ Result<void> check_refusals(const ExportPlan& plan) {
     for (const platform::PlanNote& n : plan.notes) {
         if (n.action == NoteAction::refused) {
             ++count;
-            what += fmt::format("{}{} of {}: {} ({})", what.empty() ? "" : "; ", n.item, n.vm,
+            what += fmt::format("{}{}: {}: {} ({})", what.empty() ? "" : "; ", n.vm, n.item,
                                 n.reason, n.code);
         }
     }

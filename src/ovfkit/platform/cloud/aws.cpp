@@ -83,12 +83,14 @@ void map(PlanVm& vm, const MapContext& context, PlanNotes& notes) {
             fmt::format("{} CD-ROM drive{}", vm.cdroms.size(), vm.cdroms.size() == 1 ? "" : "s"),
             "VM Import asks for CD-ROM drives to be disconnected; the instance has none");
     }
-    note_drivers(vm,
-                 "free space for the drivers VM Import installs, and ENA and NVMe drivers for "
-                 "Nitro instance types",
-                 "at least 6 GiB free with a fixed page file, and ENA and NVMe drivers for Nitro "
-                 "instance types",
-                 notes);
+    notes.add("cloud-free-space", NoteAction::info, vm, os,
+              family == OsFamily::windows
+                  ? "VM Import needs at least 6 GiB free in the guest and a fixed page file "
+                    "(not checked)"
+                  : "VM Import needs free space in the guest for the drivers it installs (not "
+                    "checked)");
+    note_drivers(vm, "ENA and NVMe drivers for Nitro instance types",
+                 "ENA and NVMe drivers for Nitro instance types", notes);
 }
 
 constexpr std::array<std::string_view, 1> k_disk_formats{"vmdk-stream"};

@@ -247,6 +247,7 @@ TEST(Aws, AnOrdinaryLinuxVmPasses) {
     ASSERT_NE(f, nullptr);
     EXPECT_NE(f->reason.find("--boot-mode legacy-bios"), std::string::npos);
     EXPECT_NE(find(notes, "cloud-drivers", NoteAction::info), nullptr);
+    EXPECT_NE(find(notes, "cloud-free-space", NoteAction::info), nullptr);
     EXPECT_EQ(find(notes, "cloud-nic-count", NoteAction::info), nullptr);
 }
 
