@@ -4,11 +4,13 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <ovfkit/base/text.hpp>
 #include <ovfkit/deploy/environment.hpp>
 #include <ovfkit/disk/image.hpp>
 #include <ovfkit/ops/export.hpp>
+#include <ovfkit/ops/export_archive.hpp>
 #include <ovfkit/ops/export_plan.hpp>
 #include <ovfkit/ops/json.hpp>
 #include <ovfkit/ops/source.hpp>
@@ -280,13 +282,14 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
                     options.source);
     }
     const bool directory = target->form == platform::TargetForm::directory;
+    const bool archive = target->form == platform::TargetForm::archive;
     for (const std::string& key : report.properties.missing) {
         notes.add("property-missing", NoteAction::info, plan.vms.front(), key,
                   "user-configurable and without a value: the guest gets none (--prop " + key +
                       "=VALUE sets one)");
     }
     for (PlanVm& vm : plan.vms) {
-        if (directory && !report.properties.values.empty()) {
+        if ((directory || archive) && !report.properties.values.empty()) {
             vm.environment_xml =
                 deploy::environment_xml(env, vm.system_id, report.properties.values);
             add_environment_cdrom(vm, notes);
@@ -297,7 +300,7 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
         context.deployment_option = option;
         target->map(vm, context, notes);
     }
-    OVFKIT_TRY(name_files(plan, directory ? driver : nullptr));
+    OVFKIT_TRY(name_files(plan, directory || archive ? driver : nullptr));
     plan.notes = notes.all();
     report.findings = diag.findings();
     OVFKIT_TRY(check_refusals(plan));
@@ -317,6 +320,31 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
     }
 
     // The writing.
+    if (archive) {
+        export_detail::ArchiveRequest request;
+        request.path = options.target;
+        request.force = options.force;
+        request.threads = options.threads;
+        request.mtime = options.package.mtime.value_or(0);
+        if (!options.package.mtime) {
+            struct stat st {};
+            if (::stat((src.path() + "/" + src.descriptor_name()).c_str(), &st) == 0 ||
+                ::stat(src.path().c_str(), &st) == 0) {
+                request.mtime = static_cast<uint64_t>(st.st_mtime);
+            }
+        }
+        OVFKIT_TRY_ASSIGN(auto written,
+                          export_detail::write_archive(*target, plan, src, env, request, control));
+        ConvertedFile f;
+        f.name = std::string(base_name(options.target));
+        f.size = written.size;
+        f.converted = true;
+        f.format = std::string(target->name);
+        report.files.push_back(std::move(f));
+        report.extra_files = std::move(written.beside);
+        report.bytes_written = written.size + written.beside_bytes;
+        return report;
+    }
     ConvertOptions copts = options.package;
     copts.source = options.source;
     copts.target = options.target;

@@ -97,10 +97,38 @@ bool needs_pax_name(std::string_view name) {
            std::any_of(name.begin(), name.end(), [](char c) { return (c & 0x80) != 0; });
 }
 
+// A generated name: a relative path of printable ASCII that fits the
+// ustar name field.
+bool generated_name_ok(std::string_view name) {
+    if (name.empty() || name.size() > k_name_field || name.front() == '/') {
+        return false;
+    }
+    if (!std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
+        return false;
+    }
+    size_t at = 0;
+    while (at <= name.size()) {
+        size_t slash = std::min(name.find('/', at), name.size());
+        std::string_view part = name.substr(at, slash - at);
+        if (part.empty() || part == "." || part == "..") {
+            return false;
+        }
+        at = slash + 1;
+    }
+    return true;
+}
+
 } // namespace
 
 Result<std::vector<std::byte>> tar_header(const TarEntry& e) {
-    if (auto ok = io::check_member_name(e.name); !ok) {
+    if (e.generated) {
+        if (!generated_name_ok(e.name)) {
+            return fail(Errc::refused,
+                        "tar member \"{}\": not a relative ASCII path of at most {} "
+                        "bytes",
+                        e.name, k_name_field);
+        }
+    } else if (auto ok = io::check_member_name(e.name); !ok) {
         return fail(Errc::refused, "tar member \"{}\": {}", e.name, ok.error().message);
     }
     std::string records;

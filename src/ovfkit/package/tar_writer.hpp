@@ -22,11 +22,16 @@
 namespace ovfkit::package {
 
 struct TarEntry {
-    std::string name;   // a single safe component (checked)
+    std::string name;   // a single safe component (checked), or see `generated`
     uint64_t size = 0;  // bytes of data
     uint64_t mtime = 0; // seconds since the epoch; fixed by the caller for reproducible packages
     uint32_t mode = 0644;
     bool patchable = false; // the size will be patched in once known
+    // The name is made by the writer from fixed parts, never from input
+    // data (an XVA's "Ref:12/00000042.checksum"): it may hold '/' and ':'.
+    // Still checked: printable ASCII, at most 100 bytes, no empty, "." or
+    // ".." component, not absolute.
+    bool generated = false;
 };
 
 // The header blocks of `entry` (a multiple of 512 bytes). Errc::refused for

@@ -5,17 +5,23 @@
 // driver its disks get, and what it writes besides the disks — config files
 // in a directory (`write_files`: a libvirt domain, a .vmx, a qm config and
 // script) or an OVF envelope for a package (`envelope`: the neutral OVF/OVA
-// targets and vmware-ova). The engine (ops/export.cpp) does everything
-// else: deployment inputs, the neutral plan, disk conversion, the
-// environment ISO, writing atomically.
+// targets and vmware-ova), or one archive it lays out itself
+// (`write_archive`: an XVA, a .tar.gz holding disk.raw). The engine
+// (ops/export.cpp) does everything else: deployment inputs, the neutral
+// plan, opening and converting disks, the environment ISO, writing
+// atomically.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/reader.hpp>
+#include <ovfkit/io/file.hpp>
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/platform/vm_plan.hpp>
 
@@ -46,6 +52,40 @@ struct OutputFile {
 enum class TargetForm {
     directory, // config files and disks in a directory
     package,   // an OVF package: OVA or OVF directory, the form from the target's name
+    archive,   // one file the target lays out itself (write_archive)
+};
+
+// One disk of the plan, open for an archive target: its guest bytes.
+struct ArchiveDisk {
+    size_t vm = 0;   // index in ExportPlan::vms
+    size_t disk = 0; // index in that VM's disks
+    // The guest disk as the source stores it (any format, chunked or
+    // compressed references resolved); null for a blank disk, which reads
+    // as `virtual_size` zero bytes. Not shared between threads: the
+    // writer's pipeline (disk::copy_disk) reads it.
+    disk::DiskReader* reader = nullptr;
+    uint64_t virtual_size = 0; // guest bytes (the reader's, or the blank disk's capacity)
+};
+
+// What an archive target writes with: everything the engine opened. The
+// archive is written front to back into `out`, an empty temporary file the
+// engine syncs and renames into place once write_archive succeeded (and
+// removes otherwise, so the writer never cleans up). Disks stream through
+// disk::copy_disk with a DiskWriter of the target's (encode() on worker
+// threads computes per-chunk work such as checksums; write() appends in
+// order), or any other way that reads each disk once and front to back.
+struct ArchiveJob {
+    const ExportPlan& plan;
+    std::span<const ArchiveDisk> disks; // every plan disk, in plan order (vm, then disk)
+    io::File& out;
+    uint64_t mtime = 0;   // for every member's header (reproducible archives)
+    unsigned threads = 0; // for disk::ConvertOptions::threads; 0: every core
+    // Guest bytes done over all disks, with the total (the sum of the
+    // disks' virtual sizes); on one thread at a time. May be empty.
+    std::function<void(uint64_t done, uint64_t total)> progress;
+    // Polled between chunks (disk::ConvertOptions::cancel): when set, stop
+    // with an Errc::io error. Never null.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ExportTarget {
@@ -73,6 +113,13 @@ struct ExportTarget {
     // are the devices the plan does not model (sound, USB, floppy ...)
     // dropped and noted.
     bool rebuilds_hardware = true;
+    // The archive form's writer (see ArchiveJob); last, so the other
+    // targets' positional initializers stay as they are. Environment ISOs
+    // cannot go inside every archive: the engine writes each environment
+    // CD-ROM left in the plan after `map` beside the archive, as its
+    // file_name (a target that cannot use it drops the drive in `map`, with
+    // a note).
+    Result<void> (*write_archive)(const ArchiveJob& job) = nullptr;
 };
 
 // Every export target, in the order `ovfkit version` lists them.
