@@ -24,6 +24,7 @@ const std::array k_targets{
     &dmtf::ova_target,  // platform/dmtf
     &azure_target,      // platform/cloud
     &aws_target,        // platform/cloud
+    &gce_target,        // platform/cloud
 };
 
 } // namespace

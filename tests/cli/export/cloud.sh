@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The cloud disk profiles (issue #14, formats/clouds.md 7): the boot test
-# appliance (tests/support/make-test-appliance) exported to azure and aws
-# (and gce once the archive form is in), each output checked offline the
-# way clouds.md 7 says, and each disk booted once under QEMU on the bus the
-# cloud gives it:
+# appliance (tests/support/make-test-appliance) exported to azure, aws and
+# gce, each output checked offline the way clouds.md 7 says, and each disk
+# booted once under QEMU on the bus the cloud gives it:
 #   azure  the fixed VHD: an independent footer check (cookie, type 2,
 #          data offset, sizes, geometry, checksum), `qemu-img info -f vpc`
 #          with a whole-MiB virtual size, `qemu-img compare` against the
@@ -12,6 +11,9 @@
 #          one VirtualSystem, streamOptimized disks; booted on the
 #          controller the descriptor names (EC2's own buses, Xen PV and
 #          NVMe, are not among the test tools').
+#   gce    the .tar.gz: gzip -t, exactly one member disk.raw, oldgnu magic
+#          and type S in its header, a whole GiB, GNU tar extracts a sparse
+#          file holding the source's bytes; booted on virtio-SCSI.
 # And the refusals: a VirtualSystemCollection for aws (cloud-multi-vm,
 # exit 4, nothing written); --strict for azure, which drops the
 # environment CD (exit 1).
@@ -155,4 +157,38 @@ if [[ -n $corpus && -f $corpus/ovf/dmtf-spec/dsp0243-2.1.1-example3-virtualsyste
   grep -q "cloud-multi-vm" "$T/err" || fail "aws collection: $(cat "$T/err")"
   [[ ! -e $T/multi.ova ]] || fail "a refused plan wrote $T/multi.ova"
 fi
+
+# ---- gce ------------------------------------------------------------------
+expect_rc 0 "$OVFKIT" convert "$src" "$T/image.tar.gz" --to gce --accept-eula --json
+python3 - "$T/out" <<'PY' || fail "gce plan: $(cat "$T/out")"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+codes = {(n["code"], n["action"]) for n in doc["notes"]}
+for want in [("cloud-size-align", "translated"), ("cloud-firmware", "info"), ("vapp-props", "dropped")]:
+    assert want in codes, (want, codes)
+(d,) = doc["vms"][0]["disks"]
+assert d["target_capacity_bytes"] == 1 << 30, d
+assert doc["extra_files"] == [], doc["extra_files"]
+PY
+gzip -t "$T/image.tar.gz" || fail "gce: not a gzip file"
+[[ $(tar -tzf "$T/image.tar.gz") == disk.raw ]] || fail "gce: members $(tar -tzf "$T/image.tar.gz")"
+python3 - "$T/image.tar.gz" <<'PY' || fail "gce: the first tar header is not an oldgnu sparse disk.raw"
+import gzip, sys
+with gzip.open(sys.argv[1]) as f:
+    h = f.read(512)
+assert h[:9] == b"disk.raw\0", h[:100]
+assert h[257:265] == b"ustar  \0", h[257:265]
+assert h[156:157] == b"S", h[156:157]
+real = int(h[483:495].rstrip(b"\0 "), 8) if not h[483] & 0x80 else int.from_bytes(h[484:495], "big")
+assert real % (1 << 30) == 0 and real > 0, real
+PY
+mkdir "$T/gce"
+tar -xSzf "$T/image.tar.gz" -C "$T/gce"
+raw=$T/gce/disk.raw
+[[ $(stat -c %s "$raw") == $((1 << 30)) ]] || fail "gce: disk.raw is $(stat -c %s "$raw") bytes"
+(( $(stat -c %b "$raw") * 512 < 256 * 1048576 )) || fail "gce: disk.raw is not sparse ($(stat -c %b "$raw") blocks)"
+qemu-img compare -q -f raw -F vmdk "$raw" "$src_disk" || fail "gce: disk.raw holds other bytes than the source disk"
+"$support/boot-with-cd" "$raw" raw "$token" scsi none >/dev/null ||
+  fail "gce: disk.raw does not boot on virtio-SCSI"
+echo "gce: disk.raw (1 GiB, $(( $(stat -c %b "$raw") * 512 )) bytes allocated) booted on virtio-SCSI"
 echo ok

@@ -9,6 +9,7 @@
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/reader.hpp>
+#include <ovfkit/io/file.hpp>
 #include <ovfkit/platform/export_target.hpp>
 
 namespace ovfkit::platform::cloud {
@@ -35,11 +36,19 @@ struct GceArchiveReport {
     uint64_t gzip_bytes = 0;    // the file written
 };
 
-// `path` (.tar.gz) holding the disk of `reader` as a sparse `disk.raw`:
-// the sparse map found first (sparse_tar.hpp), then the tar stream through
-// the parallel gzip sink into an io::OutputSet file, which appears whole
+// The .tar.gz holding the disk of `reader` as a sparse `disk.raw`, written
+// front to back into `out` (empty): the sparse map found first
+// (sparse_tar.hpp), then the tar stream through the parallel gzip sink.
+Result<GceArchiveReport> write_gce_stream(disk::DiskReader& reader, io::File& out,
+                                          const GceArchiveOptions& options = {});
+
+// The same into `path` through an io::OutputSet: the archive appears whole
 // or not at all.
 Result<GceArchiveReport> write_gce_archive(disk::DiskReader& reader, const std::string& path,
                                            const GceArchiveOptions& options = {});
+
+// The gce target's write_archive: the plan's one disk (map_gce keeps the
+// boot disk only) as disk.raw of its planned size.
+Result<void> write_gce_job(const ArchiveJob& job);
 
 } // namespace ovfkit::platform::cloud

@@ -9,8 +9,9 @@
 //          generation (V1 BIOS, V2 UEFI), OS type and upload sizes.
 //   aws    an OVA with streamOptimized VMDKs in vSphere's vocabulary (VM
 //          Import/Export's documented input), one virtual system.
-//   gce    (the archive form; gce.cpp) `disk.raw` in a GNU oldgnu sparse
-//          `.tar.gz`, a whole GiB (Compute Engine image import).
+//   gce    the archive form: `disk.raw`, the boot disk rounded up to a
+//          whole GiB, in a GNU oldgnu sparse `.tar.gz` (Compute Engine
+//          image import); gce.hpp.
 //
 // The clouds get no registry platform (platform/registry.cpp): they write
 // no vendor section and no envelope dialect of their own (the AWS OVA uses
@@ -23,5 +24,6 @@ namespace ovfkit::platform {
 
 extern const ExportTarget azure_target;
 extern const ExportTarget aws_target;
+extern const ExportTarget gce_target;
 
 } // namespace ovfkit::platform
