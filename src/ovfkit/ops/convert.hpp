@@ -61,6 +61,11 @@ struct PackageShape {
     std::shared_ptr<const ovf::Envelope> envelope;
     // The target name of the file with this References id.
     std::map<std::string, std::string> file_names;
+    // The virtual size the disk in the file with this References id is
+    // written with, when the target needs more than the source's (a
+    // cloud's size rule): the disk is converted even when already in the
+    // format asked for, and the added bytes read as zeros. Never shrinks.
+    std::map<std::string, uint64_t> capacities;
     // A directory holding only the files (and `extra`): no descriptor,
     // manifest or certificate.
     bool files_only = false;

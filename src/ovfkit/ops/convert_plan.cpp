@@ -79,8 +79,10 @@ Result<void> read_source_trust(const package::Source& src, Plan& plan, Diagnosti
 }
 
 // Opens the disk in member `m` and decides whether it is converted.
+// `target_capacity` is the virtual size an export's target asks for (0: none):
+// never less than the source's, rounded up to the format's unit.
 Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const disk::FormatDriver& to,
-                       Member& m, Plan& plan) {
+                       uint64_t target_capacity, Member& m, Plan& plan) {
     const disk::FormatDriver* from = nullptr;
     if (d.format) {
         from = disk::format_for_uri(*d.format);
@@ -110,11 +112,12 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
         return fail(std::move(e));
     }
     m.source_format = std::string(image->driver->name);
-    if (image->driver == &to) {
+    const uint64_t source_size = image->reader->virtual_size();
+    if (image->driver == &to && target_capacity <= source_size) {
         return {}; // already in the format asked for: copied as it is
     }
     const uint64_t unit = std::max<uint64_t>(to.size_unit, 1);
-    auto size = align_up(image->reader->virtual_size(), unit);
+    auto size = align_up(std::max(source_size, target_capacity), unit);
     if (!size || (to.max_virtual_size != 0 && *size > to.max_virtual_size)) {
         return fail(Errc::invalid, "{}: disk {} ({} bytes) does not fit in {}", src.path(),
                     d.disk_id, image->reader->virtual_size(), to.name);
@@ -277,7 +280,10 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
                         continue;
                     }
                     if (m.disks.empty()) {
-                        OVFKIT_TRY(plan_disk(src, d, *to, m, plan));
+                        auto cap = options.shape.capacities.find(f.id);
+                        OVFKIT_TRY(plan_disk(
+                            src, d, *to, cap == options.shape.capacities.end() ? 0 : cap->second, m,
+                            plan));
                     }
                     m.disks.push_back({s, k});
                 }

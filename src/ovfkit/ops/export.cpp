@@ -182,6 +182,26 @@ std::string absolute(const std::string& path) {
     return cwd + "/" + path;
 }
 
+// A plan the target refuses (NoteAction::refused: a cloud's documented
+// limit) is not written, nor shown as a plan that would work: one line
+// naming every refusal, Errc::refused.
+Result<void> check_refusals(const ExportPlan& plan) {
+    std::string what;
+    size_t count = 0;
+    for (const platform::PlanNote& n : plan.notes) {
+        if (n.action == NoteAction::refused) {
+            ++count;
+            what += fmt::format("{}{}: {}: {} ({})", what.empty() ? "" : "; ", n.vm, n.item,
+                                n.reason, n.code);
+        }
+    }
+    if (count == 0) {
+        return {};
+    }
+    return fail(Errc::refused, "--to {} refuses the plan ({} refusal{}): {}", plan.target, count,
+                count == 1 ? "" : "s", what);
+}
+
 } // namespace
 
 Result<ExportReport> export_appliance(const ExportOptions& options, const JobControl& control) {
@@ -288,6 +308,7 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
     OVFKIT_TRY(name_files(plan, directory || archive ? driver : nullptr));
     plan.notes = notes.all();
     report.findings = diag.findings();
+    OVFKIT_TRY(check_refusals(plan));
 
     if (options.dry_run) {
         return report;
@@ -345,8 +366,13 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
                 if (!d.file_id.empty()) {
                     used.insert(d.file_id);
                     copts.shape.file_names[d.file_id] = d.file_name;
+                    if (d.target_capacity_bytes != 0) {
+                        copts.shape.capacities[d.file_id] = d.target_capacity_bytes;
+                    }
                 } else {
-                    copts.shape.blank_disks.push_back({d.file_name, d.format, d.capacity_bytes});
+                    copts.shape.blank_disks.push_back(
+                        {d.file_name, d.format,
+                         std::max(d.capacity_bytes, d.target_capacity_bytes)});
                 }
             }
         }
@@ -360,8 +386,20 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
         copts.no_manifest = true;
         const ExportPlan* final_plan = &plan;
         copts.shape.extra =
-            [target,
-             final_plan](const std::vector<ConvertedFile>&) -> Result<std::vector<ExtraFile>> {
+            [target, final_plan](
+                const std::vector<ConvertedFile>& written) -> Result<std::vector<ExtraFile>> {
+            // The configs state each disk's size as written (a descriptor's
+            // capacity may be smaller than its disk's, a target may round).
+            ExportPlan as_written = *final_plan;
+            for (PlanVm& vm : as_written.vms) {
+                for (platform::PlanDisk& d : vm.disks) {
+                    for (const ConvertedFile& f : written) {
+                        if (f.name == d.file_name && f.virtual_size != 0) {
+                            d.capacity_bytes = f.virtual_size;
+                        }
+                    }
+                }
+            }
             std::vector<ExtraFile> out;
             for (const PlanVm& vm : final_plan->vms) {
                 for (const platform::PlanCdrom& c : vm.cdroms) {
@@ -374,7 +412,7 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
                     }
                 }
             }
-            OVFKIT_TRY_ASSIGN(auto configs, target->write_files(*final_plan));
+            OVFKIT_TRY_ASSIGN(auto configs, target->write_files(as_written));
             for (platform::OutputFile& f : configs) {
                 out.push_back({std::move(f.name), std::move(f.content), f.executable});
             }
@@ -404,7 +442,7 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
             // carried byte for byte.
             copts.shape.envelope = std::make_shared<ovf::Envelope>(std::move(shaped));
         }
-        if (target->name == "ova" || target->name == "vmware-ova") {
+        if (target->name == "ova" || target->name == "vmware-ova" || target->name == "aws") {
             copts.form = PackageForm::ova;
         } else if (target->name == "ovf") {
             copts.form = PackageForm::directory;

@@ -4,6 +4,7 @@
 #include <array>
 #include <vector>
 
+#include <ovfkit/platform/cloud/target.hpp>
 #include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/export_target.hpp>
 #include <ovfkit/platform/libvirt/target.hpp>
@@ -23,6 +24,9 @@ const std::array k_targets{
     &xenserver_target,  // platform/xenserver
     &dmtf::ovf_target,  // platform/dmtf
     &dmtf::ova_target,  // platform/dmtf
+    &azure_target,      // platform/cloud
+    &aws_target,        // platform/cloud
+    &gce_target,        // platform/cloud
 };
 
 } // namespace

@@ -46,6 +46,8 @@ std::string_view note_action_name(NoteAction action) {
         return "added";
     case NoteAction::info:
         return "info";
+    case NoteAction::refused:
+        return "refused";
     }
     return "info";
 }
@@ -91,6 +93,9 @@ nlohmann::json to_json(const PlanVm& vm) {
                          {"boot", d.boot},
                          {"file", d.file_name},
                          {"format", d.format}});
+        if (d.target_capacity_bytes != 0) {
+            disks.back()["target_capacity_bytes"] = d.target_capacity_bytes;
+        }
     }
     nlohmann::json cdroms = nlohmann::json::array();
     for (const PlanCdrom& c : vm.cdroms) {

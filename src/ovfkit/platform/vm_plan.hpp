@@ -58,6 +58,11 @@ struct PlanDisk {
     // file in the target and the disk driver that writes it.
     std::string file_name;
     std::string format;
+    // The virtual size the target needs the written disk to have, set by
+    // its `map` when that is more than the source's (Azure: a whole MiB,
+    // GCE: a whole GiB); the engine converts the disk to this size, the
+    // added bytes reading as zeros. 0: the source's size.
+    uint64_t target_capacity_bytes = 0;
 };
 
 struct PlanCdrom {
@@ -116,6 +121,7 @@ enum class NoteAction {
     dropped,    // not carried (a sound card, a USB controller): --strict fails
     added,      // made by the plan (a SATA controller for the environment CD)
     info,       // something the user should know (firmware from the OS)
+    refused,    // the target does not take it (a cloud's documented limit): nothing is written
 };
 
 std::string_view note_action_name(NoteAction action);

@@ -34,6 +34,8 @@ std::string_view action_name(NoteAction a) {
         return "added";
     case NoteAction::info:
         return "info";
+    case NoteAction::refused:
+        return "refused";
     }
     return "?";
 }

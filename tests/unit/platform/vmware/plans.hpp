@@ -113,6 +113,8 @@ inline std::string_view note_action_label(NoteAction a) {
         return "added";
     case NoteAction::info:
         return "info";
+    case NoteAction::refused:
+        return "refused";
     }
     return "?";
 }
