@@ -73,6 +73,10 @@ struct ExportTarget {
     // are the devices the plan does not model (sound, USB, floppy ...)
     // dropped and noted.
     bool rebuilds_hardware = true;
+    // Whether `map` and the writers carry PlanVm::memory_min/max_bytes
+    // (--memory-min/--memory-max); for the others the engine clears them
+    // with a `memory-dynamic` note.
+    bool dynamic_memory = false;
 };
 
 // Every export target, in the order `ovfkit version` lists them.

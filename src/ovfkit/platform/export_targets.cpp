@@ -6,6 +6,7 @@
 
 #include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/export_target.hpp>
+#include <ovfkit/platform/hyperv/target.hpp>
 #include <ovfkit/platform/libvirt/target.hpp>
 #include <ovfkit/platform/proxmox/target.hpp>
 #include <ovfkit/platform/vmware/target.hpp>
@@ -19,6 +20,7 @@ const std::array k_targets{
     &vmware_target,     // platform/vmware
     &vmware_ova_target, // platform/vmware
     &proxmox_target,    // platform/proxmox
+    &hyperv_target,     // platform/hyperv
     &dmtf::ovf_target,  // platform/dmtf
     &dmtf::ova_target,  // platform/dmtf
 };
