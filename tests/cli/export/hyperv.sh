@@ -6,7 +6,9 @@
 # the footer's size, the footer saying fixed), hyperv.json and import.ps1 agree on every drive,
 # adapter and switch, and name only files that were written; VHD on a
 # generation 2 VM is refused before it would be written; --memory-min and
-# --memory-max reach the script and are noted and ignored by other targets.
+# --memory-max reach the script and are noted and ignored by other targets;
+# injection text in --name and --net reaches import.ps1 as pure-ASCII string
+# data that reads back, by PowerShell's string rules, to the text.
 # (The boot of an exported disk: tests/cli/deploy/hyperv.sh.)
 . "$(dirname "$0")/../lib.sh"
 need python3
@@ -142,6 +144,37 @@ grep -qF -- '-DynamicMemoryEnabled $true -MinimumBytes 1024MB -StartupBytes 2048
   fail "no dynamic memory in import.ps1: $(grep Set-VMMemory "$T/dyn/import.ps1")"
 expect_rc 2 "$OVFKIT" convert "$T/win19/win19.ovf" "$T/x" --to hyperv --memory 512M --memory-min 1G --dry-run
 expect_rc 2 "$OVFKIT" convert "$T/win19/win19.ovf" "$T/x" --to hyperv --memory-min 2G --memory-max 1G --dry-run
+# Hostile text in the name and the switch: the script stays pure ASCII and
+# carries both as data that reads back to the text (the name's newline a
+# space, as the mapping notes).
+# (U+2019, U+2018 and U+0451 as UTF-8 bytes, whatever the locale.)
+hostile=$'web "1" \'2\' \xe2\x80\x99; Stop-Computer \xe2\x80\x98 $(calc) `calc` @\'\n#<#\r\xd1\x91'
+expect_rc 0 "$OVFKIT" convert "$T/win19/win19.ovf" "$T/evil" --to hyperv --accept-eula \
+  --name "$hostile" --net "VM Network=$hostile"
+python3 - "$T/evil/import.ps1" "$hostile" <<'PY' || fail "the hostile name or switch is not literal data in import.ps1"
+import re, sys
+script = open(sys.argv[1], "rb").read()
+want = sys.argv[2]
+assert all(b == 10 or 32 <= b < 127 for b in script), "non-ASCII or control bytes in import.ps1"
+script = script.decode("ascii")
+QUOTES = "'\u2018\u2019\u201a\u201b"
+def evaluate(expr):
+    # 'lit' or (part + part ...), parts 'lit' (quotes doubled) or [char]0xNNNN.
+    parts = re.fullmatch(r"\((.*)\)", expr)
+    body = parts.group(1) if parts else expr
+    units = []
+    for tok in re.finditer(r"'((?:[^']|'')*)'|\[char\]0x([0-9A-F]{4})|( \+ )", body):
+        if tok.group(1) is not None:
+            units.append(tok.group(1).replace("''", "'"))
+        elif tok.group(2):
+            units.append(chr(int(tok.group(2), 16)))
+    rebuilt = "".join(units)
+    return rebuilt.encode("utf-16", "surrogatepass").decode("utf-16")
+name = re.search(r"^    \$vmName = (.*)$", script, re.M).group(1)
+switch = re.search(r"^\$switches\[0\] = Get-Switch (.*)$", script, re.M).group(1)
+assert evaluate(name) == want.replace("\n", " ").replace("\r", " "), (name, evaluate(name))
+assert evaluate(switch) == want, (switch, evaluate(switch))
+PY
 expect_rc 0 "$OVFKIT" convert "$T/win19/win19.ovf" "$T/x" --to libvirt --memory-max 64G --dry-run --json --accept-eula
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(n["code"] == "memory-dynamic" for n in d["notes"]) and "memory_max_bytes" not in d["vms"][0]' "$T/out" ||
   fail "libvirt does not note and drop --memory-max: $(cat "$T/out")"
