@@ -422,11 +422,16 @@ void map_nics(PlanVm& vm, Noter& note) {
                  gen1 ? "the 4 legacy adapters are taken; synthetic adapter"
                       : "generation 2 has no legacy adapter; synthetic adapter");
         } else if (model != to) {
-            std::string what =
-                to == k_legacy
-                    ? std::string("legacy adapter (emulated DEC 21140): the guest has no "
-                                  "in-box Hyper-V network driver")
-                    : std::string("synthetic adapter");
+            std::string what;
+            if (to == k_legacy) {
+                what = "legacy adapter (emulated DEC 21140): the guest has no in-box Hyper-V "
+                       "network driver";
+            } else if (gen1 && !drivers) {
+                what = "synthetic adapter (the 4 legacy adapters are taken): the guest needs "
+                       "Hyper-V's integration services to drive it";
+            } else {
+                what = "synthetic adapter";
+            }
             note("nic-model", NoteAction::translated, item,
                  nic.model.empty() ? fmt::format("the appliance names no model; {}", what)
                                    : fmt::format("{} on Hyper-V is a {}", shown(nic.model), what));

@@ -2,6 +2,8 @@
 // bus the generation boots from, Hyper-V's location limits, synthetic and
 // legacy adapters by generation and guest, memory and processor bounds, and
 // a note for every change.
+#include <algorithm>
+
 #include "plans.hpp"
 #include <gtest/gtest.h>
 
@@ -194,6 +196,11 @@ TEST(HypervMap, NicsAreSyntheticOrLegacyByGenerationAndGuest) {
         EXPECT_EQ(xp.nics[static_cast<size_t>(i)].model, k_legacy) << i;
     }
     EXPECT_EQ(xp.nics[4].model, k_synthetic);
+    auto fifth = std::find_if(notes.begin(), notes.end(), [](const PlanNote& n) {
+        return n.code == "nic-model" && n.item == "NIC 4 (pcnet)";
+    });
+    ASSERT_NE(fifth, notes.end());
+    EXPECT_NE(fifth->reason.find("integration services"), std::string::npos) << fifth->reason;
 }
 
 TEST(HypervMap, NicsBeyondTheLimitAreDropped) {
