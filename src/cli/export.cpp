@@ -1,6 +1,7 @@
 // ovfkit convert SOURCE TARGET --to PLATFORM [--dry-run] [--strict]
 //     [--deployment-option ID] [--prop KEY=VALUE]... [--net OVF=TARGET]...
-//     [--name NAME] [--cpus N] [--memory SIZE] [--accept-eula] [--keep-macs]
+//     [--name NAME] [--cpus N] [--memory SIZE] [--memory-min SIZE --memory-max SIZE]
+//     [--accept-eula] [--keep-macs]
 //     [--define URI --pool NAME]
 //
 // Exit codes: 0 written (or planned, with --dry-run); 1 the plan drops
@@ -8,6 +9,8 @@
 // 2 usage (unknown target, option, property or network, a bad value);
 // 3 I/O; 4 refused (a license agreement not accepted, files that do not
 // match the source's manifest, an existing target without --force).
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include <ovfkit/base/units.hpp>
@@ -103,6 +106,11 @@ void add_export_options(CLI::App& sub, ExportCliOptions& o) {
     sub.add_option("--name", o.op.name, "With --to: the VM's name (a prefix with several VMs)");
     sub.add_option("--cpus", o.op.cpus, "With --to: virtual CPUs")->check(CLI::Range(1u, 4096u));
     sub.add_option("--memory", o.memory, "With --to: memory, e.g. 4G or 4096M");
+    sub.add_option("--memory-min", o.memory_min,
+                   "With --to: dynamic memory, the least the VM may have (targets that "
+                   "balloon: hyperv; the others note and ignore it)");
+    sub.add_option("--memory-max", o.memory_max,
+                   "With --to: dynamic memory, the most the VM may have (as --memory-min)");
     sub.add_flag("--accept-eula", o.op.accept_eula,
                  "With --to: accept the appliance's license agreements");
     sub.add_flag("--keep-macs", o.op.keep_macs, "With --to: keep the NICs' fixed MAC addresses");
@@ -143,6 +151,27 @@ int run_export(ExportCliOptions& o, const ops::ConvertOptions& package,
                 common.json);
         }
         o.op.memory_bytes = *m;
+    }
+    for (auto [text, option, out] :
+         {std::tuple{&o.memory_min, "--memory-min", &o.op.memory_min_bytes},
+          std::tuple{&o.memory_max, "--memory-max", &o.op.memory_max_bytes}}) {
+        if (text->empty()) {
+            continue;
+        }
+        auto m = parse_size(*text);
+        if (!m || *m == 0) {
+            return report_error(
+                Error{Errc::usage, fmt::format("{} {}: write a size, e.g. 1G", option, *text)},
+                common.json);
+        }
+        *out = *m;
+    }
+    if (o.op.memory_min_bytes && o.op.memory_max_bytes &&
+        *o.op.memory_min_bytes > *o.op.memory_max_bytes) {
+        return report_error(
+            Error{Errc::usage, fmt::format("--memory-min {} is more than --memory-max {}",
+                                           o.memory_min, o.memory_max)},
+            common.json);
     }
     if (o.op.target == "-") {
         return report_error(Error{Errc::usage, "--to writes files; name a target, not -"},

@@ -17,6 +17,8 @@ struct ExportCliOptions {
     std::vector<std::string> props; // KEY=VALUE
     std::vector<std::string> nets;  // OVF=TARGET
     std::string memory;             // a size: 4G, 4096M
+    std::string memory_min;         // --memory-min, a size
+    std::string memory_max;         // --memory-max, a size
     ops::ExportOptions op;
 };
 

@@ -318,11 +318,15 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
                 auto& d = std::get<ovf::DiskSection>(env.sections[r.section]).disks[r.disk];
                 if (uri.empty()) {
                     d.format.reset();
-                    diag.warning("PKG-NO-FORMAT-URI",
-                                 fmt::format("disk {}: no OVF format URI is known for {}; the "
-                                             "Disk has no ovf:format",
-                                             d.disk_id, to->name),
-                                 plan.descriptor, 0);
+                    // A files-only export (a directory target) writes no
+                    // descriptor: nothing is lost there.
+                    if (!options.shape.files_only) {
+                        diag.warning("PKG-NO-FORMAT-URI",
+                                     fmt::format("disk {}: no OVF format URI is known for {}; "
+                                                 "the Disk has no ovf:format",
+                                                 d.disk_id, to->name),
+                                     plan.descriptor, 0);
+                    }
                 } else {
                     d.format = std::string(uri);
                 }

@@ -278,6 +278,8 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
     inputs.name = options.name;
     inputs.cpus = options.cpus;
     inputs.memory_bytes = options.memory_bytes;
+    inputs.memory_min_bytes = options.memory_min_bytes;
+    inputs.memory_max_bytes = options.memory_max_bytes;
     inputs.keep_macs = options.keep_macs;
     inputs.rebuilds_hardware = target->rebuilds_hardware;
     platform::PlanNotes notes;
@@ -285,6 +287,25 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
     if (plan.vms.empty()) {
         return fail(Errc::invalid, "{}: the appliance has no virtual system to export",
                     options.source);
+    }
+    for (PlanVm& vm : plan.vms) {
+        if (vm.memory_min_bytes == 0 && vm.memory_max_bytes == 0) {
+            continue;
+        }
+        if (vm.memory_min_bytes > vm.memory_bytes || vm.memory_max_bytes < vm.memory_bytes) {
+            return fail(Errc::usage,
+                        "--memory-min/--memory-max: {} starts with {} bytes of memory, outside "
+                        "the range {}-{} bytes",
+                        vm.path, vm.memory_bytes, vm.memory_min_bytes, vm.memory_max_bytes);
+        }
+        if (!target->dynamic_memory) {
+            notes.add("memory-dynamic", NoteAction::info, vm, "Memory",
+                      fmt::format("--to {} gives the VM a fixed memory size; --memory-min and "
+                                  "--memory-max are ignored",
+                                  target->name));
+            vm.memory_min_bytes = 0;
+            vm.memory_max_bytes = 0;
+        }
     }
     const bool directory = target->form == platform::TargetForm::directory;
     const bool archive = target->form == platform::TargetForm::archive;

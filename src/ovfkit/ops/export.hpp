@@ -44,6 +44,12 @@ struct ExportOptions {
     std::optional<std::string> name;
     std::optional<uint64_t> cpus;
     std::optional<uint64_t> memory_bytes;
+    // Dynamic memory: the least and the most the VM may have, memory_bytes
+    // (else the appliance's) being what it starts with; either alone takes
+    // the startup memory for the other. Targets with static memory only
+    // note and ignore them (ExportTarget::dynamic_memory).
+    std::optional<uint64_t> memory_min_bytes;
+    std::optional<uint64_t> memory_max_bytes;
     bool keep_macs = false;
     bool accept_eula = false;
     // Asked when the appliance has license agreements and `accept_eula` is

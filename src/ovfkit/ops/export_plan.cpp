@@ -275,6 +275,10 @@ private:
             m_notes.add("memory-default", NoteAction::info, vm, "Memory",
                         "the appliance states no memory size; planned with 1 GiB");
         }
+        if (m_in.memory_min_bytes || m_in.memory_max_bytes) {
+            vm.memory_min_bytes = m_in.memory_min_bytes.value_or(vm.memory_bytes);
+            vm.memory_max_bytes = m_in.memory_max_bytes.value_or(vm.memory_bytes);
+        }
     }
 
     void firmware(PlanVm& vm, const ovf::SystemSummary& s) {

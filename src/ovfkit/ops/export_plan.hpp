@@ -21,6 +21,8 @@ struct PlanInputs {
     std::optional<std::string> name;             // --name (a prefix when there are several VMs)
     std::optional<uint64_t> cpus;                // --cpus
     std::optional<uint64_t> memory_bytes;        // --memory
+    std::optional<uint64_t> memory_min_bytes;    // --memory-min
+    std::optional<uint64_t> memory_max_bytes;    // --memory-max
     bool keep_macs = false;                      // --keep-macs
     // The target writes the hardware anew: the devices the plan does not
     // model (sound, USB, floppy, ports, CD media) are noted as dropped.

@@ -113,13 +113,16 @@ struct ExportTarget {
     // are the devices the plan does not model (sound, USB, floppy ...)
     // dropped and noted.
     bool rebuilds_hardware = true;
-    // The archive form's writer (see ArchiveJob); last, so the other
-    // targets' positional initializers stay as they are. Environment ISOs
+    // The archive form's writer (see ArchiveJob). Environment ISOs
     // cannot go inside every archive: the engine writes each environment
     // CD-ROM left in the plan after `map` beside the archive, as its
     // file_name (a target that cannot use it drops the drive in `map`, with
     // a note).
     Result<void> (*write_archive)(const ArchiveJob& job) = nullptr;
+    // Whether `map` and the writers carry PlanVm::memory_min/max_bytes
+    // (--memory-min/--memory-max); for the others the engine clears them
+    // with a `memory-dynamic` note.
+    bool dynamic_memory = false;
 };
 
 // Every export target, in the order `ovfkit version` lists them.

@@ -7,6 +7,7 @@
 #include <ovfkit/platform/cloud/target.hpp>
 #include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/export_target.hpp>
+#include <ovfkit/platform/hyperv/target.hpp>
 #include <ovfkit/platform/libvirt/target.hpp>
 #include <ovfkit/platform/proxmox/target.hpp>
 #include <ovfkit/platform/vmware/target.hpp>
@@ -21,6 +22,7 @@ const std::array k_targets{
     &vmware_target,     // platform/vmware
     &vmware_ova_target, // platform/vmware
     &proxmox_target,    // platform/proxmox
+    &hyperv_target,     // platform/hyperv
     &xenserver_target,  // platform/xenserver
     &dmtf::ovf_target,  // platform/dmtf
     &dmtf::ova_target,  // platform/dmtf

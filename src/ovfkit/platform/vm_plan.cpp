@@ -118,22 +118,27 @@ nlohmann::json to_json(const PlanVm& vm) {
                       {"confidence", vm.os.confidence == OsConfidence::high     ? "high"
                                      : vm.os.confidence == OsConfidence::medium ? "medium"
                                                                                 : "low"}};
-    return {{"system_id", vm.system_id},
-            {"path", vm.path},
-            {"name", vm.name},
-            {"os", std::move(os)},
-            {"cpus", vm.cpus},
-            {"memory_bytes", vm.memory_bytes},
-            {"firmware", vm.firmware == Firmware::efi ? "efi" : "bios"},
-            {"secure_boot", vm.secure_boot},
-            {"tpm", vm.tpm},
-            {"machine", vm.machine},
-            {"controllers", std::move(controllers)},
-            {"disks", std::move(disks)},
-            {"cdroms", std::move(cdroms)},
-            {"nics", std::move(nics)},
-            {"environment", !vm.environment_xml.empty()},
-            {"start_order", vm.start_order}};
+    nlohmann::json out{{"system_id", vm.system_id},
+                       {"path", vm.path},
+                       {"name", vm.name},
+                       {"os", std::move(os)},
+                       {"cpus", vm.cpus},
+                       {"memory_bytes", vm.memory_bytes},
+                       {"firmware", vm.firmware == Firmware::efi ? "efi" : "bios"},
+                       {"secure_boot", vm.secure_boot},
+                       {"tpm", vm.tpm},
+                       {"machine", vm.machine},
+                       {"controllers", std::move(controllers)},
+                       {"disks", std::move(disks)},
+                       {"cdroms", std::move(cdroms)},
+                       {"nics", std::move(nics)},
+                       {"environment", !vm.environment_xml.empty()},
+                       {"start_order", vm.start_order}};
+    if (vm.memory_min_bytes != 0 || vm.memory_max_bytes != 0) {
+        out["memory_min_bytes"] = vm.memory_min_bytes;
+        out["memory_max_bytes"] = vm.memory_max_bytes;
+    }
+    return out;
 }
 
 } // namespace ovfkit::platform

@@ -91,6 +91,12 @@ struct PlanVm {
     std::string os_hint;   // what the descriptor said, for notes ("vmw:osType ubuntu64Guest")
     uint64_t cpus = 1;
     uint64_t memory_bytes = 0;
+    // Dynamic memory (--memory-min/--memory-max): the range a target that
+    // balloons (Hyper-V) may give the VM, memory_bytes being what it starts
+    // with; 0 and 0 for static memory. Targets without it clear both
+    // (ExportTarget::dynamic_memory) and the engine notes it.
+    uint64_t memory_min_bytes = 0;
+    uint64_t memory_max_bytes = 0;
     Firmware firmware = Firmware::bios;
     bool firmware_stated = false; // a vendor element said which; else from the OS
     bool secure_boot = false;
