@@ -60,7 +60,7 @@ for name in "${order[@]}"; do times[$name]=""; done
 cat "$src" >/dev/null # warm the page cache for everyone
 for ((r = 1; r <= runs; r++)); do
   for name in "${order[@]}"; do
-    rm -rf "$out"/*
+    rm -rf "${out:?}"/*
     /usr/bin/time -f "%e %M" -o "$work/time" bash -c "${cmd[$name]}"
     read -r t m <"$work/time"
     times[$name]+="$t "

@@ -43,8 +43,8 @@ expect_rc 0 "$OVFKIT" convert "$tiny" "$T/tiny.xva" --to xenserver --force
 cmp -s "$T/tiny.xva" "$T/tiny-first.xva" || fail "two exports of the same appliance differ"
 expect_rc 2 "$OVFKIT" convert "$tiny" "$T/x.xva" --to xenserver --disk-format qcow2
 
-# 2. A VHD source whose size is not a whole MiB (5 MiB + 3 sectors... as
-#    qemu-img rounds a VHD, whatever it gives), data at both ends.
+# 2. A fixed VHD whose size is not a whole MiB (5 MiB + 1536 bytes, kept by
+#    force_size), data at both ends and in the middle.
 python3 - "$T/odd.raw" <<'PY'
 import sys
 size = 5 * 1048576 + 1536
