@@ -222,6 +222,11 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
         return fail(Errc::usage, "--disk-format {}: --to {} takes {}", options.disk_format,
                     target->name, allowed);
     }
+    if (target->form == platform::TargetForm::archive && target->disk_formats.empty() &&
+        !options.disk_format.empty()) {
+        return fail(Errc::usage, "--disk-format {}: --to {} lays its disks out itself",
+                    options.disk_format, target->name);
+    }
     const disk::FormatDriver* driver = nullptr;
     if (!format.empty()) {
         OVFKIT_TRY_ASSIGN(driver, disk::driver_by_name(format));

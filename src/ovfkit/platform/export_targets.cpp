@@ -10,6 +10,7 @@
 #include <ovfkit/platform/libvirt/target.hpp>
 #include <ovfkit/platform/proxmox/target.hpp>
 #include <ovfkit/platform/vmware/target.hpp>
+#include <ovfkit/platform/xenserver/target.hpp>
 
 namespace ovfkit::platform {
 
@@ -20,6 +21,7 @@ const std::array k_targets{
     &vmware_target,     // platform/vmware
     &vmware_ova_target, // platform/vmware
     &proxmox_target,    // platform/proxmox
+    &xenserver_target,  // platform/xenserver
     &dmtf::ovf_target,  // platform/dmtf
     &dmtf::ova_target,  // platform/dmtf
     &azure_target,      // platform/cloud
