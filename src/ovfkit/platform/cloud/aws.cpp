@@ -34,13 +34,18 @@ void map(PlanVm& vm, const MapContext& context, PlanNotes& notes) {
     const OsFamily family = vm.os.row != nullptr ? vm.os.row->family : OsFamily::other;
     // [AWS-req]: Windows and Linux guests; Linux 64-bit only. The OS is
     // found on the disk, so a generic row is only a warning.
-    if (family != OsFamily::linux && family != OsFamily::windows) {
+    const bool generic = vm.os.row == nullptr || vm.os.row->generic;
+    if (family == OsFamily::other && generic) {
+        notes.add("cloud-os", NoteAction::info, vm, os,
+                  "the descriptor does not name the OS: VM Import finds it on the disk and "
+                  "imports Windows and Linux guests only");
+    } else if (family != OsFamily::linux && family != OsFamily::windows) {
         notes.add("cloud-os", NoteAction::refused, vm, os,
                   "VM Import imports Windows and Linux guests only");
     } else if (family == OsFamily::linux && vm.os.row != nullptr && !vm.os.row->x64) {
         notes.add("cloud-os", NoteAction::refused, vm, os,
                   "VM Import imports 64-bit Linux guests only");
-    } else if (vm.os.row != nullptr && vm.os.row->generic) {
+    } else if (generic && family == OsFamily::linux) {
         notes.add("cloud-os", NoteAction::info, vm, os,
                   "VM Import supports listed distributions and kernels only; it finds the OS "
                   "on the disk and refuses one it does not support");

@@ -275,6 +275,10 @@ TEST(Aws, SupportedOperatingSystems) {
     EXPECT_EQ(refusals(map(aws_target, windows)), 0u);
     PlanVm generic = vm("linux-64");
     EXPECT_NE(find(map(aws_target, generic), "cloud-os", NoteAction::info), nullptr);
+    PlanVm unknown = vm("other-64"); // the descriptor names no OS: VM Import looks at the disk
+    notes = map(aws_target, unknown);
+    EXPECT_NE(find(notes, "cloud-os", NoteAction::info), nullptr);
+    EXPECT_EQ(refusals(notes), 0u);
 }
 
 TEST(Aws, DiskCountAndSizes) {

@@ -13,6 +13,7 @@
 #include <ovfkit/platform/cloud/gce.hpp>
 #include <ovfkit/platform/cloud/sparse_tar.hpp>
 
+#include <support/disk_images.hpp>
 #include <support/synthetic_disk.hpp>
 #include <support/temp_dir.hpp>
 #include <support/tools.hpp>
@@ -253,6 +254,51 @@ TEST_P(GnuTarReadsIt, ExtractsTheDiskAsASparseFile) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GnuTarReadsIt, ::testing::Values(0, 1, 2, 3));
+
+// For a file whose data lies in whole 64 KiB blocks, GNU tar finds the
+// same segments (SEEK_HOLE): its `--format=oldgnu -S` archive of the file
+// is byte for byte the archive written here, headers, extension block,
+// data and padding.
+TEST(GceArchive, SameBytesAsGnuTarOldgnuSparse) {
+    if (!test::have_tool("tar") || test::run("tar --version | grep -q 'GNU tar'") != 0) {
+        GTEST_SKIP() << "GNU tar is not installed";
+    }
+    test::TempDir dir;
+    const std::string raw = dir.file("disk.raw");
+    {
+        std::vector<std::byte> block(64 * 1024, std::byte{0x5a});
+        auto out = test::create_output(raw);
+        ASSERT_TRUE(out);
+        ASSERT_TRUE((*out)->truncate(8 * k_mib));
+        for (uint64_t off :
+             {uint64_t{0}, k_mib, 3 * k_mib, 5 * k_mib + 65536, 6 * k_mib, 7 * k_mib}) {
+            ASSERT_TRUE((*out)->pwrite(block, off));
+        }
+    }
+    std::string out;
+    ASSERT_EQ(test::run("cd '" + dir.path() +
+                            "' && tar --format=oldgnu -Scf gnu.tar --mtime=@1700000000 "
+                            "--owner=root:0 --group=root:0 disk.raw",
+                        &out),
+              0)
+        << out;
+    auto image = test::open_image("raw", raw);
+    ASSERT_TRUE(image) << image.error().message;
+    GceArchiveOptions options;
+    options.mtime = 1700000000;
+    auto report = write_gce_archive(*image->reader, dir.file("ours.tar.gz"), options);
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_EQ(report->segments, 7u); // six data segments and the trailing hole
+    ASSERT_EQ(
+        test::run("gzip -dc '" + dir.file("ours.tar.gz") + "' > '" + dir.file("ours.tar") + "'"),
+        0);
+    std::vector<std::byte> gnu = test::read_file(dir.file("gnu.tar"));
+    std::vector<std::byte> ours = test::read_file(dir.file("ours.tar"));
+    ASSERT_EQ(ours.size(), gnu.size());
+    for (size_t i = 0; i < gnu.size(); ++i) {
+        ASSERT_EQ(ours[i], gnu[i]) << "first difference at byte " << i;
+    }
+}
 
 TEST(GceArchive, NothingIsLeftWhenReadingFails) {
     using K = disk::ExtentKind;
