@@ -69,7 +69,9 @@ std::string unique(std::string name, std::set<std::string>& taken) {
 
 // Where the environment CD goes before the target maps the VM: a free slot
 // of an IDE controller the VM has (units 0-1), else a new SATA controller.
-void add_environment_cdrom(PlanVm& vm, platform::PlanNotes& notes) {
+// True when it added that controller (noted once the target has mapped
+// the VM: the target may move the drive, as Hyper-V and Proxmox do).
+bool add_environment_cdrom(PlanVm& vm) {
     platform::PlanCdrom cd;
     cd.environment = true;
     for (const platform::PlanController& c : vm.controllers) {
@@ -88,7 +90,7 @@ void add_environment_cdrom(PlanVm& vm, platform::PlanNotes& notes) {
                 cd.controller = c.id;
                 cd.unit = unit;
                 vm.cdroms.push_back(std::move(cd));
-                return;
+                return false;
             }
         }
     }
@@ -101,8 +103,21 @@ void add_environment_cdrom(PlanVm& vm, platform::PlanNotes& notes) {
     cd.controller = id;
     cd.unit = 0;
     vm.cdroms.push_back(std::move(cd));
-    notes.add("env-cdrom", NoteAction::added, vm, "SATA controller",
-              "holds the CD-ROM drive of the OVF environment ISO");
+    return true;
+}
+
+// The note for a controller added for the environment CD, where the
+// target's mapping left the drive (none when the target dropped it).
+void note_environment_cdrom(const PlanVm& vm, platform::PlanNotes& notes) {
+    for (const platform::PlanCdrom& cd : vm.cdroms) {
+        const platform::PlanController* c = cd.environment ? vm.controller(cd.controller) : nullptr;
+        if (c != nullptr) {
+            notes.add("env-cdrom", NoteAction::added, vm,
+                      fmt::format("{} controller", platform::bus_label(c->bus)),
+                      "holds the CD-ROM drive of the OVF environment ISO");
+            return;
+        }
+    }
 }
 
 Result<void> check_eulas(const ExportOptions& options, const ovf::Envelope& env,
@@ -315,16 +330,20 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
                       "=VALUE sets one)");
     }
     for (PlanVm& vm : plan.vms) {
+        bool added_controller = false;
         if ((directory || archive) && !report.properties.values.empty()) {
             vm.environment_xml =
                 deploy::environment_xml(env, vm.system_id, report.properties.values);
-            add_environment_cdrom(vm, notes);
+            added_controller = add_environment_cdrom(vm);
         }
         platform::MapContext context;
         context.disk_format = format;
         context.source = &env;
         context.deployment_option = option;
         target->map(vm, context, notes);
+        if (added_controller) {
+            note_environment_cdrom(vm, notes);
+        }
     }
     OVFKIT_TRY(name_files(plan, directory || archive ? driver : nullptr));
     plan.notes = notes.all();
