@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/io/sink.hpp>
 #include <ovfkit/ops/job.hpp>
 #include <ovfkit/ovf/envelope.hpp>
@@ -61,6 +62,10 @@ struct PackageShape {
     std::shared_ptr<const ovf::Envelope> envelope;
     // The target name of the file with this References id.
     std::map<std::string, std::string> file_names;
+    // The identity a converted disk (by References id) is written with,
+    // where its format stamps one (disk::CreateOptions::uuid): a .vbox
+    // names its disks by the UUID in their headers.
+    std::map<std::string, Uuid> disk_uuids;
     // A directory holding only the files (and `extra`): no descriptor,
     // manifest or certificate.
     bool files_only = false;
@@ -70,6 +75,7 @@ struct PackageShape {
         std::string name;
         std::string format;
         uint64_t virtual_size = 0;
+        std::optional<Uuid> uuid = std::nullopt; // as disk_uuids
     };
     std::vector<BlankDisk> blank_disks;
     // Called once the files are written (with what was written), for the

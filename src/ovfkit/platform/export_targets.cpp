@@ -8,6 +8,7 @@
 #include <ovfkit/platform/export_target.hpp>
 #include <ovfkit/platform/libvirt/target.hpp>
 #include <ovfkit/platform/proxmox/target.hpp>
+#include <ovfkit/platform/virtualbox/target.hpp>
 #include <ovfkit/platform/vmware/target.hpp>
 
 namespace ovfkit::platform {
@@ -15,12 +16,14 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_targets{
-    &libvirt_target,    // platform/libvirt
-    &vmware_target,     // platform/vmware
-    &vmware_ova_target, // platform/vmware
-    &proxmox_target,    // platform/proxmox
-    &dmtf::ovf_target,  // platform/dmtf
-    &dmtf::ova_target,  // platform/dmtf
+    &libvirt_target,        // platform/libvirt
+    &vmware_target,         // platform/vmware
+    &vmware_ova_target,     // platform/vmware
+    &proxmox_target,        // platform/proxmox
+    &virtualbox_target,     // platform/virtualbox
+    &virtualbox_ova_target, // platform/virtualbox
+    &dmtf::ovf_target,      // platform/dmtf
+    &dmtf::ova_target,      // platform/dmtf
 };
 
 } // namespace

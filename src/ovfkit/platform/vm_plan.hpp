@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/platform/guest_os.hpp>
 
 namespace ovfkit::platform {
@@ -58,6 +59,11 @@ struct PlanDisk {
     // file in the target and the disk driver that writes it.
     std::string file_name;
     std::string format;
+    // Set by the engine with file_name for a directory target: the identity
+    // the disk's writer stamps in the image where its format has one (the
+    // VDI creation UUID), so a config can name the disk by it (a .vbox media
+    // registry). Two disks sharing a file share it.
+    std::optional<Uuid> uuid = std::nullopt;
 };
 
 struct PlanCdrom {
