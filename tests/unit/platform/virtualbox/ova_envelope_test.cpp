@@ -53,7 +53,15 @@ PlanVm plan_vm(const ovf::Envelope& env, const ovf::Content& system, const std::
     vm.disks.resize(std::min<size_t>(disks.size(), 2));
     for (size_t i = 0; i < vm.disks.size(); ++i) {
         vm.disks[i].disk_id = disks[i]->disk_id;
-        vm.disks[i].file_id = disks[i]->file_ref.value_or("");
+        // The File it names, by id, or by href as oVirt's dialect writes it
+        // (the engine's plan resolves it the same way).
+        std::string ref = disks[i]->file_ref.value_or("");
+        vm.disks[i].file_id.clear();
+        for (const auto& f : env.references.files) {
+            if (f.id == ref || (vm.disks[i].file_id.empty() && f.href == ref)) {
+                vm.disks[i].file_id = f.id;
+            }
+        }
         vm.disks[i].uuid.reset();
         used.insert(disks[i]->disk_id);
     }
