@@ -10,10 +10,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/disk/extent.hpp>
 
 namespace ovfkit::disk {
@@ -70,6 +72,10 @@ struct CreateOptions {
     // --to-device): every byte of the virtual size is written, zeros where
     // the disk has none. Only raw supports it.
     bool dense = false;
+    // The image's own identity, where the format stamps one (VDI's creation
+    // UUID); nullopt: a fresh random one. Set when a config names the disk
+    // by it (a .vbox media registry entry must equal the VDI header's).
+    std::optional<Uuid> uuid = std::nullopt;
 };
 
 } // namespace ovfkit::disk

@@ -340,6 +340,7 @@ Result<Written> write_directory(Plan& plan, const package::Source& src,
             }
             disk::CreateOptions create;
             create.virtual_size = *size;
+            create.uuid = b.uuid;
             OVFKIT_TRY_ASSIGN(auto writer, disk::create_image(outputs, join(plan.target, b.name),
                                                               *driver, create));
             OVFKIT_TRY(writer->finish());

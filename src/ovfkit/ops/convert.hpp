@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ovfkit/base/diagnostics.hpp>
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/io/sink.hpp>
 #include <ovfkit/ops/job.hpp>
 #include <ovfkit/ovf/envelope.hpp>
@@ -66,6 +67,10 @@ struct PackageShape {
     // cloud's size rule): the disk is converted even when already in the
     // format asked for, and the added bytes read as zeros. Never shrinks.
     std::map<std::string, uint64_t> capacities;
+    // The identity a converted disk (by References id) is written with,
+    // where its format stamps one (disk::CreateOptions::uuid): a .vbox
+    // names its disks by the UUID in their headers.
+    std::map<std::string, Uuid> disk_uuids;
     // A directory holding only the files (and `extra`): no descriptor,
     // manifest or certificate.
     bool files_only = false;
@@ -75,6 +80,7 @@ struct PackageShape {
         std::string name;
         std::string format;
         uint64_t virtual_size = 0;
+        std::optional<Uuid> uuid = std::nullopt; // as disk_uuids
     };
     std::vector<BlankDisk> blank_disks;
     // Called once the files are written (with what was written), for the

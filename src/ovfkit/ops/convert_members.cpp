@@ -141,6 +141,7 @@ Result<void> write_member(const package::Source& src, Member& m, io::File& out,
     }
     disk::CreateOptions create;
     create.virtual_size = m.virtual_size;
+    create.uuid = m.uuid;
     OVFKIT_TRY(disk::check_create_options(*m.to, create, m.name));
     disk::CreateContext ctx{&out, m.name, nullptr, create};
     OVFKIT_TRY_ASSIGN(auto writer, m.to->create(ctx));

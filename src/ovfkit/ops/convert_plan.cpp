@@ -339,6 +339,15 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
         }
     }
 
+    // Identities an export gives the converted disks.
+    for (Member& m : plan.members) {
+        const ovf::File& f = env.references.files[m.file_index];
+        if (auto it = options.shape.disk_uuids.find(f.id);
+            m.to != nullptr && it != options.shape.disk_uuids.end()) {
+            m.uuid = it->second;
+        }
+    }
+
     // Names an export gives the files.
     if (!options.shape.file_names.empty()) {
         for (Member& m : plan.members) {

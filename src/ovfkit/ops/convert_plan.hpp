@@ -44,8 +44,9 @@ struct Member {
     // bytes are (read through package::open_reference_file).
     std::optional<package::StoredLayout> layout;
     // How the target stores it.
-    int compress = 0;              // gzip level; 0: not compressed
-    std::optional<uint64_t> chunk; // chunk size, when split
+    int compress = 0;                        // gzip level; 0: not compressed
+    std::optional<uint64_t> chunk;           // chunk size, when split
+    std::optional<Uuid> uuid = std::nullopt; // the identity a converted disk is stamped with
 };
 
 struct Plan {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <ovfkit/base/text.hpp>
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/deploy/environment.hpp>
 #include <ovfkit/disk/image.hpp>
 #include <ovfkit/ops/export.hpp>
@@ -157,6 +158,7 @@ Result<void> check_eulas(const ExportOptions& options, const ovf::Envelope& env,
 Result<void> name_files(ExportPlan& plan, const disk::FormatDriver* driver) {
     std::set<std::string> taken;
     std::map<std::string, std::string> by_file; // a file two disks share is written once
+    std::map<std::string, Uuid> uuid_by_file;
     std::string_view ext = driver != nullptr ? disk::file_extension(*driver) : "";
     for (PlanVm& vm : plan.vms) {
         std::string stem = file_stem(vm.name, vm.system_id);
@@ -169,11 +171,15 @@ Result<void> name_files(ExportPlan& plan, const disk::FormatDriver* driver) {
             d.format = std::string(driver->name);
             if (auto it = by_file.find(d.file_id); !d.file_id.empty() && it != by_file.end()) {
                 d.file_name = it->second;
+                d.uuid = uuid_by_file[d.file_id];
                 continue;
             }
             d.file_name = unique(fmt::format("{}-disk{}{}", stem, n, ext), taken);
+            OVFKIT_TRY_ASSIGN(Uuid id, random_uuid());
+            d.uuid = id;
             if (!d.file_id.empty()) {
                 by_file[d.file_id] = d.file_name;
+                uuid_by_file[d.file_id] = id;
             }
         }
         for (platform::PlanCdrom& c : vm.cdroms) {
@@ -409,10 +415,13 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
                     if (d.target_capacity_bytes != 0) {
                         copts.shape.capacities[d.file_id] = d.target_capacity_bytes;
                     }
+                    if (d.uuid) {
+                        copts.shape.disk_uuids[d.file_id] = *d.uuid;
+                    }
                 } else {
                     copts.shape.blank_disks.push_back(
                         {d.file_name, d.format,
-                         std::max(d.capacity_bytes, d.target_capacity_bytes)});
+                         std::max(d.capacity_bytes, d.target_capacity_bytes), d.uuid});
                 }
             }
         }
@@ -482,7 +491,7 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
             // carried byte for byte.
             copts.shape.envelope = std::make_shared<ovf::Envelope>(std::move(shaped));
         }
-        if (target->name == "ova" || target->name == "vmware-ova" || target->name == "aws") {
+        if (target->name == "ova" || target->name == "aws" || target->name.ends_with("-ova")) {
             copts.form = PackageForm::ova;
         } else if (target->name == "ovf") {
             copts.form = PackageForm::directory;

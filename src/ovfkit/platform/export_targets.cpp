@@ -10,6 +10,7 @@
 #include <ovfkit/platform/hyperv/target.hpp>
 #include <ovfkit/platform/libvirt/target.hpp>
 #include <ovfkit/platform/proxmox/target.hpp>
+#include <ovfkit/platform/virtualbox/target.hpp>
 #include <ovfkit/platform/vmware/target.hpp>
 #include <ovfkit/platform/xenserver/target.hpp>
 
@@ -18,17 +19,19 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_targets{
-    &libvirt_target,    // platform/libvirt
-    &vmware_target,     // platform/vmware
-    &vmware_ova_target, // platform/vmware
-    &proxmox_target,    // platform/proxmox
-    &hyperv_target,     // platform/hyperv
-    &xenserver_target,  // platform/xenserver
-    &dmtf::ovf_target,  // platform/dmtf
-    &dmtf::ova_target,  // platform/dmtf
-    &azure_target,      // platform/cloud
-    &aws_target,        // platform/cloud
-    &gce_target,        // platform/cloud
+    &libvirt_target,        // platform/libvirt
+    &vmware_target,         // platform/vmware
+    &vmware_ova_target,     // platform/vmware
+    &proxmox_target,        // platform/proxmox
+    &hyperv_target,         // platform/hyperv
+    &xenserver_target,      // platform/xenserver
+    &virtualbox_target,     // platform/virtualbox
+    &virtualbox_ova_target, // platform/virtualbox
+    &dmtf::ovf_target,      // platform/dmtf
+    &dmtf::ova_target,      // platform/dmtf
+    &azure_target,          // platform/cloud
+    &aws_target,            // platform/cloud
+    &gce_target,            // platform/cloud
 };
 
 } // namespace

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ovfkit/base/uuid.hpp>
 #include <ovfkit/platform/guest_os.hpp>
 
 namespace ovfkit::platform {
@@ -63,6 +64,11 @@ struct PlanDisk {
     // GCE: a whole GiB); the engine converts the disk to this size, the
     // added bytes reading as zeros. 0: the source's size.
     uint64_t target_capacity_bytes = 0;
+    // Set by the engine with file_name for a directory target: the identity
+    // the disk's writer stamps in the image where its format has one (the
+    // VDI creation UUID), so a config can name the disk by it (a .vbox media
+    // registry). Two disks sharing a file share it.
+    std::optional<Uuid> uuid = std::nullopt;
 };
 
 struct PlanCdrom {

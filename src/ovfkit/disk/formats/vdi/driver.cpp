@@ -9,8 +9,9 @@
 // Dynamic images store only blocks that hold data, densely in guest order;
 // zero runs inside a stored block stay holes of the output file. Fixed images
 // store every block (block i at index i) in a sparse file. Each image gets
-// fresh random creation and modification UUIDs: VirtualBox refuses to
-// register two media with one UUID.
+// fresh random creation and modification UUIDs (VirtualBox refuses to
+// register two media with one UUID), or the creation UUID the caller asks
+// for (CreateOptions::uuid: a .vbox names the disk by it).
 //
 // Reading accepts version 1.1 images of type normal and fixed with 1 MiB
 // blocks (every VirtualBox and qemu image), any cbBlockExtra that is a power
@@ -21,6 +22,7 @@
 // name, and the legacy version 0 header.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include <ovfkit/base/checked.hpp>
@@ -303,8 +305,8 @@ Result<void> fresh_uuid(unsigned char (&u)[16]) {
 
 class VdiWriter final : public DiskWriter {
 public:
-    VdiWriter(io::File* file, std::string path, uint64_t size, bool fixed)
-        : m_file(file), m_path(std::move(path)), m_size(size), m_fixed(fixed) {
+    VdiWriter(io::File* file, std::string path, uint64_t size, bool fixed, std::optional<Uuid> uuid)
+        : m_file(file), m_path(std::move(path)), m_size(size), m_fixed(fixed), m_uuid(uuid) {
         m_blocks = div_round_up(size, k_block_size);
         m_data_at = *align_up(k_map_offset + m_blocks * 4, k_block_size);
     }
@@ -378,7 +380,12 @@ public:
         h.block_size = static_cast<uint32_t>(k_block_size);
         h.blocks = static_cast<uint32_t>(m_blocks);
         h.blocks_allocated = static_cast<uint32_t>(stored);
-        OVFKIT_TRY(fresh_uuid(h.uuid_create));
+        if (m_uuid) {
+            const Uuid g = as_guid_bytes(*m_uuid);
+            std::memcpy(h.uuid_create, g.data(), g.size());
+        } else {
+            OVFKIT_TRY(fresh_uuid(h.uuid_create));
+        }
         OVFKIT_TRY(fresh_uuid(h.uuid_modify));
         h.lchs_geometry.sector_size = 512;
         OVFKIT_TRY(m_file->pwrite(std::as_bytes(std::span(&s, 1)), 0));
@@ -406,6 +413,7 @@ private:
     std::string m_path;
     uint64_t m_size;
     bool m_fixed;
+    std::optional<Uuid> m_uuid; // the creation UUID asked for
     uint64_t m_blocks = 0;
     uint64_t m_data_at = 0;
     std::vector<uint32_t> m_stored; // guest block numbers, in file order
@@ -418,7 +426,7 @@ Result<std::unique_ptr<DiskWriter>> create_vdi_common(CreateContext& ctx, bool f
                     ctx.path, ctx.options.virtual_size, k_max_blocks);
     }
     return std::unique_ptr<DiskWriter>(
-        std::make_unique<VdiWriter>(ctx.file, ctx.path, *size, fixed));
+        std::make_unique<VdiWriter>(ctx.file, ctx.path, *size, fixed, ctx.options.uuid));
 }
 
 Result<std::unique_ptr<DiskWriter>> create_vdi(CreateContext& ctx) {

@@ -1,0 +1,456 @@
+// The `virtualbox-ova` descriptor: the source envelope with every
+// VirtualSystem's hardware rebuilt as VirtualBox's own export writes it
+// (ApplianceImplExport.cpp; formats/vmware-virtualbox.md B4).
+//
+//   - VirtualHardwareSection: System "virtualbox-2.2", CPU, memory in
+//     byte * 2^20 (VirtualBox writes MegaBytes, a unit strict readers
+//     refuse; it reads both), controllers (IDE: one item per channel, ResourceType 5
+//     with the PIIX type; SATA 20 "AHCI"; SCSI 6 "lsilogic"/"buslogic"/
+//     "lsilogicsas"; 20 "NVMe"; 20 "VirtioSCSI"), disks (ovf:/disk/ID),
+//     empty CD-ROM drives, NICs (E1000, PCNet32, virtio).
+//   - OperatingSystemSection: the CIM id and version, vbox:OSType, the
+//     guest's name as Description.
+//   - vbox:Machine (ovf:required="false"): the .vbox Machine of the same
+//     plan without media registry. VirtualBox's import prefers it to the
+//     items for CPU, memory, OS type, firmware, NICs and storage, so an EFI
+//     guest stays EFI and an 82540EM stays one; every disk it attaches is a
+//     Disk of the DiskSection with that vbox:uuid. Other OVF readers skip
+//     it (it is optional).
+//   - DiskSection: the plan's disks with capacities in bytes, the disk
+//     driver's format URI and vbox:uuid; NetworkSection: the networks the
+//     NICs use, by their appliance names.
+//   - Dropped: the DeploymentOptionSection (the hardware is the chosen
+//     option's), the source's vendor sections describing the same machine
+//     (an older vbox:Machine); per-option property defaults collapse to the
+//     chosen one. Everything else is kept as read.
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <ovfkit/base/uuid.hpp>
+#include <ovfkit/disk/ovf_uri.hpp>
+#include <ovfkit/platform/virtualbox/hardware.hpp>
+#include <ovfkit/platform/virtualbox/ova_envelope.hpp>
+#include <ovfkit/platform/virtualbox/vbox.hpp>
+
+namespace ovfkit::platform::virtualbox {
+
+namespace {
+
+constexpr uint64_t k_mib = 1024 * 1024;
+const std::string k_rasd(ovf::k_rasd_ns);
+const std::string k_vssd(ovf::k_vssd_ns);
+
+ovf::Msg msg(std::string text) {
+    ovf::Msg m;
+    m.text = std::move(text);
+    return m;
+}
+
+ovf::Content* counterpart(const ovf::Content& src, ovf::Content& out, const ovf::Content* target) {
+    if (&src == target) {
+        return &out;
+    }
+    for (size_t i = 0; i < src.children.size() && i < out.children.size(); ++i) {
+        if (auto* found = counterpart(src.children[i], out.children[i], target)) {
+            return found;
+        }
+    }
+    return nullptr;
+}
+
+const ovf::Content* source_system(const ovf::Envelope& source, const PlanVm& vm) {
+    for (const ovf::Content* c : ovf::virtual_systems(source)) {
+        if (c->id == vm.system_id) {
+            return c;
+        }
+    }
+    return nullptr;
+}
+
+std::string_view nic_subtype(std::string_view type) {
+    if (type == "virtio") {
+        return "virtio";
+    }
+    if (type == "Am79C970A" || type == "Am79C973") {
+        return "PCNet32";
+    }
+    return "E1000";
+}
+
+class HardwareBuilder {
+public:
+    explicit HardwareBuilder(const PlanVm& vm) : m_vm(vm) {}
+
+    Result<ovf::VirtualHardwareSection> build(const ovf::VirtualHardwareSection* source) {
+        ovf::VirtualHardwareSection hw;
+        hw.header.info = msg("Virtual hardware requirements for a virtual machine");
+        if (source != nullptr) {
+            hw.transport = source->transport;
+        }
+        ovf::System sys;
+        sys.set(k_vssd, "ElementName", "Virtual Hardware Family");
+        sys.set(k_vssd, "InstanceID", "0");
+        sys.set(k_vssd, "VirtualSystemIdentifier", m_vm.name);
+        sys.set(k_vssd, "VirtualSystemType", "virtualbox-2.2");
+        hw.system = std::move(sys);
+
+        auto& cpu = add(3, fmt::format("{} virtual CPU", m_vm.cpus));
+        cpu.set(k_rasd, "Description", "Number of virtual CPUs");
+        cpu.set(k_rasd, "VirtualQuantity", fmt::format("{}", m_vm.cpus));
+        uint64_t mib = m_vm.memory_bytes / k_mib;
+        auto& mem = add(4, fmt::format("{} MB of memory", mib));
+        mem.set(k_rasd, "AllocationUnits", "byte * 2^20");
+        mem.set(k_rasd, "Description", "Memory Size");
+        mem.set(k_rasd, "VirtualQuantity", fmt::format("{}", mib));
+
+        for (const auto& c : m_vm.controllers) {
+            OVFKIT_TRY(controller(c));
+        }
+        for (size_t i = 0; i < m_vm.disks.size(); ++i) {
+            const auto& d = m_vm.disks[i];
+            OVFKIT_TRY_ASSIGN(auto at, address(d.controller, d.unit, "disk " + d.disk_id));
+            auto& it = add(17, fmt::format("disk{}", i + 1));
+            it.set(k_rasd, "AddressOnParent", fmt::format("{}", at.second));
+            it.set(k_rasd, "Description", "Disk Image");
+            it.set(k_rasd, "HostResource", "ovf:/disk/" + d.disk_id);
+            it.set(k_rasd, "Parent", at.first);
+        }
+        for (size_t i = 0; i < m_vm.cdroms.size(); ++i) {
+            const auto& cd = m_vm.cdroms[i];
+            OVFKIT_TRY_ASSIGN(auto at, address(cd.controller, cd.unit, "a CD-ROM"));
+            auto& it = add(15, fmt::format("cdrom{}", i + 1));
+            it.set(k_rasd, "AddressOnParent", fmt::format("{}", at.second));
+            it.set(k_rasd, "AutomaticAllocation", "true");
+            it.set(k_rasd, "Description", "CD-ROM Drive");
+            it.set(k_rasd, "Parent", at.first);
+        }
+        for (size_t i = 0; i < m_vm.nics.size(); ++i) {
+            const auto& nic = m_vm.nics[i];
+            if (!known_adapter(nic.model)) {
+                return fail(Errc::invalid,
+                            "virtualbox-ova: VM '{}': NIC model '{}' is no VirtualBox adapter",
+                            m_vm.path, nic.model);
+            }
+            auto& it = add(10, fmt::format("Ethernet adapter on '{}'", nic.ovf_network));
+            it.set(k_rasd, "AutomaticAllocation", "true");
+            it.set(k_rasd, "Connection", nic.ovf_network);
+            it.set(k_rasd, "ResourceSubType", std::string(nic_subtype(nic.model)));
+        }
+        hw.items = std::move(m_items);
+        return hw;
+    }
+
+private:
+    ovf::Item& add(unsigned type, std::string name) {
+        ovf::Item it;
+        it.set(k_rasd, "Caption", name);
+        it.set(k_rasd, "ElementName", std::move(name));
+        it.set(k_rasd, "InstanceID", fmt::format("{}", m_next++));
+        it.set(k_rasd, "ResourceType", fmt::format("{}", type));
+        m_items.push_back(std::move(it));
+        return m_items.back();
+    }
+
+    // Parent InstanceID and AddressOnParent of a device at `unit`.
+    Result<std::pair<std::string, unsigned>> address(const std::string& controller, unsigned unit,
+                                                     std::string what) const {
+        const PlanController* c = m_vm.controller(controller);
+        if (c == nullptr) {
+            return fail(Errc::invalid, "virtualbox-ova: VM '{}': {} is on no controller", m_vm.path,
+                        what);
+        }
+        if (c->bus == Bus::ide) {
+            // One item per channel; the unit is channel * 2 + device.
+            auto it = m_parents.find(fmt::format("{}/{}", c->id, unit / 2));
+            if (it == m_parents.end() || unit >= 4) {
+                return fail(Errc::invalid, "virtualbox-ova: VM '{}': {} at IDE unit {}", m_vm.path,
+                            what, unit);
+            }
+            return std::pair{it->second, unit % 2};
+        }
+        return std::pair{m_parents.at(c->id), unit};
+    }
+
+    Result<void> controller(const PlanController& c) {
+        std::string_view bus = storage_bus(c.model);
+        if (bus == "IDE") {
+            for (unsigned channel = 0; channel < 2; ++channel) {
+                auto& it = add(5, fmt::format("ideController{}", channel));
+                it.set(k_rasd, "Address", fmt::format("{}", channel));
+                it.set(k_rasd, "BusNumber", fmt::format("{}", channel));
+                it.set(k_rasd, "Description", "IDE Controller");
+                it.set(k_rasd, "ResourceSubType", c.model);
+                m_parents[fmt::format("{}/{}", c.id, channel)] = *it.instance_id();
+            }
+            return {};
+        }
+        unsigned type = 20;
+        std::string subtype = c.model;
+        std::string caption;
+        if (bus == "SATA") {
+            caption = "sataController0";
+        } else if (bus == "SCSI" || bus == "SAS") {
+            type = 6;
+            subtype = ascii_lower_copy(c.model);
+            caption = "scsiController0";
+        } else if (bus == "PCIe") {
+            caption = "nvmeController0";
+        } else if (bus == "VirtioSCSI") {
+            caption = "virtioSCSIController0";
+        } else {
+            return fail(Errc::invalid,
+                        "virtualbox-ova: VM '{}': controller model '{}' is no VirtualBox type",
+                        m_vm.path, c.model);
+        }
+        auto& it = add(type, caption);
+        it.set(k_rasd, "Address", "0");
+        it.set(k_rasd, "BusNumber", "0");
+        it.set(k_rasd, "Description", fmt::format("{} Controller", bus == "PCIe" ? "NVMe" : bus));
+        it.set(k_rasd, "ResourceSubType", subtype);
+        m_parents[c.id] = *it.instance_id();
+        return {};
+    }
+
+    static std::string ascii_lower_copy(std::string s) {
+        for (char& ch : s) {
+            ch = ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+        }
+        return s;
+    }
+
+    const PlanVm& m_vm;
+    std::vector<ovf::Item> m_items;
+    std::map<std::string, std::string> m_parents; // controller id (IDE: id/channel) -> InstanceID
+    unsigned m_next = 1;
+};
+
+Result<ovf::Extension> os_type_element(const PlanVm& vm) {
+    ovf::Extension e;
+    e.element.xml = fmt::format(
+        "<vbox:OSType xmlns:vbox=\"{}\" xmlns:ovf=\"{}\" ovf:required=\"false\">{}</vbox:OSType>",
+        ovf::k_vbox_ns, ovf::k_envelope_ns_placeholder, os_type(vm));
+    e.element.ns = std::string(ovf::k_vbox_ns);
+    e.element.name = "OSType";
+    e.position = 2; // after Info and Description, where VirtualBox writes it
+    return e;
+}
+
+ovf::OperatingSystemSection os_section(const PlanVm& vm, const ovf::OperatingSystemSection* src) {
+    ovf::OperatingSystemSection os;
+    if (src != nullptr) {
+        os.header = src->header;
+    }
+    os.header.required.reset();
+    os.header.extra = {}; // vendor ids (vmw:osType ...) give way to vbox:OSType
+    os.vmw_os_type.reset();
+    if (!os.header.info) {
+        os.header.info = msg("The kind of installed guest operating system");
+    }
+    const GuestOsRow* row = vm.os.row;
+    os.id = fmt::format("{}", row != nullptr ? row->cim : 1);
+    if (row != nullptr && !row->cim_version.empty()) {
+        os.version = std::string(row->cim_version);
+    }
+    if (row != nullptr && !row->display.empty()) {
+        os.description = msg(std::string(row->display));
+    }
+    return os;
+}
+
+void collapse_options(ovf::ProductSection& product, std::string_view option) {
+    for (auto& p : product.properties) {
+        for (const auto& v : p.values) {
+            if (!option.empty() && v.configuration && *v.configuration == option) {
+                p.value = v.value;
+            }
+        }
+        p.values.clear();
+        p.configuration.reset();
+    }
+}
+
+bool vbox_machine(const ovf::Section& s) {
+    const auto* u = std::get_if<ovf::UnknownSection>(&s);
+    return u != nullptr && u->element.ns == ovf::k_vbox_ns && u->element.name == "Machine";
+}
+
+} // namespace
+
+Result<ovf::Envelope> virtualbox_envelope(const ovf::Envelope& source, const ExportPlan& plan) {
+    ovf::Envelope out = source;
+    out.version = ovf::OvfVersion::v1;
+    out.version_attribute = "1.0";
+    bool has_vbox = false;
+    for (const auto& n : out.namespaces) {
+        has_vbox = has_vbox || n.uri == ovf::k_vbox_ns;
+    }
+    if (!has_vbox) {
+        out.namespaces.push_back({"vbox", std::string(ovf::k_vbox_ns)});
+    }
+    for (auto& f : out.references.files) {
+        if (f.size &&
+            (f.size->empty() || f.size->find_first_not_of("0123456789") != std::string::npos)) {
+            f.size.reset(); // a template's placeholder: the engine sizes what it writes
+        }
+    }
+
+    // Each disk's vbox:uuid, fresh (VirtualBox refuses a medium it knows).
+    std::map<std::string, Uuid> disk_uuids;
+    for (const auto& vm : plan.vms) {
+        for (const auto& d : vm.disks) {
+            if (!disk_uuids.contains(d.disk_id)) {
+                OVFKIT_TRY_ASSIGN(disk_uuids[d.disk_id], random_uuid());
+            }
+        }
+    }
+    ovf::DiskSection disks;
+    disks.header.info = msg("List of the virtual disks used in the package");
+    std::set<std::string> disk_ids;
+    std::string format(disk::uri_for_format(plan.disk_format));
+    for (const auto& vm : plan.vms) {
+        for (const auto& d : vm.disks) {
+            if (!disk_ids.insert(d.disk_id).second) {
+                continue;
+            }
+            ovf::Disk disk;
+            disk.disk_id = d.disk_id;
+            if (!d.file_id.empty()) {
+                disk.file_ref = d.file_id;
+            }
+            disk.capacity = fmt::format("{}", d.capacity_bytes);
+            disk.capacity_allocation_units = "byte";
+            if (!format.empty()) {
+                disk.format = format;
+            }
+            disk.extra.attributes.push_back(
+                {std::string(ovf::k_vbox_ns), "vbox", "uuid", uuid_text(disk_uuids[d.disk_id])});
+            disks.disks.push_back(std::move(disk));
+        }
+    }
+    const auto* src_networks = source.find<ovf::NetworkSection>();
+    ovf::NetworkSection networks;
+    networks.header.info = msg("Logical networks used in the package");
+    std::set<std::string> net_names;
+    for (const auto& vm : plan.vms) {
+        for (const auto& nic : vm.nics) {
+            if (nic.ovf_network.empty() || !net_names.insert(nic.ovf_network).second) {
+                continue;
+            }
+            ovf::Network n;
+            n.name = nic.ovf_network;
+            if (src_networks != nullptr) {
+                for (const auto& s : src_networks->networks) {
+                    if (s.name == nic.ovf_network) {
+                        n.description = s.description;
+                    }
+                }
+            }
+            if (!n.description) {
+                n.description = msg("Logical network used by this appliance.");
+            }
+            networks.networks.push_back(std::move(n));
+        }
+    }
+
+    std::vector<ovf::Section> sections;
+    bool disks_done = false;
+    bool networks_done = false;
+    for (const auto& s : source.sections) {
+        if (std::holds_alternative<ovf::DiskSection>(s)) {
+            if (!disks_done && !disks.disks.empty()) {
+                sections.emplace_back(disks);
+            }
+            disks_done = true;
+        } else if (std::holds_alternative<ovf::NetworkSection>(s)) {
+            if (!networks_done) {
+                sections.emplace_back(networks.networks.empty() ? s : ovf::Section(networks));
+            }
+            networks_done = true;
+        } else if (std::holds_alternative<ovf::DeploymentOptionSection>(s)) {
+            continue;
+        } else {
+            sections.push_back(s);
+        }
+    }
+    if (!networks_done && !networks.networks.empty()) {
+        sections.insert(sections.begin(), networks);
+    }
+    if (!disks_done && !disks.disks.empty()) {
+        sections.insert(sections.begin(), disks);
+    }
+    if (sections.size() != source.sections.size()) {
+        for (auto& e : out.extra.elements) {
+            e.position = UINT32_MAX;
+        }
+    }
+    out.sections = std::move(sections);
+
+    for (const auto& vm : plan.vms) {
+        const ovf::Content* src = source_system(source, vm);
+        ovf::Content* dst =
+            src != nullptr ? counterpart(source.content, out.content, src) : nullptr;
+        if (dst == nullptr) {
+            return fail(Errc::invalid,
+                        "virtualbox-ova: VM '{}' is not a VirtualSystem of the source", vm.path);
+        }
+        HardwareBuilder builder(vm);
+        OVFKIT_TRY_ASSIGN(auto hw, builder.build(src->find<ovf::VirtualHardwareSection>()));
+
+        PlanVm attached = vm;
+        for (auto& d : attached.disks) {
+            d.uuid = disk_uuids[d.disk_id];
+        }
+        OVFKIT_TRY_ASSIGN(MachineIds ids, fresh_ids(attached));
+        OVFKIT_TRY_ASSIGN(std::string machine, render_machine_fragment(attached, ids));
+        ovf::UnknownSection vbox;
+        vbox.element.xml = std::move(machine);
+        vbox.element.ns = std::string(ovf::k_vbox_ns);
+        vbox.element.name = "Machine";
+        vbox.required = false;
+
+        auto os = os_section(vm, src->find<ovf::OperatingSystemSection>());
+        OVFKIT_TRY_ASSIGN(auto os_type_ext, os_type_element(vm));
+        os.header.extra.elements.push_back(std::move(os_type_ext));
+        std::vector<ovf::Section> vs;
+        bool os_done = false;
+        bool hw_done = false;
+        for (const auto& s : src->sections) {
+            if (std::holds_alternative<ovf::OperatingSystemSection>(s)) {
+                if (!os_done) {
+                    vs.emplace_back(os);
+                }
+                os_done = true;
+            } else if (std::holds_alternative<ovf::VirtualHardwareSection>(s)) {
+                if (!hw_done) {
+                    vs.emplace_back(hw);
+                }
+                hw_done = true;
+            } else if (std::holds_alternative<ovf::DeploymentOptionSection>(s) || vbox_machine(s)) {
+                continue;
+            } else if (const auto* p = std::get_if<ovf::ProductSection>(&s)) {
+                ovf::ProductSection copy = *p;
+                collapse_options(copy, plan.deployment_option);
+                vs.emplace_back(std::move(copy));
+            } else {
+                vs.push_back(s);
+            }
+        }
+        if (!hw_done) {
+            vs.insert(vs.begin(), hw);
+        }
+        if (!os_done) {
+            vs.insert(vs.begin(), os);
+        }
+        vs.emplace_back(std::move(vbox)); // last, where VirtualBox writes it
+        for (auto& e : dst->extra.elements) {
+            e.position = UINT32_MAX;
+        }
+        dst->sections = std::move(vs);
+        dst->name = msg(vm.name);
+    }
+    return out;
+}
+
+} // namespace ovfkit::platform::virtualbox
