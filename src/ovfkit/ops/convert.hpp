@@ -61,6 +61,10 @@ struct PackageShape {
     std::shared_ptr<const ovf::Envelope> envelope;
     // The target name of the file with this References id.
     std::map<std::string, std::string> file_names;
+    // The ovf:format a converted Disk gets, by diskId, where the target
+    // spells its disk driver's format its own way (XenServer's VHD URI);
+    // otherwise the driver's first URI.
+    std::map<std::string, std::string> disk_format_uris;
     // A directory holding only the files (and `extra`): no descriptor,
     // manifest or certificate.
     bool files_only = false;

@@ -16,13 +16,14 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_targets{
-    &libvirt_target,    // platform/libvirt
-    &vmware_target,     // platform/vmware
-    &vmware_ova_target, // platform/vmware
-    &proxmox_target,    // platform/proxmox
-    &xenserver_target,  // platform/xenserver
-    &dmtf::ovf_target,  // platform/dmtf
-    &dmtf::ova_target,  // platform/dmtf
+    &libvirt_target,       // platform/libvirt
+    &vmware_target,        // platform/vmware
+    &vmware_ova_target,    // platform/vmware
+    &proxmox_target,       // platform/proxmox
+    &xenserver_target,     // platform/xenserver
+    &xenserver_ova_target, // platform/xenserver
+    &dmtf::ovf_target,     // platform/dmtf
+    &dmtf::ova_target,     // platform/dmtf
 };
 
 } // namespace
