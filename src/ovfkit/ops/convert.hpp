@@ -71,6 +71,10 @@ struct PackageShape {
     // where its format stamps one (disk::CreateOptions::uuid): a .vbox
     // names its disks by the UUID in their headers.
     std::map<std::string, Uuid> disk_uuids;
+    // The ovf:format a converted Disk gets, by diskId, where the target
+    // spells its disk driver's format its own way (XenServer's VHD URI);
+    // otherwise the driver's first URI.
+    std::map<std::string, std::string> disk_format_uris;
     // A directory holding only the files (and `extra`): no descriptor,
     // manifest or certificate.
     bool files_only = false;

@@ -316,7 +316,10 @@ Result<Plan> make_plan(const ConvertOptions& options, const package::Source& src
             f.chunk_size.reset();
             for (const DiskRef& r : m.disks) {
                 auto& d = std::get<ovf::DiskSection>(env.sections[r.section]).disks[r.disk];
-                if (uri.empty()) {
+                if (auto own = options.shape.disk_format_uris.find(d.disk_id);
+                    own != options.shape.disk_format_uris.end()) {
+                    d.format = own->second;
+                } else if (uri.empty()) {
                     d.format.reset();
                     // A files-only export (a directory target) writes no
                     // descriptor: nothing is lost there.

@@ -10,6 +10,7 @@
 #include <ovfkit/base/uuid.hpp>
 #include <ovfkit/deploy/environment.hpp>
 #include <ovfkit/disk/image.hpp>
+#include <ovfkit/disk/ovf_uri.hpp>
 #include <ovfkit/ops/export.hpp>
 #include <ovfkit/ops/export_archive.hpp>
 #include <ovfkit/ops/export_plan.hpp>
@@ -26,6 +27,22 @@ using platform::NoteAction;
 using platform::PlanVm;
 
 namespace {
+
+// Whether `uri` is one of the URIs the disk driver `driver` answers to.
+bool names_driver(std::string_view uri, std::string_view driver) {
+    const std::string want = disk::normalized_uri(uri);
+    for (const disk::FormatDriver* d : disk::formats::all()) {
+        if (d->name != driver) {
+            continue;
+        }
+        for (std::string_view u : d->ovf_uris) {
+            if (disk::normalized_uri(u) == want) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
 
 std::string known_targets() {
     std::string out;
@@ -477,15 +494,22 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
                 source_formats.emplace(d.disk_id, d.format);
             }
         }
+        // A target that spells the written driver's URI its own way (one
+        // the driver answers to, not its first) keeps its spelling.
+        std::map<std::string, std::string> own_uris;
         for (ovf::Section& section : shaped.sections) {
             if (auto* ds = std::get_if<ovf::DiskSection>(&section)) {
                 for (ovf::Disk& d : ds->disks) {
+                    if (d.format && names_driver(*d.format, plan.disk_format)) {
+                        own_uris[d.disk_id] = *d.format;
+                    }
                     if (auto it = source_formats.find(d.disk_id); it != source_formats.end()) {
                         d.format = it->second;
                     }
                 }
             }
         }
+        copts.shape.disk_format_uris = std::move(own_uris);
         if (!(shaped == env)) {
             // Unchanged, the descriptor (and a manifest, a signature) is
             // carried byte for byte.

@@ -25,6 +25,7 @@ const std::array k_targets{
     &proxmox_target,        // platform/proxmox
     &hyperv_target,         // platform/hyperv
     &xenserver_target,      // platform/xenserver
+    &xenserver_ova_target,  // platform/xenserver
     &virtualbox_target,     // platform/virtualbox
     &virtualbox_ova_target, // platform/virtualbox
     &dmtf::ovf_target,      // platform/dmtf

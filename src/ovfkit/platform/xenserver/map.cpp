@@ -19,6 +19,7 @@
 // XCP-ng 8.2+: noted). A vTPM is dropped (xapi creates one only through
 // its own API, XenServer 8.3+).
 #include <algorithm>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -91,10 +92,37 @@ std::string lower(std::string s) {
     return s;
 }
 
+// Whether the appliance has properties a guest would read from its OVF
+// environment (any ProductSection property, at any level).
+bool has_properties(const ovf::Envelope& env) {
+    auto any = [](const std::vector<ovf::Section>& sections) {
+        for (const auto& s : sections) {
+            if (const auto* p = std::get_if<ovf::ProductSection>(&s); p && !p->properties.empty()) {
+                return true;
+            }
+        }
+        return false;
+    };
+    if (any(env.sections)) {
+        return true;
+    }
+    std::function<bool(const ovf::Content&)> walk = [&](const ovf::Content& c) {
+        if (any(c.sections)) {
+            return true;
+        }
+        for (const auto& child : c.children) {
+            if (walk(child)) {
+                return true;
+            }
+        }
+        return false;
+    };
+    return walk(env.content);
+}
+
 } // namespace
 
 void map_vm(PlanVm& vm, const MapContext& context, Flavor flavor, PlanNotes& notes) {
-    (void)context;
     // Name and description, as xapi will store them.
     if (std::string clean = xml_clean(vm.name, false); clean != vm.name) {
         notes.add("vm-name", NoteAction::translated, vm, "name",
@@ -102,6 +130,21 @@ void map_vm(PlanVm& vm, const MapContext& context, Flavor flavor, PlanNotes& not
         vm.name = clean.empty() ? (vm.system_id.empty() ? std::string("vm") : vm.system_id) : clean;
     }
     vm.description = xml_clean(vm.description, true);
+
+    if (flavor == Flavor::ova && context.source != nullptr &&
+        context.source->find<ovf::DeploymentOptionSection>() != nullptr) {
+        notes.add("deployment-option", NoteAction::info, vm, "DeploymentOptionSection",
+                  context.deployment_option.empty()
+                      ? std::string("the hardware is written for the default configuration only")
+                      : fmt::format("the hardware is written for configuration \"{}\" only",
+                                    context.deployment_option));
+    }
+
+    if (flavor == Flavor::ova && context.source != nullptr && has_properties(*context.source)) {
+        notes.add("env-none", NoteAction::info, vm, "ProductSection",
+                  "XenCenter's OVF import gives the guest no OVF environment: the properties "
+                  "reach it only through --to xenserver (the environment ISO beside the XVA)");
+    }
 
     // CPUs and memory.
     if (vm.cpus == 0) {
@@ -254,6 +297,28 @@ void map_vm(PlanVm& vm, const MapContext& context, Flavor flavor, PlanNotes& not
         }
         n.network = clean;
     }
+}
+
+KeyValues platform_keys(const PlanVm& vm) {
+    const bool win = windows(vm);
+    KeyValues platform{
+        {"acpi", "1"},  {"apic", "true"},  {"pae", "true"},
+        {"nx", "true"}, {"hpet", "true"},  {"viridian", win ? "true" : "false"},
+        {"vga", "std"}, {"videoram", "8"}, {"device_id", win ? "0002" : "0001"},
+    };
+    if (vm.machine == "hvm-uefi") {
+        platform.emplace_back("secureboot", vm.secure_boot ? "true" : "false");
+    }
+    std::sort(platform.begin(), platform.end());
+    return platform;
+}
+
+KeyValues boot_params(const PlanVm& vm) {
+    KeyValues boot{{"order", "cdn"}};
+    if (vm.machine == "hvm-uefi") {
+        boot.emplace_back("firmware", "uefi");
+    }
+    return boot;
 }
 
 } // namespace ovfkit::platform::xenserver

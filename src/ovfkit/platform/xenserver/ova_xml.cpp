@@ -296,18 +296,8 @@ Result<std::string> ova_xml(const ExportPlan& plan, std::span<const uint64_t> di
                 .str("locking_mode", "network_default");
             objects.push_back(object("VIF", vif, f));
         }
-        const bool win = vm.os.row != nullptr && vm.os.row->family == OsFamily::windows;
-        std::vector<std::pair<std::string, std::string>> platform{
-            {"acpi", "1"},  {"apic", "true"},  {"pae", "true"},
-            {"nx", "true"}, {"hpet", "true"},  {"viridian", win ? "true" : "false"},
-            {"vga", "std"}, {"videoram", "8"}, {"device_id", win ? "0002" : "0001"},
-        };
-        std::vector<std::pair<std::string, std::string>> boot{{"order", "cdn"}};
-        if (vm.machine == "hvm-uefi") {
-            boot.emplace_back("firmware", "uefi");
-            platform.emplace_back("secureboot", vm.secure_boot ? "true" : "false");
-        }
-        std::sort(platform.begin(), platform.end());
+        const auto platform = platform_keys(vm);
+        const auto boot = boot_params(vm);
         const uint64_t mem = vm.memory_bytes;
         Struct s;
         s.str("uuid", uuid_of(seed + "/vm"))

@@ -16,5 +16,6 @@
 namespace ovfkit::platform {
 
 extern const ExportTarget xenserver_target;
+extern const ExportTarget xenserver_ova_target;
 
 } // namespace ovfkit::platform

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
@@ -33,6 +34,14 @@ enum class Flavor { xva, ova };
 
 // Rewrites `vm` into what xapi runs (map.cpp); notes every change.
 void map_vm(PlanVm& vm, const MapContext& context, Flavor flavor, PlanNotes& notes);
+
+// What xapi gets as the VM's `platform` map (sorted by key) and its
+// HVM_boot_params for a mapped VM: Viridian and the Windows Update
+// device id for Windows, firmware=uefi and secureboot for UEFI. Both
+// targets write these, so an XVA and an OVA of one appliance agree.
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+KeyValues platform_keys(const PlanVm& vm);
+KeyValues boot_params(const PlanVm& vm);
 
 // The XVA block size and the most blocks one VDI may have (8 decimal digits).
 inline constexpr uint64_t k_block = uint64_t{1} << 20;
