@@ -3,8 +3,9 @@
 // An importer (platform/import_source.hpp) reads its platform's config into
 // PlanVms; the engine then
 //   1. opens every disk through disk::open_image beneath the VM's directory
-//      (VMDK extents, snapshot chains and their parents resolved there, and
-//      read flattened) and takes its capacity from the image;
+//      (VMDK extents and, where the disk engine follows them, parents
+//      resolved there and read flattened; VMDK delta links are refused
+//      by the VMDK reader today) and takes its capacity from the image;
 //   2. builds the envelope — the inverse of ops/export_plan.cpp's neutral
 //      plan, so that planning the envelope again gives the importer's VMs:
 //      VirtualSystem (a collection when there are several), Annotation,

@@ -4,8 +4,9 @@
 #     (one a descriptor with a flat extent), imports into an OVA whose
 #     envelope validates against the DMTF schema, with the CPUs, memory,
 #     disk buses and NICs virt-v2v's VMX reader reports for the same file;
-#   - a snapshot chain (-000001.vmdk) is read flattened: the OVA's disk
-#     compares identical with the chain as qemu-img reads it;
+#   - a VMDK descriptor with a flat extent is read whole (qemu-img compares
+#     the OVA's disk with the data); a snapshot (-000001.vmdk) is refused
+#     with exit 4 until the VMDK reader follows delta links;
 #   - hostile configs are refused with exit 4 and nothing written: a disk at
 #     /etc/shadow, '..', a symlink out of the directory, a VMDK whose extent
 #     leaves the directory, a 10 MB line, 100 000 keys, a NUL byte;
@@ -64,33 +65,38 @@ ctrl = {c["id"]: c["bus"] for c in vm["controllers"]}
 buses = sorted(ctrl[d["controller"]] for d in vm["disks"])
 v2v_disks = sorted(re.findall(r"^\t\d+ \[(\w+)\]$", v2v.split("disks:")[1].split("removable media:")[0], re.M))
 assert buses == v2v_disks, (buses, v2v_disks)
-nics = re.findall(r'^\t\w+ "([^"]*)"(?: mac: ([0-9a-f:]+))? \[(\w+)\]$', v2v.split("NICs:")[1], re.M)
+nics = re.findall(r'^\t\w+ "([^"]*)"(?: mac: ([0-9a-f:]+))?(?: \[(\w+)\])?$', v2v.split("NICs:")[1], re.M)
 ours = [(n["network"], n["mac"] or "", n["model"]) for n in vm["nics"]]
 assert len(nics) == len(ours), (nics, ours)
 for (net, mac, model), (onet, omac, omodel) in zip(nics, ours):
     # virt-v2v names the network only when the .vmx does (networkName).
     assert net == onet or net in ("", "VM Network") or onet in ("bridged", "nat", "hostonly"), (net, onet)
     assert mac == omac, (mac, omac)
-    assert model == omodel or (model, omodel) in (("e1000", "e1000"),), (model, omodel)
+    # virt-v2v names no model when the .vmx names none (we note e1000).
+    assert model == omodel or model == "", (model, omodel)
 PY
   fi
   imported=$((imported + 1))
 done
 ((imported >= 7)) || fail "only $imported corpus .vmx files imported"
 
-# A snapshot chain, flattened.
+# A snapshot chain: the VMDK reader does not follow delta links yet, so it
+# is refused with a clear message instead of read as the delta alone.
 c=$T/chain; mkdir "$c"
-python3 -c 'import sys; f=open(sys.argv[1],"wb"); f.truncate(8<<20); f.seek(1<<20); f.write(b"base"*4096); f.seek(5<<20); f.write(b"old!"*1024)' "$c/base.raw"
+python3 -c 'import sys; f=open(sys.argv[1],"wb"); f.truncate(8<<20); f.seek(1<<20); f.write(b"base"*4096)' "$c/base.raw"
 qemu-img convert -q -f raw -O vmdk "$c/base.raw" "$c/vm.vmdk"
 qemu-img create -q -f vmdk -b vm.vmdk -F vmdk "$c/vm-000001.vmdk"
-if command -v qemu-io >/dev/null; then
-  qemu-io -q -c 'write -P 0x5a 5M 64k' "$c/vm-000001.vmdk" >/dev/null
-fi
 printf 'displayName = "chain"\nmemsize = "256"\nscsi0.present = "TRUE"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "vm-000001.vmdk"\n' >"$c/vm.vmx"
-expect_rc 0 "$OVFKIT" convert -q "$c/vm.vmx" "$T/chain.ova"
-mkdir "$T/chain-x" && tar xf "$T/chain.ova" -C "$T/chain-x"
-disk=$(cd "$T/chain-x" && ls *.vmdk)
-expect_rc 0 qemu-img compare -q "$T/chain-x/$disk" "$c/vm-000001.vmdk"
+expect_rc 4 "$OVFKIT" convert -q "$c/vm.vmx" "$T/chain.ova"
+grep -q 'parentFileNameHint "vm.vmdk"' "$T/err" || fail "chain: $(cat "$T/err")"
+[[ ! -e $T/chain.ova ]] || fail "chain: refused but wrote the OVA"
+# A descriptor with a flat extent is read whole: the OVA's disk is its data.
+qemu-img convert -q -f raw -O vmdk -o subformat=monolithicFlat "$c/base.raw" "$c/flat.vmdk"
+sed 's/vm-000001.vmdk/flat.vmdk/' "$c/vm.vmx" >"$c/flat.vmx"
+mkdir "$c/f" && mv "$c/flat.vmdk" "$c/flat-flat.vmdk" "$c/flat.vmx" "$c/f/"
+expect_rc 0 "$OVFKIT" convert -q "$c/f/flat.vmx" "$T/flat.ova"
+mkdir "$T/flat-x" && tar xf "$T/flat.ova" -C "$T/flat-x"
+expect_rc 0 qemu-img compare -q "$T/flat-x/$(cd "$T/flat-x" && ls *.vmdk)" "$c/base.raw"
 
 # Hostile configs: exit 4, one clear line, nothing written.
 hostile() { # NAME EXPECTED-TEXT: imports $T/h/NAME/vm.vmx

@@ -470,7 +470,11 @@ private:
             }
             ImportDisk src;
             src.disk_id = d.disk_id;
-            src.path = std::move(path);
+            // Named, so that a descriptor's extents and a snapshot's
+            // parents are followed (detected formats follow nothing).
+            if (ascii_lower(src.path = std::move(path)).ends_with(".vmdk")) {
+                src.format = "vmdk";
+            }
             vm.disks.push_back(std::move(d));
             ivm.disks.push_back(std::move(src));
         }
