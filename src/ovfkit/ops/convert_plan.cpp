@@ -78,6 +78,10 @@ Result<void> read_source_trust(const package::Source& src, Plan& plan, Diagnosti
     return {};
 }
 
+Result<void> plan_opened_disk(const package::Source& src, const ovf::Disk& d,
+                              const disk::FormatDriver& to, uint64_t target_capacity, Member& m,
+                              Plan& plan, disk::Image opened, bool always);
+
 // Opens the disk in member `m` and decides whether it is converted.
 // `target_capacity` is the virtual size an export's target asks for (0: none):
 // never less than the source's, rounded up to the format's unit.
@@ -89,6 +93,14 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
     }
     disk::OpenImageOptions open;
     open.format = from != nullptr ? std::string(from->name) : std::string{};
+    // An imported VM's disk is read through its image (extents, parents):
+    // always converted, since its file alone may not be the disk.
+    if (const package::AssembledFiles* files = src.assembled_files()) {
+        OVFKIT_TRY_ASSIGN(auto image, files->open_image(m.source_name));
+        if (image) {
+            return plan_opened_disk(src, d, to, target_capacity, m, plan, std::move(*image), true);
+        }
+    }
     std::unique_ptr<io::File> file_in;
     if (m.layout) {
         // Chunks read as one file; a compressed disk inflated (bounded) into
@@ -111,9 +123,16 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
         e.message = fmt::format("{} (disk {} of {})", e.message, d.disk_id, src.path());
         return fail(std::move(e));
     }
+    return plan_opened_disk(src, d, to, target_capacity, m, plan, std::move(*image), false);
+}
+
+Result<void> plan_opened_disk(const package::Source& src, const ovf::Disk& d,
+                              const disk::FormatDriver& to, uint64_t target_capacity, Member& m,
+                              Plan& plan, disk::Image opened, bool always) {
+    auto image = &opened;
     m.source_format = std::string(image->driver->name);
     const uint64_t source_size = image->reader->virtual_size();
-    if (image->driver == &to && target_capacity <= source_size) {
+    if (image->driver == &to && !always && target_capacity <= source_size) {
         return {}; // already in the format asked for: copied as it is
     }
     const uint64_t unit = std::max<uint64_t>(to.size_unit, 1);
@@ -124,7 +143,7 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
     }
     m.to = &to;
     m.virtual_size = *size;
-    m.image = std::make_unique<disk::Image>(std::move(*image));
+    m.image = std::make_unique<disk::Image>(std::move(opened));
     plan.rewrite = true;
     return {};
 }
