@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/base/text.hpp>
+#include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/domain_reader.hpp>
 #include <ovfkit/xml/document.hpp>
 
@@ -15,12 +16,12 @@ namespace ovfkit::platform::libvirt {
 namespace {
 
 constexpr std::string_view k_osinfo_ns = "http://libosinfo.org/xmlns/libvirt/domain/1.0";
-constexpr size_t k_max_devices = 4096;         // disks + CD-ROMs, and NICs
-constexpr uint64_t k_max_cpus = 4096;          // as the libvirt writer accepts
-constexpr uint64_t k_max_memory = 16ULL << 40; // 16 TiB, as the libvirt writer accepts
-constexpr size_t k_max_chain = 16;             // R4
-constexpr size_t k_max_path = 4096;            // PATH_MAX
-constexpr unsigned k_max_unit = 16383;         // virtio-scsi's largest LUN
+constexpr size_t k_max_devices = k_import_max_devices; // disks + CD-ROMs, and NICs, per VM
+constexpr uint64_t k_max_cpus = 4096;                  // as the libvirt writer accepts
+constexpr uint64_t k_max_memory = 16ULL << 40;         // 16 TiB, as the libvirt writer accepts
+constexpr size_t k_max_chain = 16;                     // R4
+constexpr size_t k_max_path = 4096;                    // PATH_MAX
+constexpr unsigned k_max_unit = 16383;                 // virtio-scsi's largest LUN
 constexpr unsigned k_max_controller = 255;
 
 // Untrusted text for a message: at most 120 bytes, control bytes as \xNN.

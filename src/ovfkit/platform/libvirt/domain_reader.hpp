@@ -19,7 +19,8 @@
 //     and name no file twice (a loop is Errc::refused). The chain is read
 //     from the images themselves by the disk engine (R4); the XML's copy is
 //     only checked and reported;
-//   - counts are capped (4096 devices of each kind) and numbers checked:
+//   - counts are capped (64 disks and CD-ROMs, 64 NICs: k_import_max_devices)
+//     and numbers checked:
 //     memory in any libvirt unit must fit 16 TiB, vCPUs 1..4096.
 // Everything OVF cannot carry (graphics, video, sound, channels, consoles,
 // host devices, USB redirection, RNG, watchdog, filesystems ...) is a
