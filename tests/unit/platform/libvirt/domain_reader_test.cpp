@@ -15,6 +15,7 @@
 
 #include <support/corpus.hpp>
 #include <support/temp_dir.hpp>
+#include <support/tools.hpp>
 
 namespace ovfkit::platform::libvirt {
 namespace {
@@ -128,6 +129,120 @@ TEST_P(LibvirtCorpusImport, AbsolutePathsAreRefusedByDefault) {
         // A block or network disk may come before the first absolute path.
         ASSERT_FALSE(r.has_value());
         EXPECT_EQ(r.error().code, Errc::refused) << r.error().message;
+    }
+}
+
+// The lines of `section` ("disks:") of a --print-source report, up to the
+// next unindented line.
+std::vector<std::string> print_source_entries(const std::string& report, std::string_view section) {
+    std::vector<std::string> lines;
+    size_t pos = report.find(fmt::format("\n{}\n", section));
+    if (pos == std::string::npos) {
+        return lines;
+    }
+    pos += section.size() + 2;
+    while (pos < report.size() && report[pos] == '\t') {
+        size_t nl = report.find('\n', pos);
+        lines.push_back(report.substr(pos + 1, nl == std::string::npos ? nl : nl - pos - 1));
+        pos = nl == std::string::npos ? report.size() : nl + 1;
+    }
+    return lines;
+}
+
+std::string print_source_value(const std::string& report, std::string_view key) {
+    size_t pos = report.find(fmt::format("{}: ", key));
+    if (pos == std::string::npos) {
+        return {};
+    }
+    pos += key.size() + 2;
+    return report.substr(pos, report.find('\n', pos) - pos);
+}
+
+// What virt-v2v's libvirt input reads from each corpus domain it accepts
+// (the disk paths moved into a temporary directory, where stand-in images
+// are made): CPUs, memory, firmware, disks and their buses, CD-ROMs, NICs
+// with their networks, models and MACs equal what the importer read.
+TEST_P(LibvirtCorpusImport, VirtV2vReportsTheSameHardware) {
+    for (const char* tool : {"virt-v2v", "nbdkit", "qemu-img"}) {
+        if (!test::have_tool(tool)) {
+            GTEST_SKIP() << tool << " is not installed (Debian: virt-v2v, nbdkit, qemu-utils)";
+        }
+    }
+    std::string file = GetParam();
+    ReadOptions options;
+    options.allow_absolute_paths = true;
+    options.keep_mac = true;
+    size_t compared = 0;
+    for (std::string doc : documents(test::read_text((corpus_dir() / file).string()))) {
+        auto r = read_domain(doc, file, options);
+        if (!r) {
+            continue; // refused: the golden file pins why
+        }
+        test::TempDir dir;
+        auto stand_in = [&](const DomainSource& s, size_t n) {
+            if (s.path.empty()) {
+                return;
+            }
+            std::string local = dir.file(fmt::format("image{}", n));
+            for (size_t at = doc.find(s.path); at != std::string::npos;
+                 at = doc.find(s.path, at + local.size())) {
+                doc.replace(at, s.path.size(), local);
+            }
+            ASSERT_EQ(test::run("qemu-img create -q -f " +
+                                std::string(s.format == "qcow2" ? "qcow2" : "raw") + " '" + local +
+                                "' 16M"),
+                      0);
+        };
+        size_t n = 0;
+        for (const auto& s : r->disks) {
+            stand_in(s, n++);
+        }
+        for (const auto& s : r->cdroms) {
+            stand_in(s, n++);
+        }
+        test::write_text(dir.file("domain.xml"), doc);
+        std::string report;
+        ASSERT_EQ(test::run_tool("virt-v2v -q -i libvirtxml '" + dir.file("domain.xml") +
+                                     "' --print-source 2>&1",
+                                 &report),
+                  0)
+            << report;
+        const PlanVm& vm = r->vm;
+        EXPECT_EQ(print_source_value(report, "nr vCPUs"), std::to_string(vm.cpus)) << report;
+        EXPECT_EQ(print_source_value(report, "memory"), fmt::format("{} (bytes)", vm.memory_bytes));
+        std::string firmware = print_source_value(report, "firmware");
+        EXPECT_EQ(firmware == "uefi", vm.firmware == Firmware::efi) << firmware;
+        auto disks = print_source_entries(report, "disks:");
+        ASSERT_EQ(disks.size(), vm.disks.size()) << report;
+        for (size_t i = 0; i < disks.size(); ++i) {
+            const PlanController* c = vm.controller(vm.disks[i].controller);
+            ASSERT_NE(c, nullptr);
+            std::string bus = c->bus == Bus::virtio ? "virtio-blk" : std::string(bus_name(c->bus));
+            if (disks[i].find('[') != std::string::npos) { // Xen disks name no bus
+                EXPECT_NE(disks[i].find("[" + bus + "]"), std::string::npos)
+                    << disks[i] << " vs " << bus;
+            }
+        }
+        size_t cdroms = 0;
+        for (const auto& m : print_source_entries(report, "removable media:")) {
+            cdroms += m.starts_with("CD-ROM") ? 1 : 0;
+        }
+        EXPECT_EQ(cdroms, vm.cdroms.size()) << report;
+        auto nics = print_source_entries(report, "NICs:");
+        ASSERT_EQ(nics.size(), vm.nics.size()) << report;
+        for (size_t i = 0; i < nics.size(); ++i) {
+            EXPECT_NE(nics[i].find("\"" + vm.nics[i].network + "\""), std::string::npos) << nics[i];
+            if (vm.nics[i].mac) {
+                EXPECT_NE(nics[i].find("mac: " + *vm.nics[i].mac), std::string::npos) << nics[i];
+            }
+            if (nics[i].find('[') != std::string::npos) {
+                EXPECT_NE(nics[i].find("[" + vm.nics[i].model + "]"), std::string::npos) << nics[i];
+            }
+        }
+        ++compared;
+    }
+    if (compared == 0) {
+        GTEST_SKIP() << file << ": every domain is refused (see its golden file)";
     }
 }
 
