@@ -216,5 +216,31 @@ TEST(LibvirtLiveSource, ImportsADomainDefinedInATestDaemon) {
     EXPECT_EQ(snapshot.error().code, Errc::usage);
 }
 
+// A running domain's disks change while read: refused, nothing staged.
+TEST(LibvirtLiveSource, ARunningDomainIsRefused) {
+    test::TempDir dir;
+    test::PrivateLibvirtd daemon;
+    if (auto why = daemon.start(dir.path()); !why.empty()) {
+        GTEST_SKIP() << why;
+    }
+    // No disk, no display: QEMU under TCG sits in its firmware, running.
+    test::write_text(dir.file("idle.xml"),
+                     "<domain type='qemu'><name>idle</name><memory unit='MiB'>32</memory>"
+                     "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
+                     "<devices></devices></domain>");
+    std::string out;
+    ASSERT_EQ(daemon.virsh("define '" + dir.file("idle.xml") + "'", &out), 0) << out;
+    if (daemon.virsh("start idle", &out) != 0) {
+        GTEST_SKIP() << "QEMU cannot start a domain here: " << out;
+    }
+    test::TempDir staging;
+    auto r = read_live_domain(LiveAddress{daemon.uri, "idle"}, staging.path(), {}, {});
+    daemon.virsh("destroy idle");
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, Errc::refused);
+    EXPECT_NE(r.error().message.find("not shut off"), std::string::npos) << r.error().message;
+    EXPECT_TRUE(fs::is_empty(staging.path()));
+}
+
 } // namespace
 } // namespace ovfkit::platform::libvirt
