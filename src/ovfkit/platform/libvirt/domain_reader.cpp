@@ -123,6 +123,7 @@ private:
     // (libvirt controller type, index) -> its model attribute.
     std::map<std::pair<std::string, unsigned>, std::string> m_ctrl_models;
     std::set<std::tuple<std::string, unsigned>> m_addresses; // (controller, unit) taken
+    std::set<std::string> m_ids;                             // disk and CD-ROM ids taken
     std::map<std::string, std::pair<NoteAction, unsigned>> m_other_devices;
     std::vector<std::string> m_other_order;
 
@@ -661,6 +662,11 @@ Result<void> Reader::read_disk(const xml::Element& disk,
     }
     std::string id =
         dev.empty() ? fmt::format("disk{}", vm.disks.size() + vm.cdroms.size()) : shown(dev);
+    // The device name is the disk's id in the appliance: unique.
+    if (!m_ids.insert(id).second) {
+        return fail(Errc::invalid, "{}: {}: another device has the same target name", where(disk),
+                    item);
+    }
     if (cdrom) {
         vm.cdroms.push_back(PlanCdrom{controller, unit, src.path, false});
         m_out.cdroms.push_back(std::move(src));

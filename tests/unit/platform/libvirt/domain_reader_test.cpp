@@ -524,6 +524,13 @@ TEST(LibvirtDomainReader, EntitiesAndForeignDocumentsAreRefused) {
 TEST(LibvirtDomainReader, TwoDevicesAtOneAddressAreInvalid) {
     Error e = refusal(domain(file_disk("a.qcow2", "vda") + file_disk("b.qcow2", "vda")));
     EXPECT_EQ(e.code, Errc::invalid) << e.message;
+    // The same name on two buses.
+    Error name =
+        refusal(domain(file_disk("a.qcow2", "sda") +
+                       "<disk type='file' device='disk'><source file='b.qcow2'/><target dev='sda' "
+                       "bus='sata'/></disk>"));
+    EXPECT_EQ(name.code, Errc::invalid) << name.message;
+    EXPECT_NE(name.message.find("same target name"), std::string::npos) << name.message;
 }
 
 TEST(LibvirtDomainReader, MacAddressesFollowKeepMac) {
