@@ -1,12 +1,14 @@
 // libvirt's importers through the import contract: a domain XML file with
 // its disks beside it, and a domain defined in a libvirt daemon started by
 // the test, imported by `libvirt:URI/DOMAIN` with its volumes streamed.
+#include <cstdlib>
 #include <filesystem>
 
 #include "plans.hpp"
 #include "private_libvirtd.hpp"
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/connect.hpp>
@@ -214,6 +216,90 @@ TEST(LibvirtLiveSource, ImportsADomainDefinedInATestDaemon) {
                                      LiveOptions{false, true}, {});
     ASSERT_FALSE(snapshot.has_value());
     EXPECT_EQ(snapshot.error().code, Errc::usage);
+}
+
+// The boot appliance of the export tests, exported by the CLI to libvirt
+// and read back: the hardware the export plan chose, and the disk the
+// import names compares identical to the appliance's.
+TEST(LibvirtXmlImport, TheExportedTestApplianceImportsBack) {
+    const char* bin = std::getenv("OVFKIT_BIN");
+    if (bin == nullptr) {
+        GTEST_SKIP() << "OVFKIT_BIN is not set (run through ctest)";
+    }
+    test::TempDir dir;
+    std::string ovfkit = bin;
+    std::string support = std::string(OVFKIT_SOURCE_DIR) + "/tests/support";
+    std::string out;
+    if (test::run("PATH='" + fs::path(ovfkit).parent_path().string() + "':\"$PATH\" bash '" +
+                      support + "/make-test-appliance' '" + dir.file("app") + "' tok 2>&1",
+                  &out) != 0) {
+        GTEST_SKIP() << "the test appliance cannot be built here: " << out;
+    }
+    std::string json;
+    ASSERT_EQ(test::run("'" + ovfkit + "' convert '" + dir.file("app/env-guest.ovf") + "' '" +
+                            dir.file("out") +
+                            "' --to libvirt --accept-eula --prop admin_password=secret123 --json",
+                        &json),
+              0)
+        << json;
+    auto plan = nlohmann::json::parse(json);
+    const auto& want = plan.at("vms").at(0);
+    ImportOptions options;
+    options.allow_absolute_paths = true; // libvirt's domains name their disks by absolute path
+    auto app = xml_import_source.read(dir.file("out/env-guest.xml"), options);
+    ASSERT_TRUE(app.has_value()) << app.error().message;
+    const ImportedVm& got = app->vms.at(0);
+    EXPECT_EQ(got.vm.name, want.at("name"));
+    EXPECT_EQ(got.vm.cpus, want.at("cpus"));
+    EXPECT_EQ(got.vm.memory_bytes, want.at("memory_bytes"));
+    EXPECT_EQ(got.vm.firmware == Firmware::efi ? "efi" : "bios", want.at("firmware"));
+    EXPECT_EQ(got.vm.machine, want.at("machine"));
+    auto bus_of = [](const PlanVm& vm, const std::string& id) {
+        const PlanController* c = vm.controller(id);
+        return c == nullptr ? std::string("?") : std::string(bus_name(c->bus));
+    };
+    auto want_bus = [&](const std::string& id) {
+        for (const auto& c : want.at("controllers")) {
+            if (c.at("id") == id) {
+                return c.at("bus").get<std::string>();
+            }
+        }
+        return std::string("?");
+    };
+    ASSERT_EQ(got.vm.disks.size(), want.at("disks").size());
+    for (size_t i = 0; i < got.vm.disks.size(); ++i) {
+        const auto& w = want.at("disks").at(i);
+        EXPECT_EQ(bus_of(got.vm, got.vm.disks[i].controller), want_bus(w.at("controller")));
+        EXPECT_EQ(got.vm.disks[i].unit, w.at("unit"));
+        EXPECT_EQ(got.vm.disks[i].boot, w.at("boot"));
+        EXPECT_EQ(got.disks[i].format, w.at("format"));
+        std::string cmp;
+        EXPECT_EQ(test::run("'" + ovfkit + "' disk compare '" +
+                                dir.file("app/env-guest-disk1.vmdk") + "' '" + got.disks[i].path +
+                                "' 2>&1",
+                            &cmp),
+                  0)
+            << cmp;
+    }
+    ASSERT_EQ(got.vm.cdroms.size(), want.at("cdroms").size());
+    for (size_t i = 0; i < got.vm.cdroms.size(); ++i) {
+        const auto& w = want.at("cdroms").at(i);
+        EXPECT_EQ(bus_of(got.vm, got.vm.cdroms[i].controller), want_bus(w.at("controller")));
+        EXPECT_EQ(got.vm.cdroms[i].unit, w.at("unit"));
+    }
+    ASSERT_EQ(got.vm.nics.size(), want.at("nics").size());
+    for (size_t i = 0; i < got.vm.nics.size(); ++i) {
+        EXPECT_EQ(got.vm.nics[i].model, want.at("nics").at(i).at("model"));
+        EXPECT_EQ(got.vm.nics[i].network, want.at("nics").at(i).at("network"));
+    }
+    // The OS comes back through the libosinfo id: the same libosinfo row.
+    const GuestOsRow* exported = find_guest_os(want.at("os").at("key").get<std::string>());
+    ASSERT_NE(exported, nullptr);
+    ASSERT_NE(got.vm.os.row, nullptr);
+    EXPECT_EQ(got.vm.os.row->osinfo, exported->osinfo);
+    for (const auto& n : app->notes.all()) {
+        EXPECT_NE(n.action, NoteAction::dropped) << n.code << " " << n.item << ": " << n.reason;
+    }
 }
 
 // A running domain's disks change while read: refused, nothing staged.
