@@ -119,6 +119,25 @@ TEST(LibvirtXmlImport, AbsoluteAndEscapingPathsAreRefusedWithExit4) {
     EXPECT_EQ(app->vms[0].disks[0].path, "/srv/vm/web.qcow2");
 }
 
+// A 10 MB line, or a 1 MB name, is refused before it is mapped.
+TEST(LibvirtXmlImport, OversizedDocumentsAreRefusedWithExit4) {
+    test::TempDir dir;
+    std::string big = fmt::format(k_domain, "web.qcow2");
+    big.insert(big.find("<devices>"),
+               "<description>" + std::string(10 << 20, 'x') + "</description>");
+    test::write_text(dir.file("big.xml"), big);
+    auto r = xml_import_source.read(dir.file("big.xml"), {});
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, Errc::refused) << r.error().message;
+    std::string name = fmt::format(k_domain, "web.qcow2");
+    name.replace(name.find("<name>web</name>"), 16,
+                 "<name>" + std::string(1 << 20, 'n') + "</name>");
+    test::write_text(dir.file("name.xml"), name);
+    auto n = xml_import_source.read(dir.file("name.xml"), {});
+    ASSERT_FALSE(n.has_value());
+    EXPECT_EQ(n.error().code, Errc::refused) << n.error().message;
+}
+
 TEST(LibvirtXmlImport, OnlyDomainFilesAreClaimed) {
     EXPECT_EQ(xml_import_source.claims("net.xml", false, bytes("<network>")), false);
     EXPECT_EQ(xml_import_source.claims("vm.ovf", false, bytes("<domain")), false);
