@@ -102,6 +102,7 @@ int run(ConvertOptions& o) {
         }
     }
     o.op.mtime = o.mtime;
+    o.op.import.keep_macs = o.ex.op.keep_macs;
     if (!o.ex.to.empty()) {
         return run_export(o.ex, o.op, o.common);
     }
@@ -147,6 +148,9 @@ void add_package_options(CLI::App& sub, ConvertOptions& o) {
     sub.add_option("--threads", o.op.threads, "Disk conversion threads (default: all cores)")
         ->check(CLI::Range(1u, 256u));
     sub.add_flag("--force", o.op.force, "Replace existing outputs");
+    sub.add_flag("--allow-absolute-paths", o.op.import.allow_absolute_paths,
+                 "Importing a VM: read disks its config names by an absolute path or out of its "
+                 "directory (refused by default)");
     add_remote_options(sub, o.op.remote);
     add_common_options(sub, o.common);
 }
@@ -158,7 +162,9 @@ void add_convert_command(CLI::App& app, Action& action) {
         "convert", "Write a package in another form (OVF directory <-> OVA, disks re-encoded), "
                    "or with --to what a hypervisor imports and runs");
     auto opts = std::make_shared<ConvertOptions>();
-    sub->add_option("SOURCE", opts->op.source, "An .ova, a directory, or an .ovf with its files")
+    sub->add_option("SOURCE", opts->op.source,
+                    "An .ova, a directory, or an .ovf with its files; or a VM to import: a .vmx "
+                    "(docs/import.md)")
         ->required();
     sub->add_option("TARGET", opts->op.target,
                     "X.ova (an OVA), - (an OVA on stdout), a directory, or X.ovf (a directory "

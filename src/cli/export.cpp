@@ -105,7 +105,8 @@ void add_export_options(CLI::App& sub, ExportCliOptions& o) {
     sub.add_option("--memory", o.memory, "With --to: memory, e.g. 4G or 4096M");
     sub.add_flag("--accept-eula", o.op.accept_eula,
                  "With --to: accept the appliance's license agreements");
-    sub.add_flag("--keep-macs", o.op.keep_macs, "With --to: keep the NICs' fixed MAC addresses");
+    sub.add_flag("--keep-macs", o.op.keep_macs,
+                 "With --to, or importing a VM: keep the NICs' MAC addresses");
     sub.add_option("--define", o.op.define_uri,
                    "With --to libvirt: also define the domains at this libvirt URI");
     sub.add_option("--pool", o.op.pool, "With --define: the storage pool for the disks");

@@ -3,6 +3,7 @@
 #include <ovfkit/disk/formats/registry.hpp>
 #include <ovfkit/ops/version.hpp>
 #include <ovfkit/platform/export_target.hpp>
+#include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/registry.hpp>
 
 #include <cli/commands.hpp>
@@ -18,6 +19,10 @@ std::string version_text() {
     text += "\nexport targets (convert --to):";
     for (const auto& t : platform::export_targets()) {
         text += fmt::format("\n  {:<12} {}", t.name, t.description);
+    }
+    text += "\nimport sources (convert SOURCE):";
+    for (const auto& s : platform::import_sources()) {
+        text += fmt::format("\n  {:<12} {}", s.name, s.description);
     }
     text += "\nplatforms:";
     for (const auto& p : platform::all()) {

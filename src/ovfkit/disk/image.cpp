@@ -181,6 +181,18 @@ Result<Image> open_image(const std::string& path, const OpenImageOptions& option
     return open_in(std::move(image), std::move(file), path, options);
 }
 
+Result<Image> open_image_at(io::Directory directory, std::string_view name,
+                            const OpenImageOptions& options) {
+    if (!options.format.empty()) {
+        OVFKIT_TRY(driver_by_name(options.format, options.drivers));
+    }
+    OVFKIT_TRY_ASSIGN(auto file, directory.open_read(name));
+    std::string path = directory.path() + "/" + std::string(name);
+    Image image;
+    image.directory = std::make_unique<io::Directory>(std::move(directory));
+    return open_in(std::move(image), std::move(file), path, options);
+}
+
 Result<Image> open_image_file(std::unique_ptr<io::File> file, const OpenImageOptions& options) {
     std::string name = file->name();
     return open_in(Image{}, std::move(file), name, options);

@@ -22,6 +22,7 @@
 
 #include <ovfkit/disk/format.hpp>
 #include <ovfkit/disk/formats/registry.hpp>
+#include <ovfkit/io/file.hpp>
 
 namespace ovfkit::disk {
 
@@ -77,6 +78,12 @@ struct Image {
 
 // Opens `path` read-only with the named or detected driver.
 Result<Image> open_image(const std::string& path, const OpenImageOptions& options);
+
+// Opens the image `name` (one safe path component) beneath `directory`,
+// which also holds whatever it names (extents, parents): nothing is opened
+// through a symlink or outside that directory.
+Result<Image> open_image_at(io::Directory directory, std::string_view name,
+                            const OpenImageOptions& options);
 
 // Opens the image held in `file` (a package member) the same way. It may
 // refer to no other file: VMDK extents and parent images are refused.

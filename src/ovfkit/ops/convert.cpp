@@ -394,12 +394,21 @@ Result<ConvertReport> convert_package(const ConvertOptions& options, const JobCo
     }
     Diagnostics diag;
     OVFKIT_TRY_ASSIGN(package::Source src,
-                      open_package(options.source, diag, options.remote, &control));
+                      open_package(options.source, diag, options.remote, &control, options.import));
     return convert_opened(options, src, diag, control);
 }
 
-Result<ConvertReport> convert_opened(const ConvertOptions& options, const package::Source& src,
+Result<ConvertReport> convert_opened(const ConvertOptions& given, const package::Source& src,
                                      Diagnostics& diag, const JobControl& control) {
+    // An imported VM's disks are always converted (ops/import.hpp): into
+    // what an OVA carries unless a format is named.
+    ConvertOptions imported;
+    bool assembled = src.kind() == package::SourceKind::assembled && given.disk_format.empty();
+    if (assembled) {
+        imported = given;
+        imported.disk_format = "vmdk-stream";
+    }
+    const ConvertOptions& options = assembled ? imported : given;
     if (options.sign_key.empty() != options.sign_cert.empty()) {
         return fail(Errc::usage, "--sign and --cert go together (a key and its certificate)");
     }

@@ -37,6 +37,7 @@
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/package/remote.hpp>
 #include <ovfkit/package/source.hpp>
+#include <ovfkit/platform/import_source.hpp>
 
 namespace ovfkit::ops {
 
@@ -106,6 +107,8 @@ struct ConvertOptions {
     std::optional<uint64_t> mtime; // member and output times; nullopt: the source's
     unsigned threads = 0;          // disk conversion workers; 0: all cores
     package::RemoteOptions remote; // a source at an http(s) URL: TLS, timeouts
+    // A source an importer reads (a .vmx ...): --allow-absolute-paths, --keep-macs.
+    platform::ImportOptions import;
     PackageShape shape;
 };
 

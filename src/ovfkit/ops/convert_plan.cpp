@@ -78,6 +78,10 @@ Result<void> read_source_trust(const package::Source& src, Plan& plan, Diagnosti
     return {};
 }
 
+Result<void> plan_opened_disk(const package::Source& src, const ovf::Disk& d,
+                              const disk::FormatDriver& to, Member& m, Plan& plan,
+                              disk::Image opened, bool always);
+
 // Opens the disk in member `m` and decides whether it is converted.
 Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const disk::FormatDriver& to,
                        Member& m, Plan& plan) {
@@ -87,6 +91,14 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
     }
     disk::OpenImageOptions open;
     open.format = from != nullptr ? std::string(from->name) : std::string{};
+    // An imported VM's disk is read through its image (extents, parents):
+    // always converted, since its file alone may not be the disk.
+    if (const package::AssembledFiles* files = src.assembled_files()) {
+        OVFKIT_TRY_ASSIGN(auto image, files->open_image(m.source_name));
+        if (image) {
+            return plan_opened_disk(src, d, to, m, plan, std::move(*image), true);
+        }
+    }
     std::unique_ptr<io::File> file_in;
     if (m.layout) {
         // Chunks read as one file; a compressed disk inflated (bounded) into
@@ -109,8 +121,15 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
         e.message = fmt::format("{} (disk {} of {})", e.message, d.disk_id, src.path());
         return fail(std::move(e));
     }
+    return plan_opened_disk(src, d, to, m, plan, std::move(*image), false);
+}
+
+Result<void> plan_opened_disk(const package::Source& src, const ovf::Disk& d,
+                              const disk::FormatDriver& to, Member& m, Plan& plan,
+                              disk::Image opened, bool always) {
+    auto image = &opened;
     m.source_format = std::string(image->driver->name);
-    if (image->driver == &to) {
+    if (image->driver == &to && !always) {
         return {}; // already in the format asked for: copied as it is
     }
     const uint64_t unit = std::max<uint64_t>(to.size_unit, 1);
@@ -121,7 +140,7 @@ Result<void> plan_disk(const package::Source& src, const ovf::Disk& d, const dis
     }
     m.to = &to;
     m.virtual_size = *size;
-    m.image = std::make_unique<disk::Image>(std::move(*image));
+    m.image = std::make_unique<disk::Image>(std::move(opened));
     plan.rewrite = true;
     return {};
 }

@@ -215,8 +215,10 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
     report.dry_run = options.dry_run;
 
     Diagnostics diag;
+    platform::ImportOptions import = options.package.import;
+    import.keep_macs = import.keep_macs || options.keep_macs;
     OVFKIT_TRY_ASSIGN(package::Source src,
-                      open_package(options.source, diag, options.remote, &control));
+                      open_package(options.source, diag, options.remote, &control, import));
     Diagnostics read_diag;
     OVFKIT_TRY_ASSIGN(ovf::Envelope env,
                       ovf::read_descriptor(src.descriptor(), src.descriptor_name(), read_diag));

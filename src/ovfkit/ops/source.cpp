@@ -1,7 +1,10 @@
+#include <algorithm>
+
 #include <sys/stat.h>
 
 #include <ovfkit/disk/image.hpp>
 #include <ovfkit/io/file.hpp>
+#include <ovfkit/ops/import.hpp>
 #include <ovfkit/ops/source.hpp>
 
 namespace ovfkit::ops {
@@ -11,6 +14,32 @@ namespace {
 // The disk format `path` holds, when it is a regular file that one or more
 // drivers recognise; empty otherwise (directories, descriptors, OVAs, files
 // that cannot be read: the package reader reports those).
+// The importer that claims the local `path`, if any.
+const platform::ImportSource* importer_of(const std::string& path) {
+    if (path == "-" || package::is_url(path)) {
+        return nullptr;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        return nullptr;
+    }
+    std::vector<std::byte> head;
+    if (S_ISREG(st.st_mode)) {
+        auto file = io::open_read(path);
+        if (!file) {
+            return nullptr;
+        }
+        head.resize(
+            static_cast<size_t>(std::min<uint64_t>(4096, static_cast<uint64_t>(st.st_size))));
+        if (!io::read_exact(**file, head, 0)) {
+            return nullptr;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        return nullptr;
+    }
+    return platform::claim_import_source(path, S_ISDIR(st.st_mode), head);
+}
+
 std::string disk_format_of(const std::string& path) {
     if (path == "-" || package::is_url(path)) {
         return {}; // read once, by the package reader only
@@ -35,7 +64,11 @@ std::string disk_format_of(const std::string& path) {
 
 Result<package::Source> open_package(const std::string& path, Diagnostics& notes,
                                      const package::RemoteOptions& remote,
-                                     const JobControl* control) {
+                                     const JobControl* control,
+                                     const platform::ImportOptions& import) {
+    if (const platform::ImportSource* importer = importer_of(path)) {
+        return open_import(*importer, path, import, notes);
+    }
     if (std::string format = disk_format_of(path); !format.empty()) {
         return fail(Errc::usage,
                     "{}: this is a {} disk image, not an OVF descriptor, package directory or "

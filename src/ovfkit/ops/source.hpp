@@ -8,6 +8,7 @@
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/ops/job.hpp>
 #include <ovfkit/package/source.hpp>
+#include <ovfkit/platform/import_source.hpp>
 
 namespace ovfkit::ops {
 
@@ -16,10 +17,13 @@ namespace ovfkit::ops {
 // `control`'s token cancels). A regular file that is a disk image (any
 // format's probe is confident about it) is refused with Errc::usage and a
 // pointer to `ovfkit disk info`, instead of the descriptor parser's
-// complaint about its size or its first byte.
+// complaint about its size or its first byte. A local file or directory an
+// importer claims (a .vmx ...) is imported (ops/import.hpp) with `import`
+// and presented as an assembled package.
 Result<package::Source> open_package(const std::string& path, Diagnostics& notes,
                                      const package::RemoteOptions& remote = {},
-                                     const JobControl* control = nullptr);
+                                     const JobControl* control = nullptr,
+                                     const platform::ImportOptions& import = {});
 
 // The bytes of the small package file `name` (a manifest, a certificate);
 // nullopt when the package has no such file. Errc::refused when it is larger

@@ -2,6 +2,7 @@
 #include <ovfkit/ops/json.hpp>
 #include <ovfkit/ops/version.hpp>
 #include <ovfkit/platform/export_target.hpp>
+#include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/registry.hpp>
 
 namespace ovfkit::ops {
@@ -17,6 +18,9 @@ VersionReport version() {
     }
     for (const auto& t : platform::export_targets()) {
         r.export_targets.push_back(&t);
+    }
+    for (const auto& s : platform::import_sources()) {
+        r.import_sources.push_back(&s);
     }
     return r;
 }
@@ -41,11 +45,17 @@ nlohmann::json to_json(const VersionReport& r) {
                            {"description", t->description},
                            {"default_disk_format", t->default_disk_format}});
     }
+    nlohmann::json sources = nlohmann::json::array();
+    for (const auto* s : r.import_sources) {
+        sources.push_back(
+            {{"name", s->name}, {"platform", s->platform}, {"description", s->description}});
+    }
     nlohmann::json doc = json_document();
     doc.update({{"version", r.version},
                 {"disk_formats", formats},
                 {"platforms", platforms},
-                {"export_targets", targets}});
+                {"export_targets", targets},
+                {"import_sources", sources}});
     return doc;
 }
 

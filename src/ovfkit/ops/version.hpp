@@ -13,6 +13,10 @@ struct Platform;
 struct ExportTarget;
 } // namespace ovfkit::platform
 
+namespace ovfkit::platform {
+struct ImportSource;
+}
+
 namespace ovfkit::ops {
 
 struct VersionReport {
@@ -20,6 +24,7 @@ struct VersionReport {
     std::vector<const disk::FormatDriver*> disk_formats; // the registry, in order
     std::vector<const platform::Platform*> platforms;    // platform::all(), in order
     std::vector<const platform::ExportTarget*> export_targets;
+    std::vector<const platform::ImportSource*> import_sources;
 };
 
 VersionReport version();

@@ -306,6 +306,10 @@ Result<MemberLookup> member_lookup(const Source& src) {
         }
         return lookup;
     }
+    if (const AssembledFiles* files = src.assembled_files()) {
+        lookup.names = files->names();
+        return lookup;
+    }
     OVFKIT_TRY_ASSIGN(auto dir, src.kind() == SourceKind::directory
                                     ? io::Directory::open(src.path())
                                     : io::Directory::of_file(src.path()));

@@ -243,6 +243,18 @@ Result<Source> Source::open(const std::string& path, const SourceLimits& limits,
     return src;
 }
 
+Source Source::assembled(std::string path, std::string descriptor_name,
+                         std::vector<std::byte> descriptor,
+                         std::shared_ptr<const AssembledFiles> files) {
+    Source src;
+    src.m_kind = SourceKind::assembled;
+    src.m_path = std::move(path);
+    src.m_descriptor_name = std::move(descriptor_name);
+    src.m_descriptor = std::move(descriptor);
+    src.m_files = std::move(files);
+    return src;
+}
+
 std::optional<uint64_t> Source::link_count(std::string_view name) const {
     if (m_tar || !m_dir || !io::check_member_name(name)) {
         return std::nullopt;
@@ -258,6 +270,9 @@ std::optional<uint64_t> Source::link_count(std::string_view name) const {
 Result<std::optional<uint64_t>> Source::file_size(std::string_view name) const {
     if (auto ok = io::check_member_name(name); !ok) {
         return fail(Errc::refused, "'{}': {}", name, ok.error().message);
+    }
+    if (m_files) {
+        return m_files->file_size(name);
     }
     if (m_tar) {
         const TarMember* m = m_tar->find(name);
@@ -284,6 +299,9 @@ Result<std::optional<uint64_t>> Source::file_size(std::string_view name) const {
 Result<std::unique_ptr<io::File>> Source::open_file(std::string_view name) const {
     if (auto ok = io::check_member_name(name); !ok) {
         return fail(Errc::refused, "'{}': {}", name, ok.error().message);
+    }
+    if (m_files) {
+        return m_files->open_file(name);
     }
     if (m_tar) {
         const TarMember* m = m_tar->find(name);

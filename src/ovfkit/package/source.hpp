@@ -23,9 +23,16 @@
 #include <ovfkit/package/remote.hpp>
 #include <ovfkit/package/tar_index.hpp>
 
+namespace ovfkit::disk {
+struct Image;
+}
+
 namespace ovfkit::package {
 
-enum class SourceKind { descriptor, directory, ova };
+// `assembled`: a package that exists only in memory, its descriptor made by
+// ovfkit and its files read through an AssembledFiles (an imported VM,
+// ops/import.hpp).
+enum class SourceKind { descriptor, directory, ova, assembled };
 
 constexpr const char* source_kind_name(SourceKind kind) {
     switch (kind) {
@@ -35,6 +42,8 @@ constexpr const char* source_kind_name(SourceKind kind) {
         return "directory";
     case SourceKind::ova:
         return "ova";
+    case SourceKind::assembled:
+        return "import";
     }
     return "unknown";
 }
@@ -60,6 +69,22 @@ struct SourceLimits {
     RemoteOptions remote{}; // URLs and pipes: TLS, redirects, timeouts, spool bound, cancellation
 };
 
+// The files of an assembled package, by the names its References give them
+// (single safe components; Source checks them before asking).
+class AssembledFiles {
+public:
+    virtual ~AssembledFiles() = default;
+    virtual Result<std::optional<uint64_t>> file_size(std::string_view name) const = 0;
+    virtual Result<std::unique_ptr<io::File>> open_file(std::string_view name) const = 0;
+    // The image the file `name` stands for when it is read through its
+    // image rather than as bytes (a VMDK descriptor with extents, a snapshot
+    // and its parents, a member of an archive): such a disk is always
+    // converted, never copied. Null when the file reads alone.
+    virtual Result<std::unique_ptr<disk::Image>> open_image(std::string_view name) const = 0;
+    // Every file's name.
+    virtual std::vector<std::string> names() const = 0;
+};
+
 class Source {
 public:
     // Opens `path`: a local path, "-" (stdin) or an http(s) URL. Fails with Errc::io when it cannot
@@ -70,6 +95,13 @@ public:
     // deviations (OVA member order, tar trailer) go to `notes`.
     static Result<Source> open(const std::string& path, const SourceLimits& limits = {},
                                Diagnostics* notes = nullptr);
+
+    // A package whose descriptor is `descriptor` (named `descriptor_name` in
+    // findings) and whose files are `files`; `path` names it (the config the
+    // user gave).
+    static Source assembled(std::string path, std::string descriptor_name,
+                            std::vector<std::byte> descriptor,
+                            std::shared_ptr<const AssembledFiles> files);
 
     Source(Source&&) noexcept;
     Source& operator=(Source&&) noexcept;
@@ -91,6 +123,9 @@ public:
     // Opens the package file `name` for reading (an OVA member is a window
     // onto the archive). Same refusals as file_size(); Errc::io when absent.
     Result<std::unique_ptr<io::File>> open_file(std::string_view name) const;
+
+    // The files of an assembled package; nullptr for the other kinds.
+    const AssembledFiles* assembled_files() const { return m_files.get(); }
 
     // The tar index of an OVA; nullptr for the other kinds.
     const TarIndex* tar() const { return m_tar.get(); }
@@ -117,9 +152,10 @@ private:
     std::string m_path;
     std::string m_descriptor_name;
     std::vector<std::byte> m_descriptor;
-    std::unique_ptr<io::Directory> m_dir; // local descriptor, directory
-    std::shared_ptr<io::File> m_archive;  // ova
-    std::unique_ptr<TarIndex> m_tar;      // ova
+    std::unique_ptr<io::Directory> m_dir;          // local descriptor, directory
+    std::shared_ptr<io::File> m_archive;           // ova
+    std::unique_ptr<TarIndex> m_tar;               // ova
+    std::shared_ptr<const AssembledFiles> m_files; // assembled
 };
 
 } // namespace ovfkit::package

@@ -408,17 +408,17 @@ private:
         for (const Slot& s : slots) {
             controller(vm, s.bus, s.controller, notes, true);
         }
-        // Each controller's number among those of its bus, in plan order;
-        // IDE channels keep their number (ide1 is the secondary channel).
-        std::map<Bus, unsigned> count;
-        for (auto& c : vm.controllers) {
-            c.index = c.bus == Bus::ide ? static_cast<unsigned>(c.id[3] - '0') : count[c.bus]++;
-        }
+        // Each controller's number among those of its bus, in plan order
+        // (vm_plan.hpp): a lone ide1 is the VM's first IDE channel.
         std::stable_sort(vm.controllers.begin(), vm.controllers.end(),
                          [](const PlanController& a, const PlanController& b) {
-                             return std::tuple(bus_rank(a.bus), a.index) <
-                                    std::tuple(bus_rank(b.bus), b.index);
+                             return std::tuple(bus_rank(a.bus), a.id) <
+                                    std::tuple(bus_rank(b.bus), b.id);
                          });
+        std::map<Bus, unsigned> count;
+        for (auto& c : vm.controllers) {
+            c.index = count[c.bus]++;
+        }
         unsigned disk_number = 0;
         for (const Slot& s : slots) {
             std::string ctrl = fmt::format("{}{}", prefix_of(s.bus), s.controller);
