@@ -21,7 +21,10 @@ const platform::ImportSource* importer_of(const std::string& path) {
     }
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
-        return nullptr;
+        // A live source (libvirt:URI/DOMAIN) is no file: its importer
+        // claims it by name alone.
+        return path.find(':') != std::string::npos ? platform::claim_import_source(path, false, {})
+                                                   : nullptr;
     }
     std::vector<std::byte> head;
     if (S_ISREG(st.st_mode)) {

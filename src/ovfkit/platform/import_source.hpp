@@ -97,6 +97,10 @@ struct ImportedAppliance {
     std::string directory; // disks are relative to it; absolute
     std::vector<ImportedVm> vms;
     PlanNotes notes; // what was translated, dropped or defaulted
+    // What the disks need while they are read, released with the
+    // appliance: a live source (libvirt:URI/DOMAIN) streams its volumes
+    // into a staging `directory` of its own, removed when this goes.
+    std::shared_ptr<void> owned;
 };
 
 // Bounds every importer keeps on config text (SECURITY.md R12).

@@ -4,6 +4,7 @@
 #include <array>
 
 #include <ovfkit/platform/import_source.hpp>
+#include <ovfkit/platform/libvirt/import.hpp>
 #include <ovfkit/platform/vmware/import.hpp>
 
 namespace ovfkit::platform {
@@ -11,7 +12,9 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_sources{
-    &vmware::vmx_import_source, // platform/vmware
+    &vmware::vmx_import_source,   // platform/vmware
+    &libvirt::xml_import_source,  // platform/libvirt
+    &libvirt::live_import_source, // platform/libvirt
 };
 
 } // namespace
