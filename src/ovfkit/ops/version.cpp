@@ -43,6 +43,9 @@ nlohmann::json to_json(const VersionReport& r) {
         targets.push_back({{"name", t->name},
                            {"platform", t->platform},
                            {"description", t->description},
+                           {"form", t->form == platform::TargetForm::directory ? "directory"
+                                    : t->form == platform::TargetForm::package ? "package"
+                                                                               : "archive"},
                            {"default_disk_format", t->default_disk_format}});
     }
     nlohmann::json sources = nlohmann::json::array();

@@ -30,6 +30,7 @@
 
 #include <ovfkit/base/uuid.hpp>
 #include <ovfkit/disk/ovf_uri.hpp>
+#include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/virtualbox/hardware.hpp>
 #include <ovfkit/platform/virtualbox/ova_envelope.hpp>
 #include <ovfkit/platform/virtualbox/vbox.hpp>
@@ -259,18 +260,6 @@ ovf::OperatingSystemSection os_section(const PlanVm& vm, const ovf::OperatingSys
     return os;
 }
 
-void collapse_options(ovf::ProductSection& product, std::string_view option) {
-    for (auto& p : product.properties) {
-        for (const auto& v : p.values) {
-            if (!option.empty() && v.configuration && *v.configuration == option) {
-                p.value = v.value;
-            }
-        }
-        p.values.clear();
-        p.configuration.reset();
-    }
-}
-
 bool vbox_machine(const ovf::Section& s) {
     const auto* u = std::get_if<ovf::UnknownSection>(&s);
     return u != nullptr && u->element.ns == ovf::k_vbox_ns && u->element.name == "Machine";
@@ -431,7 +420,7 @@ Result<ovf::Envelope> virtualbox_envelope(const ovf::Envelope& source, const Exp
                 continue;
             } else if (const auto* p = std::get_if<ovf::ProductSection>(&s)) {
                 ovf::ProductSection copy = *p;
-                collapse_options(copy, plan.deployment_option);
+                dmtf::collapse_product(copy, plan);
                 vs.emplace_back(std::move(copy));
             } else {
                 vs.push_back(s);

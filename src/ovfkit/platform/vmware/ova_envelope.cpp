@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/disk/ovf_uri.hpp>
+#include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/vmware/hardware.hpp>
 #include <ovfkit/platform/vmware/ova_envelope.hpp>
 
@@ -251,26 +252,6 @@ ovf::OperatingSystemSection os_section(const PlanVm& vm, const ovf::OperatingSys
     return os;
 }
 
-// The chosen option's values become the properties' own (vSphere's
-// descriptor has no DeploymentOptionSection left to choose by), and the
-// values the user gave (--prop) replace them: the deployer offers them as
-// the defaults and writes them into the guest's environment.
-void collapse_options(ovf::ProductSection& product, std::string_view option,
-                      const std::map<std::string, std::string>& user_values) {
-    for (auto& p : product.properties) {
-        for (const auto& v : p.values) {
-            if (!option.empty() && v.configuration && *v.configuration == option) {
-                p.value = v.value;
-            }
-        }
-        p.values.clear();
-        p.configuration.reset();
-        if (auto it = user_values.find(product.qualified_key(p)); it != user_values.end()) {
-            p.value = it->second;
-        }
-    }
-}
-
 // A collection's required sections vSphere does not know (ScaleOutSection
 // of OVF 2.x ...), as map.cpp noted them.
 void drop_from_collections(ovf::Content& c) {
@@ -468,7 +449,7 @@ Result<ovf::Envelope> vsphere_envelope(const ovf::Envelope& source, const Export
                 continue;
             } else if (const auto* p = std::get_if<ovf::ProductSection>(&s)) {
                 ovf::ProductSection copy = *p;
-                collapse_options(copy, plan.deployment_option, plan.user_properties);
+                dmtf::collapse_product(copy, plan);
                 vs.emplace_back(std::move(copy));
             } else {
                 vs.push_back(s);

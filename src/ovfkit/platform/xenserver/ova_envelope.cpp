@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/disk/ovf_uri.hpp>
+#include <ovfkit/platform/dmtf/target.hpp>
 #include <ovfkit/platform/vmware/hardware.hpp>
 #include <ovfkit/platform/xenserver/ova_envelope.hpp>
 #include <ovfkit/platform/xenserver/xapi.hpp>
@@ -190,18 +191,6 @@ ovf::OperatingSystemSection os_section(const PlanVm& vm, const ovf::OperatingSys
         os.description = msg(std::string(row->display));
     }
     return os;
-}
-
-void collapse_options(ovf::ProductSection& product, std::string_view option) {
-    for (auto& p : product.properties) {
-        for (const auto& v : p.values) {
-            if (!option.empty() && v.configuration && *v.configuration == option) {
-                p.value = v.value;
-            }
-        }
-        p.values.clear();
-        p.configuration.reset();
-    }
 }
 
 } // namespace
@@ -374,7 +363,7 @@ Result<ovf::Envelope> xencenter_envelope(const ovf::Envelope& source, const Expo
                 continue;
             } else if (const auto* p = std::get_if<ovf::ProductSection>(&s)) {
                 ovf::ProductSection copy = *p;
-                collapse_options(copy, plan.deployment_option);
+                dmtf::collapse_product(copy, plan);
                 vs.emplace_back(std::move(copy));
             } else {
                 vs.push_back(s);
