@@ -439,8 +439,8 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
                     }
                 } else {
                     copts.shape.blank_disks.push_back(
-                        {d.file_name, d.format,
-                         std::max(d.capacity_bytes, d.target_capacity_bytes), d.uuid});
+                        {d.file_name, d.format, std::max(d.capacity_bytes, d.target_capacity_bytes),
+                         d.uuid});
                 }
             }
         }
