@@ -9,6 +9,7 @@
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/ops/import.hpp>
 #include <ovfkit/ovf/xml_writer.hpp>
+#include <ovfkit/platform/dialect_envelope.hpp>
 #include <ovfkit/xml/escape.hpp>
 
 namespace ovfkit::ops {
@@ -23,11 +24,7 @@ constexpr uint64_t k_mib = 1024 * 1024;
 const std::string k_rasd(ovf::k_rasd_ns);
 const std::string k_vssd(ovf::k_vssd_ns);
 
-ovf::Msg msg(std::string text) {
-    ovf::Msg m;
-    m.text = std::move(text);
-    return m;
-}
+using platform::msg;
 
 // rasd:ResourceSubType in the vocabulary export_plan.cpp's controller_model
 // and nic_model read back.

@@ -52,6 +52,15 @@ std::string_view note_action_name(NoteAction action) {
     return "info";
 }
 
+const PlanCdrom* environment_cdrom(const PlanVm& vm) {
+    for (const auto& c : vm.cdroms) {
+        if (c.environment) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
 const PlanController* PlanVm::controller(const std::string& id) const {
     auto it = std::find_if(controllers.begin(), controllers.end(),
                            [&](const PlanController& c) { return c.id == id; });

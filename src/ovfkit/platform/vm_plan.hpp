@@ -174,6 +174,9 @@ struct ExportPlan {
     std::map<std::string, std::string> user_properties;
 };
 
+// The VM's environment CD-ROM drive (PlanCdrom::environment), or null.
+const PlanCdrom* environment_cdrom(const PlanVm& vm);
+
 nlohmann::json to_json(const PlanVm& vm);
 nlohmann::json to_json(const PlanNote& note);
 

@@ -185,23 +185,6 @@ void map_nothing(PlanVm&, const MapContext&, PlanNotes&) {}
 
 } // namespace
 
-void collapse_product(ovf::ProductSection& product, const ExportPlan& plan) {
-    const std::string& option = plan.deployment_option;
-    for (auto& p : product.properties) {
-        for (const auto& v : p.values) {
-            if (!option.empty() && v.configuration && *v.configuration == option) {
-                p.value = v.value;
-            }
-        }
-        p.values.clear();
-        p.configuration.reset();
-        if (auto it = plan.user_properties.find(product.qualified_key(p));
-            it != plan.user_properties.end()) {
-            p.value = it->second;
-        }
-    }
-}
-
 Result<ovf::Envelope> plan_applied(const ovf::Envelope& source, const ExportPlan& plan) {
     ovf::Envelope env = source;
     choose_option(env, plan.deployment_option);

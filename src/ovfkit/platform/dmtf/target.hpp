@@ -15,11 +15,4 @@ extern const ExportTarget ova_target;
 // The source envelope with the plan's choices written into it (above).
 Result<ovf::Envelope> plan_applied(const ovf::Envelope& source, const ExportPlan& plan);
 
-// For a target whose descriptor drops the DeploymentOptionSection (the
-// vendor dialects): the chosen option's property values become the
-// properties' own, then the user's values (--prop, plan.user_properties)
-// replace them, so the deployer offers them as defaults and writes them
-// into the guest's environment.
-void collapse_product(ovf::ProductSection& product, const ExportPlan& plan);
-
 } // namespace ovfkit::platform::dmtf

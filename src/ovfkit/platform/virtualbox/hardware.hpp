@@ -59,7 +59,4 @@ std::optional<Attachment> attachment(std::string_view network);
 // VirtualBox's OSType for the VM's guest row ("Other_64" when none fits).
 std::string_view os_type(const PlanVm& vm);
 
-// The environment CD, if the VM has one.
-const PlanCdrom* environment_cdrom(const PlanVm& vm);
-
 } // namespace ovfkit::platform::virtualbox

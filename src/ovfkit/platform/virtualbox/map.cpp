@@ -509,13 +509,4 @@ std::string_view os_type(const PlanVm& vm) {
     return vm.os.row != nullptr && !vm.os.row->x64 ? "Other" : "Other_64";
 }
 
-const PlanCdrom* environment_cdrom(const PlanVm& vm) {
-    for (const auto& c : vm.cdroms) {
-        if (c.environment) {
-            return &c;
-        }
-    }
-    return nullptr;
-}
-
 } // namespace ovfkit::platform::virtualbox

@@ -30,7 +30,7 @@
 
 #include <ovfkit/base/uuid.hpp>
 #include <ovfkit/disk/ovf_uri.hpp>
-#include <ovfkit/platform/dmtf/target.hpp>
+#include <ovfkit/platform/dialect_envelope.hpp>
 #include <ovfkit/platform/virtualbox/hardware.hpp>
 #include <ovfkit/platform/virtualbox/ova_envelope.hpp>
 #include <ovfkit/platform/virtualbox/vbox.hpp>
@@ -42,33 +42,6 @@ namespace {
 constexpr uint64_t k_mib = 1024 * 1024;
 const std::string k_rasd(ovf::k_rasd_ns);
 const std::string k_vssd(ovf::k_vssd_ns);
-
-ovf::Msg msg(std::string text) {
-    ovf::Msg m;
-    m.text = std::move(text);
-    return m;
-}
-
-ovf::Content* counterpart(const ovf::Content& src, ovf::Content& out, const ovf::Content* target) {
-    if (&src == target) {
-        return &out;
-    }
-    for (size_t i = 0; i < src.children.size() && i < out.children.size(); ++i) {
-        if (auto* found = counterpart(src.children[i], out.children[i], target)) {
-            return found;
-        }
-    }
-    return nullptr;
-}
-
-const ovf::Content* source_system(const ovf::Envelope& source, const PlanVm& vm) {
-    for (const ovf::Content* c : ovf::virtual_systems(source)) {
-        if (c->id == vm.system_id) {
-            return c;
-        }
-    }
-    return nullptr;
-}
 
 std::string_view nic_subtype(std::string_view type) {
     if (type == "virtio") {
@@ -271,19 +244,8 @@ Result<ovf::Envelope> virtualbox_envelope(const ovf::Envelope& source, const Exp
     ovf::Envelope out = source;
     out.version = ovf::OvfVersion::v1;
     out.version_attribute = "1.0";
-    bool has_vbox = false;
-    for (const auto& n : out.namespaces) {
-        has_vbox = has_vbox || n.uri == ovf::k_vbox_ns;
-    }
-    if (!has_vbox) {
-        out.namespaces.push_back({"vbox", std::string(ovf::k_vbox_ns)});
-    }
-    for (auto& f : out.references.files) {
-        if (f.size &&
-            (f.size->empty() || f.size->find_first_not_of("0123456789") != std::string::npos)) {
-            f.size.reset(); // a template's placeholder: the engine sizes what it writes
-        }
-    }
+    declare_namespace(out, "vbox", ovf::k_vbox_ns);
+    drop_placeholder_sizes(out);
 
     // Each disk's vbox:uuid, fresh (VirtualBox refuses a medium it knows).
     std::map<std::string, Uuid> disk_uuids;
@@ -294,99 +256,21 @@ Result<ovf::Envelope> virtualbox_envelope(const ovf::Envelope& source, const Exp
             }
         }
     }
-    ovf::DiskSection disks;
-    disks.header.info = msg("List of the virtual disks used in the package");
-    std::set<std::string> disk_ids;
-    std::string format(disk::uri_for_format(plan.disk_format));
-    for (const auto& vm : plan.vms) {
-        for (const auto& d : vm.disks) {
-            if (!disk_ids.insert(d.disk_id).second) {
-                continue;
-            }
-            ovf::Disk disk;
-            disk.disk_id = d.disk_id;
-            if (!d.file_id.empty()) {
-                disk.file_ref = d.file_id;
-            }
-            disk.capacity = fmt::format("{}", d.capacity_bytes);
-            disk.capacity_allocation_units = "byte";
-            if (!format.empty()) {
-                disk.format = format;
-            }
-            disk.extra.attributes.push_back(
-                {std::string(ovf::k_vbox_ns), "vbox", "uuid", uuid_text(disk_uuids[d.disk_id])});
-            disks.disks.push_back(std::move(disk));
-        }
-    }
-    const auto* src_networks = source.find<ovf::NetworkSection>();
-    ovf::NetworkSection networks;
-    networks.header.info = msg("Logical networks used in the package");
-    std::set<std::string> net_names;
-    for (const auto& vm : plan.vms) {
-        for (const auto& nic : vm.nics) {
-            if (nic.ovf_network.empty() || !net_names.insert(nic.ovf_network).second) {
-                continue;
-            }
-            ovf::Network n;
-            n.name = nic.ovf_network;
-            if (src_networks != nullptr) {
-                for (const auto& s : src_networks->networks) {
-                    if (s.name == nic.ovf_network) {
-                        n.description = s.description;
-                    }
-                }
-            }
-            if (!n.description) {
-                n.description = msg("Logical network used by this appliance.");
-            }
-            networks.networks.push_back(std::move(n));
-        }
-    }
+    auto with_uuid = [&](const PlanDisk& d, ovf::Disk& disk) {
+        disk.extra.attributes.push_back(
+            {std::string(ovf::k_vbox_ns), "vbox", "uuid", uuid_text(disk_uuids[d.disk_id])});
+    };
+    splice_envelope_sections(out, source,
+                             plan_disks(plan, "List of the virtual disks used in the package",
+                                        disk::uri_for_format(plan.disk_format), with_uuid),
+                             plan_networks(source, plan, "Logical networks used in the package",
+                                           true, [](const std::string&) {
+                                               return "Logical network used by this appliance.";
+                                           }));
 
-    std::vector<ovf::Section> sections;
-    bool disks_done = false;
-    bool networks_done = false;
-    for (const auto& s : source.sections) {
-        if (std::holds_alternative<ovf::DiskSection>(s)) {
-            if (!disks_done && !disks.disks.empty()) {
-                sections.emplace_back(disks);
-            }
-            disks_done = true;
-        } else if (std::holds_alternative<ovf::NetworkSection>(s)) {
-            if (!networks_done) {
-                sections.emplace_back(networks.networks.empty() ? s : ovf::Section(networks));
-            }
-            networks_done = true;
-        } else if (std::holds_alternative<ovf::DeploymentOptionSection>(s)) {
-            continue;
-        } else {
-            sections.push_back(s);
-        }
-    }
-    if (!networks_done && !networks.networks.empty()) {
-        sections.insert(sections.begin(), networks);
-    }
-    if (!disks_done && !disks.disks.empty()) {
-        sections.insert(sections.begin(), disks);
-    }
-    if (sections.size() != source.sections.size()) {
-        for (auto& e : out.extra.elements) {
-            e.position = UINT32_MAX;
-        }
-    }
-    out.sections = std::move(sections);
-
-    for (const auto& vm : plan.vms) {
-        const ovf::Content* src = source_system(source, vm);
-        ovf::Content* dst =
-            src != nullptr ? counterpart(source.content, out.content, src) : nullptr;
-        if (dst == nullptr) {
-            return fail(Errc::invalid,
-                        "virtualbox-ova: VM '{}' is not a VirtualSystem of the source", vm.path);
-        }
+    auto build = [&](const PlanVm& vm, const ovf::Content& src) -> Result<DialectSystem> {
         HardwareBuilder builder(vm);
-        OVFKIT_TRY_ASSIGN(auto hw, builder.build(src->find<ovf::VirtualHardwareSection>()));
-
+        OVFKIT_TRY_ASSIGN(auto hw, builder.build(src.find<ovf::VirtualHardwareSection>()));
         PlanVm attached = vm;
         for (auto& d : attached.disks) {
             d.uuid = disk_uuids[d.disk_id];
@@ -398,47 +282,14 @@ Result<ovf::Envelope> virtualbox_envelope(const ovf::Envelope& source, const Exp
         vbox.element.ns = std::string(ovf::k_vbox_ns);
         vbox.element.name = "Machine";
         vbox.required = false;
-
-        auto os = os_section(vm, src->find<ovf::OperatingSystemSection>());
+        auto os = os_section(vm, src.find<ovf::OperatingSystemSection>());
         OVFKIT_TRY_ASSIGN(auto os_type_ext, os_type_element(vm));
         os.header.extra.elements.push_back(std::move(os_type_ext));
-        std::vector<ovf::Section> vs;
-        bool os_done = false;
-        bool hw_done = false;
-        for (const auto& s : src->sections) {
-            if (std::holds_alternative<ovf::OperatingSystemSection>(s)) {
-                if (!os_done) {
-                    vs.emplace_back(os);
-                }
-                os_done = true;
-            } else if (std::holds_alternative<ovf::VirtualHardwareSection>(s)) {
-                if (!hw_done) {
-                    vs.emplace_back(hw);
-                }
-                hw_done = true;
-            } else if (std::holds_alternative<ovf::DeploymentOptionSection>(s) || vbox_machine(s)) {
-                continue;
-            } else if (const auto* p = std::get_if<ovf::ProductSection>(&s)) {
-                ovf::ProductSection copy = *p;
-                dmtf::collapse_product(copy, plan);
-                vs.emplace_back(std::move(copy));
-            } else {
-                vs.push_back(s);
-            }
-        }
-        if (!hw_done) {
-            vs.insert(vs.begin(), hw);
-        }
-        if (!os_done) {
-            vs.insert(vs.begin(), os);
-        }
-        vs.emplace_back(std::move(vbox)); // last, where VirtualBox writes it
-        for (auto& e : dst->extra.elements) {
-            e.position = UINT32_MAX;
-        }
-        dst->sections = std::move(vs);
-        dst->name = msg(vm.name);
-    }
+        // vbox:Machine last, where VirtualBox writes it.
+        return DialectSystem{std::move(os), std::move(hw), ovf::Section(std::move(vbox))};
+    };
+    // A source's own vbox:Machine describes the machine before the plan.
+    OVFKIT_TRY(rebuild_systems(out, source, plan, "virtualbox-ova", build, vbox_machine));
     return out;
 }
 

@@ -62,10 +62,4 @@ std::string_view vsphere_guest_id(const PlanVm& vm);
 //   (absent ovf:required means required): vSphere refuses the package.
 bool drops_section(const ovf::UnknownSection& section);
 
-// The VirtualSystem `vm` came from (by PlanVm::path, then system id).
-const ovf::Content* source_system(const ovf::Envelope& source, const PlanVm& vm);
-
-// The environment CD, if the VM has one.
-const PlanCdrom* environment_cdrom(const PlanVm& vm);
-
 } // namespace ovfkit::platform::vmware

@@ -29,6 +29,7 @@
 
 #include <fmt/format.h>
 
+#include <ovfkit/platform/dialect_envelope.hpp>
 #include <ovfkit/platform/vmware/hardware.hpp>
 
 namespace ovfkit::platform::vmware {
@@ -745,54 +746,6 @@ bool drops_section(const ovf::UnknownSection& section) {
         return false; // vSphere's own sections
     }
     return section.required.value_or(true);
-}
-
-const ovf::Content* source_system(const ovf::Envelope& source, const PlanVm& vm) {
-    // PlanVm::path is the ids from the root, "vapp/web"; a lone system is its id.
-    const ovf::Content* by_id = nullptr;
-    for (const ovf::Content* c : ovf::virtual_systems(source)) {
-        if (c->id == vm.system_id) {
-            if (by_id == nullptr) {
-                by_id = c;
-            }
-        }
-    }
-    if (vm.path.empty() || vm.path == vm.system_id) {
-        return by_id;
-    }
-    const ovf::Content* at = &source.content;
-    size_t i = 0;
-    std::string_view path = vm.path;
-    bool first = true;
-    while (i <= path.size()) {
-        size_t end = path.find('/', i);
-        if (end == std::string_view::npos) {
-            end = path.size();
-        }
-        std::string_view id = path.substr(i, end - i);
-        if (first && at->id == id) {
-            first = false;
-        } else {
-            first = false;
-            auto it = std::find_if(at->children.begin(), at->children.end(),
-                                   [&](const ovf::Content& c) { return c.id == id; });
-            if (it == at->children.end()) {
-                return by_id;
-            }
-            at = &*it;
-        }
-        i = end + 1;
-    }
-    return at->kind == ovf::ContentKind::virtual_system ? at : by_id;
-}
-
-const PlanCdrom* environment_cdrom(const PlanVm& vm) {
-    for (const auto& c : vm.cdroms) {
-        if (c.environment) {
-            return &c;
-        }
-    }
-    return nullptr;
 }
 
 } // namespace ovfkit::platform::vmware

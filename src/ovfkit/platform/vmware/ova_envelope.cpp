@@ -28,7 +28,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/disk/ovf_uri.hpp>
-#include <ovfkit/platform/dmtf/target.hpp>
+#include <ovfkit/platform/dialect_envelope.hpp>
 #include <ovfkit/platform/vmware/hardware.hpp>
 #include <ovfkit/platform/vmware/ova_envelope.hpp>
 
@@ -39,25 +39,6 @@ namespace {
 constexpr uint64_t k_mib = 1024 * 1024;
 const std::string k_rasd(ovf::k_rasd_ns);
 const std::string k_vssd(ovf::k_vssd_ns);
-
-ovf::Msg msg(std::string text) {
-    ovf::Msg m;
-    m.text = std::move(text);
-    return m;
-}
-
-// The Content of `out` at the place `target` has in `source` (same tree).
-ovf::Content* counterpart(const ovf::Content& src, ovf::Content& out, const ovf::Content* target) {
-    if (&src == target) {
-        return &out;
-    }
-    for (size_t i = 0; i < src.children.size() && i < out.children.size(); ++i) {
-        if (auto* found = counterpart(src.children[i], out.children[i], target)) {
-            return found;
-        }
-    }
-    return nullptr;
-}
 
 std::string config_fragment(std::string_view key, std::string_view value) {
     // Self-contained (ovf.hpp, XmlFragment); the envelope namespace is the placeholder.
@@ -279,197 +260,31 @@ Result<ovf::Envelope> vsphere_envelope(const ovf::Envelope& source, const Export
     ovf::Envelope out = source;
     out.version = ovf::OvfVersion::v1;
     out.version_attribute = "1.0";
-    bool has_vmw = false;
-    for (const auto& n : out.namespaces) {
-        has_vmw = has_vmw || n.uri == ovf::k_vmw_ns;
-    }
-    if (!has_vmw) {
-        out.namespaces.push_back({"vmw", std::string(ovf::k_vmw_ns)});
-    }
+    declare_namespace(out, "vmw", ovf::k_vmw_ns);
+    // "@@VMDK_FILE_SIZE@@", "#SIZE#": vSphere fails the import on them.
+    drop_placeholder_sizes(out);
+    const std::map<std::string, std::string> env_files = environment_files(out, plan);
 
-    // A size that is no number ("@@VMDK_FILE_SIZE@@", "#SIZE#": a template's
-    // placeholder) makes vSphere fail the import; the attribute is optional
-    // and the engine sizes the files it writes.
-    for (auto& f : out.references.files) {
-        if (f.size &&
-            (f.size->empty() || f.size->find_first_not_of("0123456789") != std::string::npos)) {
-            f.size.reset();
-        }
-    }
-    // The environment ISOs as files of the package.
-    std::map<std::string, std::string> env_files; // file name -> File id
-    std::set<std::string> file_ids;
-    for (const auto& f : out.references.files) {
-        file_ids.insert(f.id);
-    }
-    for (const auto& vm : plan.vms) {
-        const PlanCdrom* env = environment_cdrom(vm);
-        if (env == nullptr || env->file_name.empty() || env_files.contains(env->file_name)) {
-            continue;
-        }
-        std::string id;
-        for (const auto& f : out.references.files) {
-            if (f.href == env->file_name) {
-                id = f.id;
-            }
-        }
-        if (id.empty()) {
-            id = "ovf-env";
-            for (int n = 2; file_ids.contains(id); ++n) {
-                id = fmt::format("ovf-env-{}", n);
-            }
-            ovf::File f;
-            f.id = id;
-            f.href = env->file_name;
-            out.references.files.push_back(std::move(f));
-            file_ids.insert(id);
-        }
-        env_files[env->file_name] = id;
-    }
-
-    // Disks and networks the plan uses, in plan order.
-    ovf::DiskSection disks;
-    disks.header.info = msg("Virtual disk information");
-    std::set<std::string> disk_ids;
-    std::string format(disk::uri_for_format(plan.disk_format));
-    for (const auto& vm : plan.vms) {
-        for (const auto& d : vm.disks) {
-            if (!disk_ids.insert(d.disk_id).second) {
-                continue;
-            }
-            ovf::Disk disk;
-            disk.disk_id = d.disk_id;
-            if (!d.file_id.empty()) {
-                disk.file_ref = d.file_id;
-            }
-            disk.capacity = fmt::format("{}", d.capacity_bytes);
-            disk.capacity_allocation_units = "byte";
-            if (!format.empty()) {
-                disk.format = format;
-            }
-            disks.disks.push_back(std::move(disk));
-        }
-    }
-    const auto* src_networks = source.find<ovf::NetworkSection>();
-    ovf::NetworkSection networks;
-    networks.header.info = msg("The list of logical networks");
-    std::set<std::string> net_names;
-    for (const auto& vm : plan.vms) {
-        for (const auto& nic : vm.nics) {
-            if (!net_names.insert(nic.network).second) {
-                continue;
-            }
-            ovf::Network n;
-            n.name = nic.network;
-            if (src_networks != nullptr) {
-                for (const auto& s : src_networks->networks) {
-                    if (s.name == nic.ovf_network) {
-                        n.description = s.description;
-                    }
-                }
-            }
-            if (!n.description) {
-                n.description = msg(fmt::format("The {} network", nic.network));
-            }
-            networks.networks.push_back(std::move(n));
-        }
-    }
-
-    std::vector<ovf::Section> sections;
-    bool disks_done = false;
-    bool networks_done = false;
-    for (const auto& s : source.sections) {
-        if (std::holds_alternative<ovf::DiskSection>(s)) {
-            if (!disks_done && !disks.disks.empty()) {
-                sections.emplace_back(disks);
-            }
-            disks_done = true;
-        } else if (std::holds_alternative<ovf::NetworkSection>(s)) {
-            if (!networks_done) {
-                sections.emplace_back(networks.networks.empty() ? s : ovf::Section(networks));
-            }
-            networks_done = true;
-        } else if (std::holds_alternative<ovf::DeploymentOptionSection>(s)) {
-            continue;
-        } else if (const auto* u = std::get_if<ovf::UnknownSection>(&s); u && drops_section(*u)) {
-            continue;
-        } else {
-            sections.push_back(s);
-        }
-    }
-    // DiskSection and NetworkSection come first in an envelope (DSP0243).
-    if (!networks_done && !networks.networks.empty()) {
-        sections.insert(sections.begin(), networks);
-    }
-    if (!disks_done && !disks.disks.empty()) {
-        sections.insert(sections.begin(), disks);
-    }
-    // Unknown envelope elements keep their place only while the count of
-    // modelled children is the same; otherwise they go last.
-    if (sections.size() != source.sections.size()) {
-        for (auto& e : out.extra.elements) {
-            e.position = UINT32_MAX;
-        }
-    }
-    out.sections = std::move(sections);
-
+    auto unknown_required = [](const ovf::Section& s) {
+        const auto* u = std::get_if<ovf::UnknownSection>(&s);
+        return u != nullptr && drops_section(*u);
+    };
+    splice_envelope_sections(
+        out, source,
+        plan_disks(plan, "Virtual disk information", disk::uri_for_format(plan.disk_format)),
+        plan_networks(source, plan, "The list of logical networks", false,
+                      [](const std::string& name) { return fmt::format("The {} network", name); }),
+        unknown_required);
     drop_from_collections(out.content);
-    for (const auto& vm : plan.vms) {
-        const ovf::Content* src = source_system(source, vm);
-        ovf::Content* dst =
-            src != nullptr ? counterpart(source.content, out.content, src) : nullptr;
-        if (dst == nullptr) {
-            return fail(Errc::invalid, "vmware-ova: VM '{}' is not a VirtualSystem of the source",
-                        vm.path);
-        }
-        HardwareBuilder builder(vm, env_files);
-        auto hw = builder.build(src->find<ovf::VirtualHardwareSection>());
-        if (!hw) {
-            return fail(hw.error());
-        }
-        std::vector<ovf::Section> vs;
-        bool os_done = false;
-        bool hw_done = false;
-        auto os = os_section(vm, src->find<ovf::OperatingSystemSection>());
-        for (const auto& s : src->sections) {
-            if (std::holds_alternative<ovf::OperatingSystemSection>(s)) {
-                if (!os_done) {
-                    vs.emplace_back(os);
-                }
-                os_done = true;
-            } else if (std::holds_alternative<ovf::VirtualHardwareSection>(s)) {
-                if (!hw_done) {
-                    vs.emplace_back(*hw);
-                }
-                hw_done = true;
-            } else if (std::holds_alternative<ovf::DeploymentOptionSection>(s)) {
-                continue;
-            } else if (const auto* u = std::get_if<ovf::UnknownSection>(&s);
-                       u && drops_section(*u)) {
-                continue;
-            } else if (const auto* p = std::get_if<ovf::ProductSection>(&s)) {
-                ovf::ProductSection copy = *p;
-                dmtf::collapse_product(copy, plan);
-                vs.emplace_back(std::move(copy));
-            } else {
-                vs.push_back(s);
-            }
-        }
-        if (!hw_done) {
-            vs.insert(vs.begin(), *hw);
-        }
-        if (!os_done) {
-            vs.insert(vs.begin(), os);
-        }
-        if (vs.size() != src->sections.size() || !src->name) {
-            for (auto& e : dst->extra.elements) {
-                e.position = UINT32_MAX;
-            }
-        }
-        dst->sections = std::move(vs);
-        ovf::Msg name = msg(vm.name);
-        dst->name = std::move(name);
-    }
+    OVFKIT_TRY(rebuild_systems(
+        out, source, plan, "vmware-ova",
+        [&](const PlanVm& vm, const ovf::Content& src) -> Result<DialectSystem> {
+            HardwareBuilder builder(vm, env_files);
+            OVFKIT_TRY_ASSIGN(auto hw, builder.build(src.find<ovf::VirtualHardwareSection>()));
+            return DialectSystem{os_section(vm, src.find<ovf::OperatingSystemSection>()),
+                                 std::move(hw), std::nullopt};
+        },
+        unknown_required));
     return out;
 }
 
