@@ -81,4 +81,24 @@ inline std::optional<uint64_t> parse_decimal(std::string_view s) {
     return v;
 }
 
+// Untrusted text (a VM name, a path from a config) inside a one-line
+// message: C0 controls, DEL, '\\' and '\'' written as \xNN, so it can
+// neither break the line nor end the quotes around it; at most `max`
+// bytes, then "...".
+inline std::string shown(std::string_view text, size_t max = 200) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string out;
+    for (char ch : text.substr(0, max)) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f || ch == '\\' || ch == '\'') {
+            out += "\\x";
+            out += k_hex[c >> 4];
+            out += k_hex[c & 15];
+        } else {
+            out += ch;
+        }
+    }
+    return text.size() > max ? out + "..." : out;
+}
+
 } // namespace ovfkit

@@ -52,24 +52,6 @@ std::string known_targets() {
     return out;
 }
 
-// A file name made of the VM's name: what a file system and every config
-// format carry without quoting ([A-Za-z0-9._-]), never hidden, bounded.
-std::string file_stem(std::string_view name, std::string_view fallback) {
-    std::string out;
-    for (char c : name) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_' || (c == '.' && !out.empty());
-        out += ok ? c : '_';
-        if (out.size() == 64) {
-            break;
-        }
-    }
-    if (out.empty() || out.find_first_not_of('_') == std::string::npos) {
-        return fallback.empty() ? std::string("vm") : file_stem(fallback, {});
-    }
-    return out;
-}
-
 std::string unique(std::string name, std::set<std::string>& taken) {
     if (taken.insert(name).second) {
         return name;
@@ -178,7 +160,7 @@ Result<void> name_files(ExportPlan& plan, const disk::FormatDriver* driver) {
     std::map<std::string, Uuid> uuid_by_file;
     std::string_view ext = driver != nullptr ? disk::file_extension(*driver) : "";
     for (PlanVm& vm : plan.vms) {
-        std::string stem = file_stem(vm.name, vm.system_id);
+        std::string stem = platform::file_stem(vm.name, vm.system_id);
         unsigned n = 0;
         for (platform::PlanDisk& d : vm.disks) {
             ++n;

@@ -52,6 +52,22 @@ std::string_view note_action_name(NoteAction action) {
     return "info";
 }
 
+std::string file_stem(std::string_view name, std::string_view fallback) {
+    std::string out;
+    for (char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || (c == '.' && !out.empty());
+        out += ok ? c : '_';
+        if (out.size() == 64) {
+            break;
+        }
+    }
+    if (out.empty() || out.find_first_not_of('_') == std::string::npos) {
+        return fallback.empty() ? std::string("vm") : file_stem(fallback, {});
+    }
+    return out;
+}
+
 const PlanCdrom* environment_cdrom(const PlanVm& vm) {
     for (const auto& c : vm.cdroms) {
         if (c.environment) {

@@ -174,6 +174,11 @@ struct ExportPlan {
     std::map<std::string, std::string> user_properties;
 };
 
+// A file name made of a VM's name: what a file system and every config
+// format carry without quoting ([A-Za-z0-9._-], others as '_'), never
+// hidden, at most 64 bytes; `fallback` (then "vm") when nothing is left.
+std::string file_stem(std::string_view name, std::string_view fallback);
+
 // The VM's environment CD-ROM drive (PlanCdrom::environment), or null.
 const PlanCdrom* environment_cdrom(const PlanVm& vm);
 

@@ -78,4 +78,38 @@ void append_escaped(std::string& out, std::string_view text) {
     }
 }
 
+std::string_view unfit(std::string_view text, bool whitespace, bool refuse_del) {
+    size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            bool space = c == '\t' || c == '\n' || c == '\r';
+            if ((c < 0x20 && !(whitespace && space)) || (refuse_del && c == 0x7f)) {
+                return "a control character";
+            }
+            ++i;
+            continue;
+        }
+        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+        if (len == 0 || c > 0xf4 || i + len > text.size()) {
+            return "invalid UTF-8";
+        }
+        uint32_t cp = c & (0x3f >> (len - 1));
+        for (size_t k = 1; k < len; ++k) {
+            auto cc = static_cast<unsigned char>(text[i + k]);
+            if ((cc & 0xc0) != 0x80) {
+                return "invalid UTF-8";
+            }
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+        if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+            cp == 0xffff) {
+            return "invalid UTF-8";
+        }
+        i += len;
+    }
+    return {};
+}
+
 } // namespace ovfkit::xml

@@ -17,6 +17,14 @@ namespace ovfkit::xml {
 // a value check it first and refuse it.
 void append_escaped(std::string& out, std::string_view text);
 
+// Why `text` cannot be written into an XML document as it is, or "" when
+// it can: "invalid UTF-8" (overlong forms, surrogates, past U+10FFFF, U+FFFE,
+// U+FFFF, a sequence cut short) or "a control character" (C0 controls; tab,
+// LF and CR too unless `whitespace`; DEL too when `refuse_del`, for a value
+// a config reader would not take). For writers that refuse such a value
+// rather than let escaped() replace what cannot be carried.
+std::string_view unfit(std::string_view text, bool whitespace = true, bool refuse_del = false);
+
 inline std::string escaped(std::string_view text) {
     std::string out;
     out.reserve(text.size());

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/platform/hyperv/map.hpp>
 
 namespace ovfkit::platform::hyperv {

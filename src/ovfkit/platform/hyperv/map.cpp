@@ -14,20 +14,6 @@
 
 namespace ovfkit::platform::hyperv {
 
-// Appliance text in a note's one-line reason: controls and quotes escaped.
-std::string shown(std::string_view text) {
-    std::string out;
-    for (char ch : text.substr(0, 200)) {
-        auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7F || c == '\\' || c == '\'') {
-            out += fmt::format("\\x{:02x}", c);
-        } else {
-            out += ch;
-        }
-    }
-    return text.size() > 200 ? out + "..." : out;
-}
-
 namespace {
 
 struct Noter {
@@ -38,15 +24,6 @@ struct Noter {
             PlanNote{std::move(code), action, vm.path, std::move(item), std::move(reason)});
     }
 };
-
-const PlanController* find_controller(const PlanVm& vm, const std::string& id) {
-    for (const auto& c : vm.controllers) {
-        if (c.id == id) {
-            return &c;
-        }
-    }
-    return nullptr;
-}
 
 std::string controller_id(Bus bus, unsigned number) {
     return fmt::format("{}{}", bus == Bus::ide ? k_ide_prefix : k_scsi_prefix, number);
@@ -299,7 +276,7 @@ void map_storage(PlanVm& vm, Noter& note) {
     std::set<std::string> noted;
     for (size_t i : order) {
         PlanDisk& d = vm.disks[i];
-        const PlanController* c = find_controller(vm, d.controller);
+        const PlanController* c = vm.controller(d.controller);
         std::string item = fmt::format("disk {}", shown(d.disk_id));
         std::optional<Place>& place = disk_places[i];
         if (!place && gen == 1 && c != nullptr && c->bus == Bus::ide &&

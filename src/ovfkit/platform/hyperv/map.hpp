@@ -52,10 +52,6 @@ void map_vm(PlanVm& vm, const MapContext& context, std::vector<PlanNote>& out);
 // flag: a generic "Linux of any release" row says no, the safe side).
 bool has_synthetic_drivers(const GuestOsRow* row);
 
-// Appliance text in a one-line message: controls, '\\' and '\'' as \xNN,
-// cut at 200 bytes.
-std::string shown(std::string_view text);
-
 // The generation map() chose: 1 or 2 (vm.machine), 0 when not mapped.
 int generation(const PlanVm& vm);
 // The Secure Boot template of a Gen 2 VM, from the guest's family:

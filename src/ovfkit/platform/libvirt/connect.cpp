@@ -4,47 +4,16 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/platform/libvirt/connect.hpp>
 #include <ovfkit/platform/libvirt/domain_xml.hpp>
+#include <ovfkit/platform/libvirt/handles.hpp>
 #include <ovfkit/xml/escape.hpp>
 
 namespace ovfkit::platform::libvirt {
 
 namespace {
-
-// libvirt prints every error to stderr unless a handler is set; the library
-// never prints, so errors are only read back with virGetLastErrorMessage.
-void quiet(void* /*data*/, virErrorPtr /*error*/) {}
-
-std::string last_error() {
-    const char* m = virGetLastErrorMessage();
-    return m != nullptr ? std::string(m) : std::string("unknown libvirt error");
-}
-
-struct ConnectCloser {
-    void operator()(virConnectPtr c) const { virConnectClose(c); }
-};
-struct PoolFree {
-    void operator()(virStoragePoolPtr p) const { virStoragePoolFree(p); }
-};
-struct VolFree {
-    void operator()(virStorageVolPtr v) const { virStorageVolFree(v); }
-};
-struct DomainFree {
-    void operator()(virDomainPtr d) const { virDomainFree(d); }
-};
-struct StreamFree {
-    void operator()(virStreamPtr s) const { virStreamFree(s); }
-};
-using Connection = std::unique_ptr<virConnect, ConnectCloser>;
-using Pool = std::unique_ptr<virStoragePool, PoolFree>;
-using Volume = std::unique_ptr<virStorageVol, VolFree>;
-using Domain = std::unique_ptr<virDomain, DomainFree>;
-using Stream = std::unique_ptr<virStream, StreamFree>;
 
 // A volume name from the VM's and the file's: the file name part is the
 // engine's ("disk1.qcow2"), the VM's is reduced to bytes a pool accepts.
@@ -139,15 +108,7 @@ Result<DefineReport> define_in_libvirt(const ExportPlan& plan, const std::string
                                        const std::string& pool_name, bool force,
                                        const ops::JobControl& job) {
     OVFKIT_TRY(check_unique_names(plan));
-    if (virInitialize() < 0) {
-        return fail(Errc::io, "libvirt: cannot initialise the library");
-    }
-    virSetErrorFunc(nullptr, quiet);
-    Connection conn(virConnectOpen(uri.c_str()));
-    if (!conn) {
-        return fail(Errc::io, "libvirt: cannot connect to '{}': {}", uri, last_error());
-    }
-    virConnSetErrorFunc(conn.get(), nullptr, quiet);
+    OVFKIT_TRY_ASSIGN(Connection conn, open_connection(uri));
     Pool pool(virStoragePoolLookupByName(conn.get(), pool_name.c_str()));
     if (!pool) {
         return fail(Errc::io, "libvirt: {}: no storage pool '{}': {}", uri, pool_name,

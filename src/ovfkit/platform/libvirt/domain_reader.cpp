@@ -24,23 +24,6 @@ constexpr size_t k_max_path = 4096;                    // PATH_MAX
 constexpr unsigned k_max_unit = 16383;                 // virtio-scsi's largest LUN
 constexpr unsigned k_max_controller = 255;
 
-// Untrusted text for a message: at most 120 bytes, control bytes as \xNN.
-std::string shown(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 120)) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f || c == '\\') {
-            out += fmt::format("\\x{:02x}", u);
-        } else {
-            out += c;
-        }
-    }
-    if (text.size() > 120) {
-        out += "...";
-    }
-    return out;
-}
-
 std::string attr(const xml::Element& e, std::string_view name) {
     if (!e) {
         return {};

@@ -19,48 +19,10 @@ constexpr uint64_t k_max_cpus = 4096;
 constexpr uint64_t k_min_memory = 1 << 20;     // 1 MiB
 constexpr uint64_t k_max_memory = 16ULL << 40; // 16 TiB
 
-// Why `text` cannot be carried in XML 1.0 as libvirt reads it, or "".
-// Invalid UTF-8, C0 controls and DEL are refused: XML 1.0 forbids most C0
-// characters, and libvirt's schema refuses newlines in names and paths;
-// tabs or newlines in free text (a description) are allowed by `multiline`.
-std::string_view unfit(std::string_view text, bool multiline) {
-    size_t i = 0;
-    while (i < text.size()) {
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            bool allowed_space = multiline && (c == '\t' || c == '\n' || c == '\r');
-            if ((c < 0x20 && !allowed_space) || c == 0x7f) {
-                return "a control character";
-            }
-            ++i;
-            continue;
-        }
-        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-        if (len == 0 || c > 0xf4 || i + len > text.size()) {
-            return "invalid UTF-8";
-        }
-        uint32_t cp = c & (0x3f >> (len - 1));
-        for (size_t k = 1; k < len; ++k) {
-            auto cc = static_cast<unsigned char>(text[i + k]);
-            if ((cc & 0xc0) != 0x80) {
-                return "invalid UTF-8";
-            }
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-        if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
-            cp == 0xffff) {
-            return "invalid UTF-8";
-        }
-        i += len;
-    }
-    return {};
-}
-
 // A checked, escaped appliance string, or Errc::invalid naming it.
 Result<std::string> carried(const PlanVm& vm, std::string_view field, std::string_view text,
                             bool multiline = false) {
-    if (auto why = unfit(text, multiline); !why.empty()) {
+    if (auto why = xml::unfit(text, multiline, true); !why.empty()) {
         return fail(Errc::invalid, "libvirt: VM '{}': {} holds {}; a domain XML cannot carry it",
                     xml::escaped(vm.path), field, why);
     }

@@ -7,49 +7,15 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include <unistd.h>
 
+#include <ovfkit/platform/libvirt/handles.hpp>
 #include <ovfkit/platform/libvirt/live_source.hpp>
 #include <ovfkit/xml/document.hpp>
 
 namespace ovfkit::platform::libvirt {
 
 namespace {
-
-// libvirt prints every error to stderr unless a handler is set.
-void quiet(void* /*data*/, virErrorPtr /*error*/) {}
-
-std::string last_error() {
-    const char* m = virGetLastErrorMessage();
-    return m != nullptr ? std::string(m) : std::string("unknown libvirt error");
-}
-
-struct ConnectCloser {
-    void operator()(virConnectPtr c) const { virConnectClose(c); }
-};
-struct PoolFree {
-    void operator()(virStoragePoolPtr p) const { virStoragePoolFree(p); }
-};
-struct VolFree {
-    void operator()(virStorageVolPtr v) const { virStorageVolFree(v); }
-};
-struct DomainFree {
-    void operator()(virDomainPtr d) const { virDomainFree(d); }
-};
-struct StreamFree {
-    void operator()(virStreamPtr s) const { virStreamFree(s); }
-};
-struct CFree {
-    void operator()(char* p) const { std::free(p); } // NOLINT: libvirt allocates with malloc
-};
-using Connection = std::unique_ptr<virConnect, ConnectCloser>;
-using Pool = std::unique_ptr<virStoragePool, PoolFree>;
-using Volume = std::unique_ptr<virStorageVol, VolFree>;
-using Domain = std::unique_ptr<virDomain, DomainFree>;
-using Stream = std::unique_ptr<virStream, StreamFree>;
-using CString = std::unique_ptr<char, CFree>;
 
 struct Fd {
     int fd = -1;
@@ -201,15 +167,7 @@ Result<LiveImport> read_live_domain(const LiveAddress& address, const std::strin
         return fail(Errc::usage, "{}: --snapshot is not implemented yet; shut the domain off",
                     where);
     }
-    if (virInitialize() < 0) {
-        return fail(Errc::io, "libvirt: cannot initialise the library");
-    }
-    virSetErrorFunc(nullptr, quiet);
-    Connection conn(virConnectOpen(address.uri.c_str()));
-    if (!conn) {
-        return fail(Errc::io, "libvirt: cannot connect to '{}': {}", address.uri, last_error());
-    }
-    virConnSetErrorFunc(conn.get(), nullptr, quiet);
+    OVFKIT_TRY_ASSIGN(Connection conn, open_connection(address.uri));
     Domain dom(virDomainLookupByName(conn.get(), address.domain.c_str()));
     if (!dom) {
         return fail(Errc::io, "{}: no such domain: {}", where, last_error());

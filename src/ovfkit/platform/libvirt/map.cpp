@@ -24,15 +24,6 @@ std::string controller_label(const PlanController* c, const std::string& id) {
     return fmt::format("controller {} ({})", c->id, c->model);
 }
 
-const PlanController* find_controller(const PlanVm& vm, const std::string& id) {
-    for (const auto& c : vm.controllers) {
-        if (c.id == id) {
-            return &c;
-        }
-    }
-    return nullptr;
-}
-
 // The code and the reason for moving a disk controller, or nothing when
 // the device stays where it was.
 struct Move {
@@ -135,8 +126,7 @@ std::vector<MapNote> map_vm(PlanVm& vm, const MapContext& context) {
     if (boot == nullptr && !vm.disks.empty()) {
         boot = &vm.disks.front();
     }
-    const PlanController* boot_ctrl =
-        boot != nullptr ? find_controller(vm, boot->controller) : nullptr;
+    const PlanController* boot_ctrl = boot != nullptr ? vm.controller(boot->controller) : nullptr;
     const bool boots_from_ide = boot_ctrl != nullptr && boot_ctrl->bus == Bus::ide;
     if (vm.firmware == Firmware::efi) {
         vm.machine = "q35";
@@ -234,7 +224,7 @@ std::vector<MapNote> map_vm(PlanVm& vm, const MapContext& context) {
             return;
         }
         noted.push_back(source_id);
-        const PlanController* from = find_controller(vm, source_id);
+        const PlanController* from = vm.controller(source_id);
         if (auto move = describe_move(from, slot, vm, virtio_guest)) {
             note(move->code, NoteAction::translated, controller_label(from, source_id),
                  move->reason);
@@ -252,14 +242,14 @@ std::vector<MapNote> map_vm(PlanVm& vm, const MapContext& context) {
     }
     for (size_t i : order) {
         PlanDisk& d = vm.disks[i];
-        const PlanController* from = find_controller(vm, d.controller);
+        const PlanController* from = vm.controller(d.controller);
         Slot slot = slot_for_disk(from);
         note_move(d.controller, slot);
         d.boot = &d == boot;
         place(slot, d.controller, d.unit, fmt::format("disk {}", d.disk_id));
     }
     for (auto& cd : vm.cdroms) {
-        const PlanController* from = find_controller(vm, cd.controller);
+        const PlanController* from = vm.controller(cd.controller);
         Slot slot = slot_for_cdrom(cd, from);
         // The engine notes the environment CD it adds (env-cdrom); only a
         // move is the target's.

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <ovfkit/base/text.hpp>
 #include <ovfkit/platform/proxmox/check.hpp>
 #include <ovfkit/platform/proxmox/map.hpp>
 
@@ -24,16 +25,6 @@ unsigned slots(Bus bus) {
         break;
     }
     return 0;
-}
-
-// Appliance text in an error message: controls escaped, bounded.
-std::string shown(std::string_view text) {
-    std::string out;
-    for (char ch : text.substr(0, 120)) {
-        auto c = static_cast<unsigned char>(ch);
-        out += c < 0x20 || c == 0x7F ? fmt::format("\\x{:02x}", c) : std::string(1, ch);
-    }
-    return out;
 }
 
 tl::unexpected<Error> refuse(const PlanVm& vm, std::string what) {

@@ -19,20 +19,6 @@ namespace {
 constexpr uint64_t k_mib = uint64_t{1} << 20;
 constexpr std::string_view k_default_bridge = "vmbr0";
 
-// Appliance text in a note's one-line reason: controls and quotes escaped.
-std::string shown(std::string_view text) {
-    std::string out;
-    for (char ch : text.substr(0, 200)) {
-        auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7F || c == '\\' || c == '\'') {
-            out += fmt::format("\\x{:02x}", c);
-        } else {
-            out += ch;
-        }
-    }
-    return text.size() > 200 ? out + "..." : out;
-}
-
 struct Noter {
     const PlanVm& vm;
     std::vector<PlanNote>& out;

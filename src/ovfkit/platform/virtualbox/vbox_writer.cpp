@@ -15,6 +15,7 @@
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/platform/virtualbox/hardware.hpp>
 #include <ovfkit/platform/virtualbox/vbox.hpp>
+#include <ovfkit/xml/escape.hpp>
 
 namespace ovfkit::platform::virtualbox {
 
@@ -30,42 +31,6 @@ const xmlChar* xc(const char* s) {
 struct DocFree {
     void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
 };
-
-// Why XML 1.0 cannot carry `text` as written, or "": C0 controls other
-// than tab, LF and CR, invalid UTF-8 (overlong, surrogates, past U+10FFFF),
-// U+FFFE and U+FFFF.
-std::string_view unfit(std::string_view text) {
-    size_t i = 0;
-    while (i < text.size()) {
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-                return "a control character";
-            }
-            ++i;
-            continue;
-        }
-        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-        if (len == 0 || c > 0xf4 || i + len > text.size()) {
-            return "invalid UTF-8";
-        }
-        uint32_t cp = c & (0x3f >> (len - 1));
-        for (size_t k = 1; k < len; ++k) {
-            auto cc = static_cast<unsigned char>(text[i + k]);
-            if ((cc & 0xc0) != 0x80) {
-                return "invalid UTF-8";
-            }
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-        if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
-            cp == 0xffff) {
-            return "invalid UTF-8";
-        }
-        i += len;
-    }
-    return {};
-}
 
 std::string braced(const Uuid& u) {
     return "{" + uuid_text(u) + "}";
@@ -188,7 +153,7 @@ private:
     }
 
     Result<void> fits(std::string_view text, std::string_view what) const {
-        if (auto why = unfit(text); !why.empty()) {
+        if (auto why = xml::unfit(text); !why.empty()) {
             return fail(invalid("{} holds {}, which XML 1.0 cannot carry", what, why));
         }
         return {};
@@ -426,23 +391,6 @@ private:
     bool m_ova = false;
     xmlNs* m_ns = nullptr;
 };
-
-// A file name made of the VM's name, as the engine makes disk names.
-std::string file_stem(std::string_view name, std::string_view fallback) {
-    std::string out;
-    for (char c : name) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_' || (c == '.' && !out.empty());
-        out += ok ? c : '_';
-        if (out.size() == 64) {
-            break;
-        }
-    }
-    if (out.empty() || out.find_first_not_of('_') == std::string::npos) {
-        return fallback.empty() ? std::string("vm") : file_stem(fallback, {});
-    }
-    return out;
-}
 
 } // namespace
 

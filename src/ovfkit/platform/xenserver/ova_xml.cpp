@@ -9,6 +9,7 @@
 
 #include <ovfkit/io/sink.hpp>
 #include <ovfkit/platform/xenserver/xapi.hpp>
+#include <ovfkit/xml/escape.hpp>
 
 namespace ovfkit::platform::xenserver {
 
@@ -16,34 +17,13 @@ namespace {
 
 constexpr uint64_t k_vdi_base = 1'000'000;
 
-// Text content: & < > escaped, CR as a character reference so it survives
-// XML's end-of-line handling; other controls cannot be carried.
+// Text content, escaped; what XML cannot carry (controls but tab, LF and
+// CR; DEL; invalid UTF-8) is refused rather than altered.
 Result<std::string> text(std::string_view s, std::string_view what) {
-    std::string out;
-    out.reserve(s.size());
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-        switch (ch) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '\r':
-            out += "&#13;";
-            break;
-        default:
-            if ((c < 0x20 && ch != '\t' && ch != '\n') || c == 0x7f) {
-                return fail(Errc::invalid, "ova.xml: {} holds a control character", what);
-            }
-            out += ch;
-        }
+    if (auto why = xml::unfit(s, true, true); !why.empty()) {
+        return fail(Errc::invalid, "ova.xml: {} holds {}", what, why);
     }
-    return out;
+    return xml::escaped(s);
 }
 
 // A UUID made from `name` (SHA-1, RFC 9562 version 5 layout).
