@@ -1,5 +1,6 @@
 // The export engine; see export.hpp.
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -347,6 +348,13 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
         context.disk_format = format;
         context.source = &env;
         context.deployment_option = option;
+        context.boot_layout = [&](const platform::PlanDisk& d) -> Result<disk::BootLayout> {
+            // Chunked or compressed references spool beside the target.
+            std::string spool = std::filesystem::path(options.target).parent_path().string();
+            OVFKIT_TRY_ASSIGN(auto image, export_detail::open_plan_disk(
+                                              src, env, d, spool.empty() ? "." : spool));
+            return disk::inspect_boot_layout(*image->reader);
+        };
         target->map(vm, context, notes);
         if (added_controller) {
             note_environment_cdrom(vm, notes);

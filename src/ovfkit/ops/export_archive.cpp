@@ -55,10 +55,12 @@ Result<void> check_manifest(const package::Source& src, const ovf::Envelope& env
                 src.path(), *report.manifest);
 }
 
-// Opens the guest disk of plan disk `d` (its File `d.file_id`).
-Result<std::unique_ptr<disk::Image>> open_disk(const package::Source& src, const ovf::Envelope& env,
-                                               const platform::PlanDisk& d,
-                                               const std::string& temp_dir) {
+} // namespace
+
+Result<std::unique_ptr<disk::Image>> open_plan_disk(const package::Source& src,
+                                                    const ovf::Envelope& env,
+                                                    const platform::PlanDisk& d,
+                                                    const std::string& temp_dir) {
     const ovf::File* file = nullptr;
     for (const ovf::File& f : env.references.files) {
         file = f.id == d.file_id ? &f : file;
@@ -110,8 +112,6 @@ Result<std::unique_ptr<disk::Image>> open_disk(const package::Source& src, const
     return std::make_unique<disk::Image>(std::move(*image));
 }
 
-} // namespace
-
 Result<ArchiveWritten> write_archive(const platform::ExportTarget& target,
                                      const platform::ExportPlan& plan, const package::Source& src,
                                      const ovf::Envelope& env, const ArchiveRequest& request,
@@ -135,7 +135,7 @@ Result<ArchiveWritten> write_archive(const platform::ExportTarget& target,
             if (d.file_id.empty()) {
                 a.virtual_size = d.capacity_bytes;
             } else {
-                OVFKIT_TRY_ASSIGN(auto image, open_disk(src, env, d, parent_of(request.path)));
+                OVFKIT_TRY_ASSIGN(auto image, open_plan_disk(src, env, d, parent_of(request.path)));
                 a.reader = image->reader.get();
                 a.virtual_size = a.reader->virtual_size();
                 images.push_back(std::move(image));

@@ -9,10 +9,12 @@
 // environment CD-ROM the plan kept written beside the archive.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/image.hpp>
 #include <ovfkit/ops/job.hpp>
 #include <ovfkit/ovf/envelope.hpp>
 #include <ovfkit/package/source.hpp>
@@ -32,6 +34,14 @@ struct ArchiveWritten {
     std::vector<std::string> beside; // files written beside it (environment ISOs), by name
     uint64_t beside_bytes = 0;
 };
+
+// Opens the guest disk behind plan disk `d` (its File `d.file_id`) of the
+// appliance `src`: chunked and compressed references resolved, spooling
+// (when needed) beneath `temp_dir`.
+Result<std::unique_ptr<disk::Image>> open_plan_disk(const package::Source& src,
+                                                    const ovf::Envelope& env,
+                                                    const platform::PlanDisk& d,
+                                                    const std::string& temp_dir);
 
 // Writes `target`'s archive of the final `plan` of the appliance `src`
 // (descriptor `env`). Nothing appears unless everything is written.

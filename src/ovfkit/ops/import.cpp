@@ -269,6 +269,10 @@ public:
         m_entries.emplace(std::move(href), std::move(entry));
     }
 
+    // What the disks need while they are read (ImportedAppliance::owned: a
+    // live source's staging directory): kept as long as the package is.
+    void keep(std::shared_ptr<void> owned) { m_owned = std::move(owned); }
+
     Result<std::optional<uint64_t>> file_size(std::string_view name) const override {
         const Entry* e = find(name);
         if (e == nullptr) {
@@ -329,6 +333,7 @@ public:
 
 private:
     std::map<std::string, Entry, std::less<>> m_entries;
+    std::shared_ptr<void> m_owned;
 
     const Entry* find(std::string_view name) const {
         auto it = m_entries.find(name);
@@ -446,6 +451,7 @@ Result<package::Source> open_import(const platform::ImportSource& importer, cons
                                     const platform::ImportOptions& options, Diagnostics& notes) {
     OVFKIT_TRY_ASSIGN(platform::ImportedAppliance app, importer.read(path, options));
     auto files = std::make_shared<ImportFiles>();
+    files->keep(app.owned);
     std::map<std::string, ImportedDiskFacts> facts;
     std::set<std::string> taken;
     for (const auto& ivm : app.vms) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
+#include <ovfkit/disk/boot_layout.hpp>
 #include <ovfkit/disk/reader.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/ovf/envelope.hpp>
@@ -40,6 +41,12 @@ struct MapContext {
     // envelope (unit tests of other targets).
     const ovf::Envelope* source = nullptr;
     std::string_view deployment_option = {};
+    // How the guest disk behind a plan disk can boot, from its partition
+    // tables (disk/boot_layout.hpp): for a target that checks the boot disk
+    // against the firmware it declares (the clouds, formats/clouds.md 5).
+    // Null when the caller has no disks (unit tests of plans); an error
+    // when the disk cannot be opened or read.
+    std::function<Result<disk::BootLayout>(const PlanDisk&)> boot_layout = {};
 };
 
 // A file a target writes beside the disks, whole (configs are small).

@@ -76,10 +76,11 @@ for rel in "${pinned[@]}"; do
   for t in $targets; do
     name=$(tr '/' '-' <<<"${rel%.ovf}").json
     "$OVFKIT" convert "$corpus/ovf/$rel" "$T/x" --to "$t" --dry-run --json --accept-eula >"$T/plan" 2>/dev/null || true
-    # The source path is the machine's: drop it.
-    python3 - "$T/plan" >"$T/plan.norm" <<'PY'
+    # The source path is the machine's: drop it, and name the corpus CORPUS
+    # where a message quotes it (a disk file the descriptor names).
+    python3 - "$T/plan" "$corpus" >"$T/plan.norm" <<'PY'
 import json, sys
-doc = json.load(open(sys.argv[1]))
+doc = json.loads(open(sys.argv[1]).read().replace(json.dumps(sys.argv[2])[1:-1], "CORPUS"))
 doc.pop("source", None)
 doc.pop("target", None)
 if "plan" in doc:

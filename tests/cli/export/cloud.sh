@@ -16,7 +16,8 @@
 #          file holding the source's bytes; booted on virtio-SCSI.
 # And the refusals: a VirtualSystemCollection for aws (cloud-multi-vm,
 # exit 4, nothing written); --strict for azure, which drops the
-# environment CD (exit 1).
+# environment CD (exit 1); the appliance declared UEFI while its disk is an
+# MBR with a BIOS loader (cloud-firmware, every cloud, exit 4).
 . "$(dirname "$0")/../lib.sh"
 need python3
 need qemu-img
@@ -46,7 +47,21 @@ assert ("cloud-generation", "info") in codes, codes
 assert ("vapp-props", "dropped") in codes, codes  # Azure attaches no CD image
 assert doc["vms"][0]["machine"] == "V1", doc["vms"][0]
 assert doc["extra_files"] == ["azure.json"], doc["extra_files"]  # no environment ISO
+# The boot disk's tables were read: an MBR with syslinux in sector 0.
+fw = [n["reason"] for n in doc["notes"] if n["code"] == "cloud-firmware"]
+assert any("MBR with boot code in sector 0: boots with BIOS" in r for r in fw), fw
 PY
+# The same disk declared UEFI (vmw:Config firmware): only BIOS can boot it,
+# so every cloud refuses the plan (exit 4, nothing written).
+mkdir "$T/efi" && cp "$src_disk" "$T/efi/"
+sed 's|<VirtualHardwareSection ovf:transport="iso">|&<vmw:Config ovf:required="false" vmw:key="firmware" vmw:value="efi"/>|' "$src" >"$T/efi/env-guest.ovf"
+grep -q 'vmw:value="efi"' "$T/efi/env-guest.ovf" || fail "the UEFI variant was not made"
+for cloud in azure aws gce; do
+  expect_rc 4 "$OVFKIT" convert "$T/efi/env-guest.ovf" "$T/efi-$cloud" --to "$cloud" --accept-eula --dry-run
+  grep -q "only BIOS can boot it, and the VM declares UEFI; .*(cloud-firmware)" "$T/err" ||
+    fail "$cloud: the UEFI plan of a BIOS disk was not refused for its firmware: $(cat "$T/err")"
+  [[ ! -e $T/efi-$cloud ]] || fail "$cloud: refused but wrote $T/efi-$cloud"
+done
 vhd=$T/az/env-guest-disk1.vhd
 [[ -f $vhd ]] || fail "azure: no $vhd ($(ls "$T/az"))"
 # The footer, read here without ovfkit (vhd-vhdx.md 1, clouds.md 7).

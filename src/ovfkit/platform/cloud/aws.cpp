@@ -29,6 +29,7 @@ void map(PlanVm& vm, const MapContext& context, PlanNotes& notes) {
         notes.add(std::move(n.code), n.action, vm, std::move(n.item), std::move(n.reason));
     }
     check_one_system(vm, context, "VM Import", notes);
+    check_boot_disk(vm, context, "VM Import", false, notes);
     const std::string os =
         std::string(vm.os.row != nullptr ? vm.os.row->display : std::string_view("guest OS"));
     const OsFamily family = vm.os.row != nullptr ? vm.os.row->family : OsFamily::other;

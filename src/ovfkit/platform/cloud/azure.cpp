@@ -30,7 +30,6 @@ bool gen2(const PlanVm& vm) {
 }
 
 void map(PlanVm& vm, const MapContext& context, PlanNotes& notes) {
-    (void)context;
     // The generation is the firmware: V1 boots PCAT BIOS with the OS disk
     // on IDE, V2 UEFI with SCSI ([Az-gen2]); fixed at VM creation.
     vm.machine = gen2(vm) ? "V2" : "V1";
@@ -49,6 +48,8 @@ void map(PlanVm& vm, const MapContext& context, PlanNotes& notes) {
                   "Azure images are Windows or Linux (FreeBSD uploads as Linux): azure.json "
                   "states Linux");
     }
+    // A fixed VHD is 512-byte sectors only (vhd-vhdx.md 9, trap 8).
+    check_boot_disk(vm, context, "Azure", true, notes);
     round_disks(vm, k_mib, k_min_disk, "Azure takes whole MiB from 20 MiB", notes);
     for (const PlanDisk& d : vm.disks) {
         const uint64_t size = written_size(d);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/disk/boot_layout.hpp>
 #include <ovfkit/platform/cloud/checks.hpp>
 
 namespace ovfkit::platform::cloud {
@@ -104,6 +105,74 @@ void note_drivers(const PlanVm& vm, std::string_view linux_needs, std::string_vi
     notes.add("cloud-drivers", NoteAction::info, vm,
               std::string(vm.os.row != nullptr ? vm.os.row->display : "guest OS"),
               fmt::format("the guest needs {}; ovfkit neither checks nor installs drivers", needs));
+}
+
+void check_boot_disk(const PlanVm& vm, const MapContext& context, std::string_view cloud,
+                     bool sectors_512_only, PlanNotes& notes) {
+    if (!context.boot_layout || vm.disks.empty()) {
+        return;
+    }
+    auto boot =
+        std::find_if(vm.disks.begin(), vm.disks.end(), [](const PlanDisk& d) { return d.boot; });
+    const PlanDisk& d = boot == vm.disks.end() ? vm.disks.front() : *boot;
+    const std::string item = "disk " + d.disk_id;
+    if (d.file_id.empty()) {
+        notes.add("cloud-firmware", NoteAction::info, vm, item,
+                  "the boot disk is blank: nothing on it can boot");
+        return;
+    }
+    auto layout = context.boot_layout(d);
+    if (!layout) {
+        notes.add("cloud-firmware", NoteAction::info, vm, item,
+                  "the boot disk's partition table was not inspected: " + layout.error().message);
+        return;
+    }
+    const bool uefi = vm.firmware == Firmware::efi;
+    const std::string_view declared = uefi ? "UEFI" : "BIOS";
+    using disk::BootFirmware;
+    const BootFirmware can = layout->firmware;
+    if (layout->sector_size != 512) {
+        notes.add("cloud-sector-size", sectors_512_only ? NoteAction::refused : NoteAction::info,
+                  vm, item,
+                  sectors_512_only
+                      ? fmt::format("{}: its GPT is laid out for 4096-byte sectors and {} "
+                                    "presents 512-byte sectors, so nothing on it would be found",
+                                    layout->summary, cloud)
+                      : fmt::format("{}: {} was not checked to present 4096-byte sectors",
+                                    layout->summary, cloud));
+    }
+    if (!layout->gpt && layout->mbr && d.capacity_bytes > 2 * k_tib) {
+        notes.add("cloud-mbr-2t", NoteAction::refused, vm, item,
+                  fmt::format("an MBR disk of {} bytes: MBR addresses 2 TiB; convert it to GPT "
+                              "in the guest first",
+                              d.capacity_bytes));
+    }
+    if (can == BootFirmware::both || (uefi && can == BootFirmware::uefi) ||
+        (!uefi && can == BootFirmware::bios)) {
+        notes.add("cloud-firmware", NoteAction::info, vm, item,
+                  fmt::format("{}: boots with {}, as the VM declares", layout->summary,
+                              can == BootFirmware::both ? "BIOS or UEFI" : declared));
+        return;
+    }
+    if (!uefi && layout->gpt && layout->mbr_boot_code) {
+        // Boot code in the protective MBR may still start a GPT disk.
+        notes.add("cloud-gpt-bios", NoteAction::info, vm, item,
+                  fmt::format("{}: a BIOS boot of a GPT disk without a BIOS boot partition, a "
+                              "legacy-bootable partition or a hybrid MBR may fail",
+                              layout->summary));
+        return;
+    }
+    if (can == BootFirmware::none) {
+        notes.add("cloud-firmware", NoteAction::info, vm, item,
+                  fmt::format("{}: neither BIOS nor UEFI would find a boot loader on it; {} "
+                              "will not boot it unless the guest's tables are not what they seem",
+                              layout->summary, cloud));
+        return;
+    }
+    notes.add("cloud-firmware", NoteAction::refused, vm, item,
+              fmt::format("{}: only {} can boot it, and the VM declares {}; set the firmware "
+                          "the disk was installed for",
+                          layout->summary, uefi ? "BIOS" : "UEFI", declared));
 }
 
 } // namespace ovfkit::platform::cloud

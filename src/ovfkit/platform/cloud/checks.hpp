@@ -38,6 +38,15 @@ uint64_t written_size(const PlanDisk& disk);
 // CD-ROM drives are the cloud's to create (cloud-devices, info).
 void drop_devices(PlanVm& vm, std::string_view cloud, PlanNotes& notes);
 
+// cloud-firmware, cloud-gpt-bios, cloud-mbr-2t, cloud-sector-size: the
+// boot disk's partition tables (formats/clouds.md 5, read through
+// MapContext::boot_layout) against the firmware the VM declares. A disk
+// only one firmware can start, and the VM declaring the other, is refused;
+// so is an MBR disk over 2 TiB, and a 4 KiB-sector disk where the cloud
+// takes 512-byte sectors only (`sectors_512_only`, Azure's VHD).
+void check_boot_disk(const PlanVm& vm, const MapContext& context, std::string_view cloud,
+                     bool sectors_512_only, PlanNotes& notes);
+
 // cloud-drivers: what the guest needs that ovfkit cannot check or install,
 // by OS family.
 void note_drivers(const PlanVm& vm, std::string_view linux_needs, std::string_view windows_needs,

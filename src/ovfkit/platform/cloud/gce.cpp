@@ -82,6 +82,7 @@ void map_gce(PlanVm& vm, const MapContext& context, PlanNotes& notes) {
         notes.add("cloud-disk-count", NoteAction::refused, vm, "no disk",
                   "a Compute Engine image is made of the boot disk, and the VM has none");
     }
+    check_boot_disk(vm, context, "Compute Engine", false, notes);
     round_disks(vm, k_gib, k_gib, "Compute Engine takes a whole number of GiB", notes);
     if (!vm.disks.empty() && written_size(vm.disks.front()) > k_max_boot_disk) {
         notes.add("cloud-size-range", NoteAction::refused, vm, "disk " + vm.disks.front().disk_id,

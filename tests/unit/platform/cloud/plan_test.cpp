@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <ovfkit/disk/boot_layout.hpp>
 #include <ovfkit/ovf/xml_reader.hpp>
 #include <ovfkit/platform/cloud/gce.hpp>
 #include <ovfkit/platform/cloud/target.hpp>
@@ -356,6 +357,124 @@ TEST(Gce, GuestOsFeatures) {
     PlanVm b = vm();
     EXPECT_NE(find(map_gce(b), "cloud-firmware", NoteAction::info)->reason.find("MBR"),
               std::string::npos);
+}
+
+// ---- the boot disk (formats/clouds.md 5) -------------------------------------------------
+
+disk::BootLayout layout(disk::BootFirmware fw, bool gpt, uint32_t sector = 512) {
+    disk::BootLayout l;
+    l.mbr = true;
+    l.gpt = gpt;
+    l.protective_mbr = gpt;
+    l.mbr_boot_code = fw == disk::BootFirmware::bios || fw == disk::BootFirmware::both;
+    l.esp = fw == disk::BootFirmware::uefi || fw == disk::BootFirmware::both;
+    l.sector_size = sector;
+    l.firmware = fw;
+    l.summary = gpt ? "GPT" : "MBR";
+    return l;
+}
+
+// Maps `v` for `t` with the boot disk's layout `l` (or the error `why`).
+std::vector<PlanNote> map_with(const ExportTarget& t, PlanVm& v, Result<disk::BootLayout> l,
+                               std::vector<std::string>* inspected = nullptr) {
+    MapContext context;
+    context.disk_format = t.default_disk_format;
+    context.boot_layout = [&](const PlanDisk& d) -> Result<disk::BootLayout> {
+        if (inspected != nullptr) {
+            inspected->push_back(d.disk_id);
+        }
+        return l;
+    };
+    PlanNotes notes;
+    t.map(v, context, notes);
+    return notes.all();
+}
+
+TEST(CloudBootDisk, AMatchingDiskIsNotedAndPasses) {
+    for (const ExportTarget* t : {&azure_target, &aws_target, &gce_target}) {
+        PlanVm v = vm();
+        v.disks.push_back(disk("data", k_gib, 1));
+        std::vector<std::string> inspected;
+        auto notes = map_with(*t, v, layout(disk::BootFirmware::bios, false), &inspected);
+        EXPECT_EQ(inspected, std::vector<std::string>{"system"}) << t->name; // the boot disk only
+        const PlanNote* n = find(notes, "cloud-firmware", NoteAction::info);
+        ASSERT_NE(n, nullptr) << t->name;
+        EXPECT_EQ(n->item, "disk system");
+        EXPECT_NE(n->reason.find("boots with BIOS, as the VM declares"), std::string::npos);
+        EXPECT_EQ(find(notes, "cloud-firmware", NoteAction::refused), nullptr) << t->name;
+        PlanVm u = vm("debian12-64", Firmware::efi);
+        notes = map_with(*t, u, layout(disk::BootFirmware::both, true));
+        EXPECT_EQ(find(notes, "cloud-firmware", NoteAction::refused), nullptr) << t->name;
+    }
+}
+
+TEST(CloudBootDisk, TheOtherFirmwareIsRefusedForEveryCloud) {
+    for (const ExportTarget* t : {&azure_target, &aws_target, &gce_target}) {
+        PlanVm v = vm("debian12-64", Firmware::efi);
+        auto notes = map_with(*t, v, layout(disk::BootFirmware::bios, false));
+        const PlanNote* n = find(notes, "cloud-firmware", NoteAction::refused);
+        ASSERT_NE(n, nullptr) << t->name;
+        EXPECT_NE(n->reason.find("only BIOS can boot it, and the VM declares UEFI"),
+                  std::string::npos)
+            << n->reason;
+        PlanVm b = vm();
+        notes = map_with(*t, b, layout(disk::BootFirmware::uefi, true));
+        EXPECT_NE(find(notes, "cloud-firmware", NoteAction::refused), nullptr) << t->name;
+    }
+}
+
+TEST(CloudBootDisk, BiosOnAGptDiskWithBootCodeIsAWarning) {
+    PlanVm v = vm();
+    disk::BootLayout l = layout(disk::BootFirmware::uefi, true);
+    l.mbr_boot_code = true;
+    auto notes = map_with(aws_target, v, l);
+    EXPECT_NE(find(notes, "cloud-gpt-bios", NoteAction::info), nullptr);
+    EXPECT_EQ(refusals(notes), 0u);
+}
+
+TEST(CloudBootDisk, FourKiBSectorsAreRefusedForAzureOnly) {
+    PlanVm v = vm("debian12-64", Firmware::efi);
+    auto notes = map_with(azure_target, v, layout(disk::BootFirmware::uefi, true, 4096));
+    EXPECT_NE(find(notes, "cloud-sector-size", NoteAction::refused), nullptr);
+    PlanVm g = vm("debian12-64", Firmware::efi);
+    notes = map_with(gce_target, g, layout(disk::BootFirmware::uefi, true, 4096));
+    EXPECT_NE(find(notes, "cloud-sector-size", NoteAction::info), nullptr);
+    EXPECT_EQ(refusals(notes), 0u);
+}
+
+TEST(CloudBootDisk, AnMbrDiskOver2TiBIsRefused) {
+    PlanVm v = vm();
+    v.disks.front().capacity_bytes = 3 * k_tib;
+    auto notes = map_with(aws_target, v, layout(disk::BootFirmware::bios, false));
+    EXPECT_NE(find(notes, "cloud-mbr-2t", NoteAction::refused), nullptr);
+    PlanVm g = vm();
+    g.disks.front().capacity_bytes = 3 * k_tib;
+    disk::BootLayout l = layout(disk::BootFirmware::bios, true);
+    l.bios_boot_partition = true;
+    notes = map_with(aws_target, g, l);
+    EXPECT_EQ(find(notes, "cloud-mbr-2t", NoteAction::refused), nullptr); // GPT
+}
+
+TEST(CloudBootDisk, AnUnreadableOrBlankDiskIsNotedNotRefused) {
+    PlanVm v = vm();
+    auto notes = map_with(gce_target, v, fail(Errc::io, "x.vmdk: cannot open"));
+    const PlanNote* n = find(notes, "cloud-firmware", NoteAction::info);
+    ASSERT_NE(n, nullptr);
+    EXPECT_NE(n->reason.find("was not inspected: x.vmdk: cannot open"), std::string::npos);
+    PlanVm b = vm();
+    b.disks.front().file_id.clear();
+    std::vector<std::string> inspected;
+    notes = map_with(azure_target, b, layout(disk::BootFirmware::bios, false), &inspected);
+    EXPECT_TRUE(inspected.empty());
+    EXPECT_NE(find(notes, "cloud-firmware", NoteAction::info), nullptr);
+}
+
+TEST(CloudBootDisk, NoTableIsAWarning) {
+    PlanVm v = vm();
+    auto notes = map_with(azure_target, v, layout(disk::BootFirmware::none, false));
+    const PlanNote* n = find(notes, "cloud-firmware", NoteAction::info);
+    ASSERT_NE(n, nullptr);
+    EXPECT_NE(n->reason.find("neither BIOS nor UEFI"), std::string::npos);
 }
 
 } // namespace

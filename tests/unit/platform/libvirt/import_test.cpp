@@ -200,6 +200,7 @@ TEST(LibvirtLiveSource, ImportsADomainDefinedInATestDaemon) {
     ImportOptions keep;
     keep.keep_macs = true;
     std::string staging;
+    std::vector<std::string> staged_names;
     {
         auto app = importer->read(source, keep);
         unsetenv("TMPDIR");
@@ -220,6 +221,7 @@ TEST(LibvirtLiveSource, ImportsADomainDefinedInATestDaemon) {
             EXPECT_EQ(ivm.disks[i].path.find('/'), std::string::npos) << ivm.disks[i].path;
             EXPECT_EQ(ivm.disks[i].format, "qcow2");
             std::string staged = staging + "/" + ivm.disks[i].path;
+            staged_names.push_back(ivm.disks[i].path);
             std::string original = out + "/" + vm.disks[i].file_name;
             std::string cmp;
             EXPECT_EQ(test::run("cmp '" + staged + "' '" + original + "' 2>&1", &cmp), 0) << cmp;
@@ -227,6 +229,32 @@ TEST(LibvirtLiveSource, ImportsADomainDefinedInATestDaemon) {
         }
     }
     EXPECT_FALSE(fs::exists(staging)) << "the staging directory outlived the appliance";
+
+    // Through the CLI: the staging directory lives as long as the import's
+    // package, so the OVA's disks hold the volumes' bytes; then it is gone.
+    if (const char* bin = std::getenv("OVFKIT_BIN"); bin != nullptr) {
+        setenv("TMPDIR", staging_parent.path().c_str(), 1);
+        std::string log;
+        int rc = test::run(std::string(bin) + " convert -q '" + source + "' '" + dir.path() +
+                               "/live.ova' 2>&1",
+                           &log);
+        unsetenv("TMPDIR");
+        ASSERT_EQ(rc, 0) << log;
+        std::string x = dir.path() + "/live";
+        ASSERT_EQ(test::run("mkdir '" + x + "' && tar xf '" + x + ".ova' -C '" + x + "'"), 0);
+        ASSERT_EQ(staged_names.size(), vm.disks.size());
+        for (size_t i = 0; i < vm.disks.size(); ++i) {
+            // The OVA names each disk after its staged file (vda.qcow2: vda.vmdk).
+            std::string member = x + "/" + fs::path(staged_names[i]).stem().string() + ".vmdk";
+            std::string cmp;
+            EXPECT_EQ(test::run("qemu-img compare -q '" + out + "/" + vm.disks[i].file_name +
+                                    "' '" + member + "' 2>&1",
+                                &cmp),
+                      0)
+                << vm.disks[i].file_name << ": " << cmp << " (" << log << ")";
+        }
+        EXPECT_TRUE(fs::is_empty(staging_parent.path())) << "a staging directory was left";
+    }
 
     auto missing = importer->read("libvirt:" + daemon.uri + "/nosuchdomain", {});
     ASSERT_FALSE(missing.has_value());
