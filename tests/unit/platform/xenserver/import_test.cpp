@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -296,6 +297,58 @@ TEST(XvaImport, ExporterArchiveReadsBackByteForByte) {
     EXPECT_EQ((*ext)[0], (disk::Extent{0, 2 * k_mib, disk::ExtentKind::data}));
     EXPECT_EQ((*ext)[1], (disk::Extent{2 * k_mib, 2 * k_mib, disk::ExtentKind::unallocated}));
     EXPECT_EQ((*ext)[2], (disk::Extent{4 * k_mib, size - 4 * k_mib, disk::ExtentKind::data}));
+}
+
+TEST(XvaImport, SeveralDisksReadBackFromOneArchiveAtOnce) {
+    // Two VDIs in one archive, read by two threads at the same time (the
+    // engine opens disks independently; reads are positional).
+    std::string d1(3 * k_mib + 512, 'a');
+    d1[2 * k_mib] = 'b';
+    std::string d2(2 * k_mib, '\0');
+    std::fill_n(d2.begin() + k_mib, 1000, 'c');
+    PlanVm vm = appliance();
+    vm.disks = {disk("system", "3", 0, d1.size()), disk("data", "3", 1, d2.size())};
+    vm.disks[0].boot = true;
+    ExportPlan plan = mapped(vm);
+    disk::OpenImageOptions raw;
+    raw.format = "raw";
+    auto i1 = disk::open_image_file(std::make_unique<io::MemFile>("d1", bytes(d1)), raw);
+    auto i2 = disk::open_image_file(std::make_unique<io::MemFile>("d2", bytes(d2)), raw);
+    ASSERT_TRUE(i1 && i2);
+    std::vector<ArchiveDisk> disks{{0, 0, i1->reader.get(), d1.size()},
+                                   {0, 1, i2->reader.get(), d2.size()}};
+    io::MemFile out("out.xva");
+    std::atomic<bool> cancel{false};
+    ArchiveJob job{plan, disks, out, 0, 2, {}, &cancel};
+    ASSERT_TRUE(write_xva(job));
+    auto file = std::make_shared<io::MemFile>("two.xva", out.data());
+    auto text = read_ova_xml(*file);
+    ASSERT_TRUE(text);
+    auto meta = read_ova_metadata(*text, "two.xva:ova.xml", {});
+    ASSERT_TRUE(meta) << meta.error().message;
+    const auto& ivm = meta->app.vms.at(0);
+    ASSERT_EQ(ivm.disks.size(), 2u);
+    auto index = index_xva(*file, "two.xva", meta->vdis, true);
+    ASSERT_TRUE(index) << index.error().message;
+    auto shared = std::make_shared<const XvaIndex>(std::move(*index));
+    std::string got[2];
+    bool ok[2] = {false, false};
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 2; ++k) {
+        threads.emplace_back([&, k] {
+            auto reader = xva_disk_reader(file, shared, meta->disk_refs.at(ivm.disks[k].disk_id));
+            got[k].assign(reader->virtual_size(), '\0');
+            ok[k] =
+                reader->read_at(0, std::as_writable_bytes(std::span(got[k].data(), got[k].size())))
+                    .has_value();
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_TRUE(ok[0] && ok[1]);
+    EXPECT_TRUE(got[0] == d1);
+    EXPECT_TRUE(got[1] == d2);
 }
 
 std::string with_xml(uint64_t size, const std::string& body, bool end = true) {
