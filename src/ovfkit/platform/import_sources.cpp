@@ -6,15 +6,17 @@
 #include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/import.hpp>
 #include <ovfkit/platform/vmware/import.hpp>
+#include <ovfkit/platform/xenserver/import.hpp>
 
 namespace ovfkit::platform {
 
 namespace {
 
 const std::array k_sources{
-    &vmware::vmx_import_source,   // platform/vmware
-    &libvirt::xml_import_source,  // platform/libvirt
-    &libvirt::live_import_source, // platform/libvirt
+    &vmware::vmx_import_source,    // platform/vmware
+    &libvirt::xml_import_source,   // platform/libvirt
+    &libvirt::live_import_source,  // platform/libvirt
+    &xenserver::xva_import_source, // platform/xenserver
 };
 
 } // namespace

@@ -1,0 +1,551 @@
+// XVA reading in place; see xva_archive.hpp.
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include <ovfkit/base/text.hpp>
+#include <ovfkit/disk/reader.hpp>
+#include <ovfkit/io/sink.hpp>
+#include <ovfkit/package/tar_index.hpp>
+#include <ovfkit/platform/xenserver/xapi.hpp>
+#include <ovfkit/platform/xenserver/xva_archive.hpp>
+
+namespace ovfkit::platform::xenserver {
+
+namespace {
+
+constexpr uint64_t k_header = 512;
+
+using Block = std::array<std::byte, k_header>;
+
+std::string field(const Block& b, size_t at, size_t len) {
+    const char* p = reinterpret_cast<const char*>(b.data()) + at;
+    size_t n = 0;
+    while (n < len && p[n] != '\0') {
+        ++n;
+    }
+    return std::string(p, n);
+}
+
+// The size field: octal digits, space or NUL padded; base-256 refused (no
+// XVA member is 8 GiB).
+std::optional<uint64_t> octal_size(const Block& b) {
+    std::string s = field(b, 124, 12);
+    size_t i = 0;
+    while (i < s.size() && s[i] == ' ') {
+        ++i;
+    }
+    uint64_t v = 0;
+    size_t digits = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '7'; ++i, ++digits) {
+        if (v > (uint64_t{1} << 60)) {
+            return std::nullopt;
+        }
+        v = v * 8 + static_cast<uint64_t>(s[i] - '0');
+    }
+    for (; i < s.size(); ++i) {
+        if (s[i] != ' ') {
+            return std::nullopt;
+        }
+    }
+    return digits == 0 ? std::nullopt : std::optional<uint64_t>(v);
+}
+
+bool all_zero(const Block& b) {
+    return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0}; });
+}
+
+std::string member_name(const Block& b) {
+    std::string name = field(b, 0, 100);
+    std::string prefix = field(b, 345, 155);
+    bool posix = std::memcmp(b.data() + 257, "ustar\0", 6) == 0;
+    if (posix && !prefix.empty()) {
+        name = prefix + "/" + name;
+    }
+    return name;
+}
+
+bool digits_only(std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+struct Header {
+    std::string name;
+    char type = '0';
+    uint64_t size = 0;
+    uint64_t data_at = 0;
+    uint64_t next = 0; // the next header's offset
+};
+
+// Reads the header at `offset`; nullopt at the end-of-archive blocks.
+Result<std::optional<Header>> header_at(io::File& file, const std::string& path, uint64_t offset,
+                                        uint64_t file_size) {
+    if (offset + k_header > file_size) {
+        return fail(Errc::invalid,
+                    "{}: the archive ends at byte {} inside a tar header or before its "
+                    "end-of-archive blocks: it is truncated",
+                    path, file_size);
+    }
+    Block b{};
+    OVFKIT_TRY(io::read_exact(file, b, offset));
+    if (all_zero(b)) {
+        return std::optional<Header>{};
+    }
+    if (!package::is_tar_header(b)) {
+        return fail(Errc::invalid, "{}: byte {}: not a tar header (damaged archive)", path, offset);
+    }
+    Header h;
+    h.name = member_name(b);
+    h.type = static_cast<char>(b[156]);
+    auto size = octal_size(b);
+    if (!size) {
+        return fail(Errc::refused, "{}: byte {}: member '{}': the size field is not octal", path,
+                    offset, h.name);
+    }
+    h.size = *size;
+    h.data_at = offset + k_header;
+    if (h.size > file_size - h.data_at) {
+        return fail(Errc::invalid,
+                    "{}: byte {}: member '{}' of {} bytes runs past the end of the archive ({} "
+                    "bytes): it is truncated",
+                    path, offset, h.name, h.size, file_size);
+    }
+    h.next = h.data_at + (h.size + k_header - 1) / k_header * k_header;
+    return std::optional<Header>{std::move(h)};
+}
+
+Result<void> regular(const Header& h, const std::string& path, uint64_t offset) {
+    if (h.type == '0' || h.type == '\0') {
+        return {};
+    }
+    std::string_view what = h.type == '1' || h.type == '2'   ? "a link"
+                            : h.type == '3' || h.type == '4' ? "a device node"
+                            : h.type == '6'                  ? "a FIFO"
+                            : h.type == 'x' || h.type == 'g' ? "a PAX extended header"
+                            : h.type == 'L' || h.type == 'K' ? "a GNU long name"
+                                                             : "not a regular file";
+    return fail(Errc::refused, "{}: byte {}: member '{}' is {}; an XVA holds regular files only",
+                path, offset, h.name, what);
+}
+
+} // namespace
+
+Result<std::string> read_ova_xml(io::File& file) {
+    const std::string& path = file.name();
+    OVFKIT_TRY_ASSIGN(uint64_t size, file.size());
+    Block b{};
+    if (size >= 4) {
+        std::array<std::byte, 4> magic{};
+        OVFKIT_TRY(io::read_exact(file, magic, 0));
+        auto m = [&](size_t i) { return std::to_integer<unsigned>(magic[i]); };
+        if (m(0) == 0x1f && m(1) == 0x8b) {
+            return fail(Errc::invalid,
+                        "{}: a gzip-compressed XVA; decompress it first (zcat): ovfkit reads an "
+                        "XVA in place",
+                        path);
+        }
+        if (m(0) == 0x28 && m(1) == 0xb5 && m(2) == 0x2f && m(3) == 0xfd) {
+            return fail(Errc::invalid,
+                        "{}: a zstd-compressed XVA; decompress it first (zstdcat): ovfkit reads "
+                        "an XVA in place",
+                        path);
+        }
+    }
+    if (size < k_header) {
+        return fail(Errc::invalid, "{}: {} bytes: not an XVA (a tar beginning with ova.xml)", path,
+                    size);
+    }
+    OVFKIT_TRY(io::read_exact(file, b, 0));
+    if (!package::is_tar_header(b)) {
+        return fail(Errc::invalid, "{}: not an XVA: the file does not begin with a tar header",
+                    path);
+    }
+    OVFKIT_TRY_ASSIGN(auto h, header_at(file, path, 0, size));
+    OVFKIT_TRY(regular(*h, path, 0));
+    if (h->name != "ova.xml") {
+        return fail(Errc::invalid, "{}: the first member is '{}', an XVA begins with ova.xml", path,
+                    h->name);
+    }
+    if (h->size > k_max_ova_xml) {
+        return fail(Errc::refused, "{}: ova.xml of {} bytes; at most {} are read", path, h->size,
+                    k_max_ova_xml);
+    }
+    std::string text(static_cast<size_t>(h->size), '\0');
+    OVFKIT_TRY(io::read_exact(file, std::as_writable_bytes(std::span(text.data(), text.size())),
+                              k_header));
+    return text;
+}
+
+Result<XvaIndex> index_xva(io::File& file, const std::string& path,
+                           const std::map<std::string, uint64_t>& declared,
+                           bool checksums_required) {
+    OVFKIT_TRY_ASSIGN(uint64_t file_size, file.size());
+    XvaIndex index;
+    index.path = path;
+    for (const auto& [ref, size] : declared) {
+        index.vdis[ref] = XvaVdi{ref, size, {}};
+    }
+    // Per VDI: the last member number and the running guest offset (xapi's
+    // arithmetic, 6.1: gaps are counted in first-chunk lengths).
+    struct State {
+        int64_t last = -1;
+        uint64_t offset = 0;
+        uint64_t first_length = 0;
+    };
+    std::map<std::string, State> states;
+    // The data member whose checksum member must come next.
+    XvaVdi* pending_vdi = nullptr;
+    std::optional<XvaChunk> pending;
+    uint32_t pending_index = 0;
+
+    auto settle = [&](uint64_t at) -> Result<void> {
+        if (pending_vdi == nullptr) {
+            return {};
+        }
+        if (checksums_required) {
+            return fail(Errc::refused,
+                        "{}: chunk {}/{:08}: no .checksum or .xxhash member follows it (byte {})",
+                        path, pending_vdi->ref, pending_index, at);
+        }
+        if (pending && pending->length > 0) {
+            pending_vdi->chunks.push_back(*pending);
+        }
+        pending_vdi = nullptr;
+        pending.reset();
+        return {};
+    };
+
+    OVFKIT_TRY_ASSIGN(auto first, header_at(file, path, 0, file_size));
+    if (!first) {
+        return fail(Errc::invalid, "{}: not an XVA: no ova.xml member", path);
+    }
+    uint64_t offset = first.value().next;
+    while (true) {
+        OVFKIT_TRY_ASSIGN(auto h, header_at(file, path, offset, file_size));
+        if (!h) {
+            OVFKIT_TRY(settle(offset));
+            // The second zero block; a file ending after one is tolerated
+            // like tar does, bytes after them are not read.
+            break;
+        }
+        const uint64_t at = offset;
+        offset = h->next;
+        const std::string& name = h->name;
+        if (h->type == '5' && h->size == 0) {
+            // A directory entry ("Ref:3/"): xapi writes none, tar may.
+            std::string dir = name.ends_with('/') ? name.substr(0, name.size() - 1) : name;
+            if (!dir.starts_with("Ref:") || !digits_only(std::string_view(dir).substr(4))) {
+                return fail(Errc::refused, "{}: byte {}: directory '{}' is not an XVA's", path, at,
+                            name);
+            }
+            continue;
+        }
+        OVFKIT_TRY(regular(*h, path, at));
+        if (name.starts_with('/')) {
+            return fail(Errc::refused, "{}: byte {}: member '{}': an absolute path", path, at,
+                        name);
+        }
+        auto slash = name.find('/');
+        std::string_view dir = std::string_view(name).substr(0, slash);
+        std::string_view leaf = slash == std::string::npos
+                                    ? std::string_view()
+                                    : std::string_view(name).substr(slash + 1);
+        for (std::string_view part : {dir, leaf}) {
+            if (part == ".." || part == ".") {
+                return fail(Errc::refused, "{}: byte {}: member '{}' escapes the archive ('{}')",
+                            path, at, name, part);
+            }
+        }
+        if (name.find("/../") != std::string::npos || name.ends_with("/..") ||
+            name.find("/./") != std::string::npos) {
+            return fail(Errc::refused, "{}: byte {}: member '{}' escapes the archive ('..')", path,
+                        at, name);
+        }
+        if (name == "ova.xml") {
+            return fail(Errc::refused, "{}: byte {}: a second ova.xml", path, at);
+        }
+        bool dir_ok = dir.starts_with("Ref:") && dir.size() <= 24 && digits_only(dir.substr(4));
+        std::string_view number = leaf.substr(0, std::min<size_t>(leaf.size(), 8));
+        std::string_view suffix = leaf.size() > 8 ? leaf.substr(8) : std::string_view();
+        if (slash == std::string::npos || !dir_ok || leaf.size() < 8 || !digits_only(number) ||
+            (!suffix.empty() && suffix != ".checksum" && suffix != ".xxhash")) {
+            return fail(Errc::refused,
+                        "{}: byte {}: member '{}' is not an XVA's (ova.xml, Ref:N/NNNNNNNN and "
+                        "its .checksum or .xxhash)",
+                        path, at, name);
+        }
+        auto vdi = index.vdis.find(std::string(dir));
+        if (vdi == index.vdis.end()) {
+            return fail(Errc::refused,
+                        "{}: byte {}: member '{}' belongs to {}, which ova.xml declares as no VDI",
+                        path, at, name, dir);
+        }
+        const auto chunk_index = static_cast<uint32_t>(*parse_decimal(number));
+        XvaVdi& v = vdi->second;
+        if (!suffix.empty()) {
+            if (pending_vdi != &v || pending_index != chunk_index) {
+                return fail(Errc::refused,
+                            "{}: byte {}: checksum member '{}' does not follow its chunk", path, at,
+                            name);
+            }
+            const bool sha1 = suffix == ".checksum";
+            if (h->size != (sha1 ? 40U : 16U)) {
+                return fail(Errc::refused,
+                            "{}: byte {}: '{}' holds {} bytes, a {} is {} hex digits", path, at,
+                            name, h->size, sha1 ? "SHA-1" : "XXH64", sha1 ? 40 : 16);
+            }
+            if (pending && pending->length > 0) {
+                pending->sum = sha1 ? ChunkSum::sha1 : ChunkSum::xxhash;
+                pending->sum_at = h->data_at;
+                v.chunks.push_back(*pending);
+            }
+            pending_vdi = nullptr;
+            pending.reset();
+            continue;
+        }
+        OVFKIT_TRY(settle(at));
+        State& s = states[v.ref];
+        if (static_cast<int64_t>(chunk_index) == s.last) {
+            return fail(Errc::refused, "{}: byte {}: chunk {}/{:08} appears twice", path, at, v.ref,
+                        chunk_index);
+        }
+        if (static_cast<int64_t>(chunk_index) < s.last) {
+            return fail(Errc::refused,
+                        "{}: byte {}: chunk {}/{:08} comes after chunk {:08}; an XVA's chunks are "
+                        "in increasing order",
+                        path, at, v.ref, chunk_index, s.last);
+        }
+        if (h->size > k_block) {
+            return fail(Errc::refused, "{}: byte {}: chunk {}/{:08} of {} bytes; chunks are 1 MiB",
+                        path, at, v.ref, chunk_index, h->size);
+        }
+        if (s.first_length == 0 && h->size > 0) {
+            s.first_length = h->size;
+        }
+        const uint64_t gap = static_cast<uint64_t>(static_cast<int64_t>(chunk_index) - s.last - 1);
+        const uint64_t unit = s.first_length == 0 ? k_block : s.first_length;
+        // Both factors are bounded (8 digits, 1 MiB): no overflow.
+        const uint64_t place = s.offset + gap * unit;
+        if (place > v.virtual_size || h->size > v.virtual_size - place) {
+            return fail(Errc::refused,
+                        "{}: byte {}: chunk {}/{:08} ({} bytes at disk offset {}) lies past the "
+                        "disk's virtual size, {} bytes",
+                        path, at, v.ref, chunk_index, h->size, place, v.virtual_size);
+        }
+        if (h->size != 0 && h->size != s.first_length && place + h->size != v.virtual_size) {
+            return fail(Errc::invalid,
+                        "{}: byte {}: chunk {}/{:08} of {} bytes is neither as long as the first "
+                        "({}) nor the disk's last",
+                        path, at, v.ref, chunk_index, h->size, s.first_length);
+        }
+        s.last = chunk_index;
+        // A zero-length member is xapi's keep-alive: it takes a number but
+        // no place.
+        s.offset = place + h->size;
+        pending_vdi = &v;
+        pending_index = chunk_index;
+        XvaChunk c;
+        c.guest_offset = place;
+        c.data_at = h->data_at;
+        c.length = static_cast<uint32_t>(h->size);
+        c.index = chunk_index;
+        pending = c;
+    }
+    return index;
+}
+
+// XXH64 (Yann Collet's specification, seed 0).
+uint64_t xxh64(std::span<const std::byte> data) {
+    constexpr uint64_t p1 = 0x9E3779B185EBCA87ULL;
+    constexpr uint64_t p2 = 0xC2B2AE3D27D4EB4FULL;
+    constexpr uint64_t p3 = 0x165667B19E3779F9ULL;
+    constexpr uint64_t p4 = 0x85EBCA77C2B2AE63ULL;
+    constexpr uint64_t p5 = 0x27D4EB2F165667C5ULL;
+    auto rotl = [](uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
+    auto round = [&](uint64_t acc, uint64_t in) {
+        acc += in * p2;
+        acc = rotl(acc, 31);
+        return acc * p1;
+    };
+    auto merge = [&](uint64_t acc, uint64_t v) {
+        acc ^= round(0, v);
+        return acc * p1 + p4;
+    };
+    auto read64 = [&](size_t at) {
+        uint64_t v = 0;
+        for (int i = 7; i >= 0; --i) {
+            v = (v << 8) | std::to_integer<uint64_t>(data[at + static_cast<size_t>(i)]);
+        }
+        return v;
+    };
+    auto read32 = [&](size_t at) {
+        uint64_t v = 0;
+        for (int i = 3; i >= 0; --i) {
+            v = (v << 8) | std::to_integer<uint64_t>(data[at + static_cast<size_t>(i)]);
+        }
+        return v;
+    };
+    const size_t n = data.size();
+    size_t at = 0;
+    uint64_t h = 0;
+    if (n >= 32) {
+        uint64_t v1 = p1 + p2, v2 = p2, v3 = 0, v4 = 0 - p1;
+        for (; at + 32 <= n; at += 32) {
+            v1 = round(v1, read64(at));
+            v2 = round(v2, read64(at + 8));
+            v3 = round(v3, read64(at + 16));
+            v4 = round(v4, read64(at + 24));
+        }
+        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+        h = merge(h, v1);
+        h = merge(h, v2);
+        h = merge(h, v3);
+        h = merge(h, v4);
+    } else {
+        h = p5;
+    }
+    h += n;
+    for (; at + 8 <= n; at += 8) {
+        h ^= round(0, read64(at));
+        h = rotl(h, 27) * p1 + p4;
+    }
+    if (at + 4 <= n) {
+        h ^= read32(at) * p1;
+        h = rotl(h, 23) * p2 + p3;
+        at += 4;
+    }
+    for (; at < n; ++at) {
+        h ^= std::to_integer<uint64_t>(data[at]) * p5;
+        h = rotl(h, 11) * p1;
+    }
+    h ^= h >> 33;
+    h *= p2;
+    h ^= h >> 29;
+    h *= p3;
+    h ^= h >> 32;
+    return h;
+}
+
+namespace {
+
+class ChunkReader final : public disk::DiskReader {
+public:
+    ChunkReader(std::shared_ptr<io::File> file, std::shared_ptr<const XvaIndex> index,
+                const XvaVdi& vdi)
+        : m_file(std::move(file)), m_index(std::move(index)), m_vdi(vdi) {
+        m_info.format = "raw";
+        m_info.virtual_size = vdi.virtual_size;
+        for (const XvaChunk& c : vdi.chunks) {
+            m_info.allocated_size += c.length;
+        }
+        m_info.cluster_size = k_block;
+        m_info.files = {m_index->path};
+    }
+
+    const disk::DiskInfo& info() const override { return m_info; }
+    bool concurrent_reads() const override { return true; }
+
+    Result<std::vector<disk::Extent>> extents(uint64_t offset, uint64_t length) override {
+        std::vector<disk::Extent> out;
+        const uint64_t end = std::min(m_info.virtual_size, offset + length);
+        uint64_t at = offset;
+        for (auto it = first_at(offset); it != m_vdi.chunks.end() && it->guest_offset < end; ++it) {
+            uint64_t s = std::max(at, it->guest_offset);
+            uint64_t e = std::min(end, it->guest_offset + it->length);
+            if (e <= s) {
+                continue;
+            }
+            disk::append_extent(out, {at, s - at, disk::ExtentKind::unallocated});
+            disk::append_extent(out, {s, e - s, disk::ExtentKind::data});
+            at = e;
+        }
+        if (at < end) {
+            disk::append_extent(out, {at, end - at, disk::ExtentKind::unallocated});
+        }
+        return out;
+    }
+
+protected:
+    Result<void> read_range(uint64_t offset, std::span<std::byte> out) override {
+        const uint64_t end = offset + out.size();
+        uint64_t at = offset;
+        std::vector<std::byte> buffer;
+        for (auto it = first_at(offset); it != m_vdi.chunks.end() && it->guest_offset < end; ++it) {
+            const XvaChunk& c = *it;
+            uint64_t s = std::max(at, c.guest_offset);
+            uint64_t e = std::min(end, c.guest_offset + c.length);
+            if (e <= s) {
+                continue;
+            }
+            std::fill(out.begin() + static_cast<ptrdiff_t>(at - offset),
+                      out.begin() + static_cast<ptrdiff_t>(s - offset), std::byte{0});
+            std::span<std::byte> whole;
+            if (c.guest_offset >= offset && c.guest_offset + c.length <= end) {
+                whole = out.subspan(c.guest_offset - offset, c.length); // read in place
+            } else {
+                buffer.resize(c.length);
+                whole = buffer;
+            }
+            OVFKIT_TRY(io::read_exact(*m_file, whole, c.data_at));
+            OVFKIT_TRY(verify(c, whole));
+            if (whole.data() == buffer.data()) {
+                std::memcpy(out.data() + (s - offset), buffer.data() + (s - c.guest_offset), e - s);
+            }
+            at = e;
+        }
+        std::fill(out.begin() + static_cast<ptrdiff_t>(at - offset), out.end(), std::byte{0});
+        return {};
+    }
+
+private:
+    std::vector<XvaChunk>::const_iterator first_at(uint64_t offset) const {
+        // The first chunk ending after `offset`.
+        return std::upper_bound(
+            m_vdi.chunks.begin(), m_vdi.chunks.end(), offset,
+            [](uint64_t o, const XvaChunk& c) { return o < c.guest_offset + c.length; });
+    }
+
+    Result<void> verify(const XvaChunk& c, std::span<const std::byte> data) const {
+        if (c.sum == ChunkSum::none) {
+            return {};
+        }
+        const bool sha1 = c.sum == ChunkSum::sha1;
+        std::array<char, 40> stored{};
+        auto text = std::as_writable_bytes(std::span(stored.data(), sha1 ? 40 : 16));
+        OVFKIT_TRY(io::read_exact(*m_file, text, c.sum_at));
+        std::string expect(stored.data(), sha1 ? 40 : 16);
+        std::string actual;
+        if (sha1) {
+            OVFKIT_TRY_ASSIGN(actual, io::hex_digest(data, io::DigestAlgorithm::sha1));
+        } else {
+            actual = fmt::format("{:016X}", xxh64(data));
+        }
+        if (ascii_lower(expect) != ascii_lower(actual)) {
+            return fail(Errc::refused,
+                        "{}: chunk {}/{:08} (archive byte {}): its {} is {}, the member says {}: "
+                        "the chunk is damaged or altered",
+                        m_index->path, m_vdi.ref, c.index, c.data_at, sha1 ? "SHA-1" : "XXH64",
+                        actual, expect);
+        }
+        return {};
+    }
+
+    std::shared_ptr<io::File> m_file;
+    std::shared_ptr<const XvaIndex> m_index;
+    const XvaVdi& m_vdi;
+    disk::DiskInfo m_info;
+};
+
+} // namespace
+
+std::unique_ptr<disk::DiskReader> xva_disk_reader(std::shared_ptr<io::File> file,
+                                                  std::shared_ptr<const XvaIndex> index,
+                                                  const std::string& ref) {
+    const XvaVdi& vdi = index->vdis.at(ref);
+    return std::make_unique<ChunkReader>(std::move(file), std::move(index), vdi);
+}
+
+} // namespace ovfkit::platform::xenserver
