@@ -5,6 +5,7 @@
 
 #include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/import.hpp>
+#include <ovfkit/platform/virtualbox/import.hpp>
 #include <ovfkit/platform/vmware/import.hpp>
 
 namespace ovfkit::platform {
@@ -12,9 +13,10 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_sources{
-    &vmware::vmx_import_source,   // platform/vmware
-    &libvirt::xml_import_source,  // platform/libvirt
-    &libvirt::live_import_source, // platform/libvirt
+    &vmware::vmx_import_source,      // platform/vmware
+    &libvirt::xml_import_source,     // platform/libvirt
+    &libvirt::live_import_source,    // platform/libvirt
+    &virtualbox::vbox_import_source, // platform/virtualbox
 };
 
 } // namespace
