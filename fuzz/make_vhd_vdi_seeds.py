@@ -83,3 +83,27 @@ def vdi(size, entries, blocks, data=b''):
 open(out + '/vdi/dynamic-4k-one-block.vdi', 'wb').write(vdi(4096, [0], 1, pat))
 open(out + '/vdi/free-and-zero.vdi', 'wb').write(vdi(3 << 20, [0xffffffff, 0xfffffffe, 0xffffffff], 0))
 subprocess.check_call(['qemu-img', 'create', '-q', '-f', 'vdi', out + '/vdi/qemu-dynamic-4m.vdi', '4M'])
+
+# VDI differencing chains for vdi_fuzzer: "VDICHAIN", the child's length
+# (u32 LE), the child, its parent.
+def vdi_diff(size, entries, blocks, data=b'', create=0x55, linkage=0x33, parent_modify=0x44):
+    h = bytearray(vdi(size, entries, blocks, data))
+    struct.pack_into('<I', h, 76, 4)
+    h[392:408] = bytes([create]) * 16
+    h[424:440] = bytes([linkage]) * 16
+    h[440:456] = bytes([parent_modify]) * 16
+    return bytes(h)
+
+def chain(child, parent):
+    return b'VDICHAIN' + struct.pack('<I', len(child)) + child + parent
+
+# Small disks: only the last block is partial, so it alone is stored.
+base = vdi((1 << 20) + 4096, [0xffffffff, 0], 1, pat)
+open(out + '/vdi/chain-overlay.vdi', 'wb').write(
+    chain(vdi_diff((2 << 20) + 4096, [0xffffffff, 0xffffffff, 0], 1, pat[::-1]), base))
+open(out + '/vdi/chain-discarded.vdi', 'wb').write(
+    chain(vdi_diff((1 << 20) + 4096, [0xffffffff, 0xfffffffe], 0), base))
+open(out + '/vdi/chain-uuid-mismatch.vdi', 'wb').write(
+    chain(vdi_diff((1 << 20) + 4096, [0xffffffff, 0xffffffff], 0, linkage=0x77), base))
+open(out + '/vdi/chain-loop.vdi', 'wb').write(
+    chain(vdi_diff(4096, [0xffffffff], 0, create=0x33), vdi_diff(4096, [0xffffffff], 0)))

@@ -69,6 +69,37 @@ Result<OpenContext> open_parent(const OpenContext& ctx, const ParentRef& ref) {
                        std::move(chain)};
 }
 
+Result<OpenContext> open_supplied_parent(const OpenContext& ctx,
+                                         std::vector<std::unique_ptr<io::File>>& supplied,
+                                         const ParentRef& ref) {
+    if (!ctx.policy.allow_parent) {
+        return fail(
+            Errc::refused,
+            "{}: not opened: parent and backing chains are refused unless parents are allowed "
+            "(--allow-parent)",
+            prefix(ref));
+    }
+    if (supplied.empty() || !supplied.front()) {
+        return fail(Errc::refused, "{}: no parent image was supplied for it", prefix(ref));
+    }
+    if (ctx.depth + 1 > ctx.policy.max_chain_depth) {
+        return fail(Errc::refused, "{}: would make the chain deeper than the limit of {}",
+                    prefix(ref), ctx.policy.max_chain_depth);
+    }
+    std::unique_ptr<io::File> file = std::move(supplied.front());
+    supplied.erase(supplied.begin());
+    std::vector<ChainLink> chain = ctx.chain;
+    chain.push_back({ref.child->name(), ref.child->identity(), ref.child_identity});
+    auto id = file->identity();
+    for (const ChainLink& l : chain) {
+        if (l.name == file->name() || (id && l.file == id)) {
+            return fail(Errc::refused, "{}: forms a loop: '{}' is the file '{}' of the chain",
+                        prefix(ref), file->name(), l.name);
+        }
+    }
+    return OpenContext{std::move(file), ctx.directory, ctx.policy, ctx.depth + 1, std::move(chain)};
+}
+
 Result<void> check_parent_identity(const OpenContext& parent_ctx, const ParentRef& ref,
                                    std::string_view identity) {
     if (identity.empty()) {

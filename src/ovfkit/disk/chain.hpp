@@ -20,9 +20,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/disk/format.hpp>
@@ -42,6 +44,18 @@ struct ParentRef {
 // Returns the context to open the parent with: the opened file, the same
 // directory and policy, depth + 1 and the chain with the child added.
 Result<OpenContext> open_parent(const OpenContext& ctx, const ParentRef& ref);
+
+// The same policy for a parent the caller supplied, for an image that names
+// its parent by identity only (a VDI differencing image, whose parent
+// VirtualBox finds through its media registry; formats/vdi/parents.hpp):
+// refuses, in this order, parents not allowed by the policy, none supplied,
+// a chain deeper than the limit, and a file already in the chain (same
+// name, or same st_dev and st_ino). Takes `supplied.front()` (the caller
+// opened it beneath the directories it trusts) and returns the context to
+// open it with; the rest of `supplied` is for its own parent.
+Result<OpenContext> open_supplied_parent(const OpenContext& ctx,
+                                         std::vector<std::unique_ptr<io::File>>& supplied,
+                                         const ParentRef& ref);
 
 // Refuses the opened parent when its format identity (e.g. "unique_id U")
 // is already in `parent_ctx.chain` (the child included).

@@ -5,6 +5,7 @@
 
 #include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/import.hpp>
+#include <ovfkit/platform/virtualbox/import.hpp>
 #include <ovfkit/platform/vmware/import.hpp>
 #include <ovfkit/platform/xenserver/import.hpp>
 
@@ -13,10 +14,11 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_sources{
-    &vmware::vmx_import_source,    // platform/vmware
-    &libvirt::xml_import_source,   // platform/libvirt
-    &libvirt::live_import_source,  // platform/libvirt
-    &xenserver::xva_import_source, // platform/xenserver
+    &vmware::vmx_import_source,      // platform/vmware
+    &libvirt::xml_import_source,     // platform/libvirt
+    &libvirt::live_import_source,    // platform/libvirt
+    &xenserver::xva_import_source,   // platform/xenserver
+    &virtualbox::vbox_import_source, // platform/virtualbox
 };
 
 } // namespace

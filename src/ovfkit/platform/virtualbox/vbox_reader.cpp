@@ -15,6 +15,7 @@ namespace {
 
 constexpr size_t k_max_media = 4096;
 constexpr size_t k_max_controllers = 16;
+constexpr size_t k_max_chain = 64;      // differencing levels (VirtualBox has no bound)
 constexpr unsigned k_max_slots = 36;    // ICH9's adapters; PIIX3 has 8
 constexpr uint64_t k_max_cpus = 1024;   // past any VirtualBox release (64 today)
 constexpr uint64_t k_max_ram = 2097152; // MiB, the settings schema's bound
@@ -83,10 +84,7 @@ public:
             return bad(m, "Machine has an empty name");
         }
         out.os_type = m.attribute("", "OSType").value_or("");
-        if (m.attribute("", "currentSnapshot") || child(m, "Snapshot")) {
-            return bad(m, "the machine has snapshots; only a machine without them is read "
-                          "(delete or merge them in VirtualBox first)");
-        }
+        out.snapshots = m.attribute("", "currentSnapshot") || child(m, "Snapshot");
         if (auto state = m.attribute("", "stateFile"); state && !state->empty()) {
             return bad(m, "the machine has a saved state; discard it in VirtualBox first");
         }
@@ -201,12 +199,19 @@ private:
         return true;
     }
 
-    Result<void> medium(const xml::Element& e, MediumKind kind, VboxMachine& out) {
+    Result<void> medium(const xml::Element& e, MediumKind kind, VboxMachine& out,
+                        const std::string& parent = {}, size_t depth = 0) {
         if (out.media.size() >= k_max_media) {
             return bad(e, "more than {} media", k_max_media);
         }
+        if (depth > k_max_chain) {
+            return fail(Errc::refused, "{}: differencing disks nested more than {} deep",
+                        m_doc.where(e), k_max_chain);
+        }
         VboxMedium m;
         m.kind = kind;
+        m.parent = parent;
+        m.line = e.line();
         OVFKIT_TRY_ASSIGN(m.uuid, uuid(e, "uuid"));
         OVFKIT_TRY_ASSIGN(m.location, required(e, "location"));
         for (char c : m.location) {
@@ -226,17 +231,28 @@ private:
                 return bad(e, "HardDisk format '{}' is not read (VDI, VMDK, VHD, VHDX, RAW)",
                            format.substr(0, 32));
             }
-            if (child(e, "HardDisk")) {
-                return bad(e,
-                           "HardDisk {} has a differencing child (a snapshot chain); merge "
-                           "it in VirtualBox first",
-                           m.uuid);
+        }
+        for (std::string up = parent; !up.empty();) {
+            if (up == m.uuid) {
+                return fail(Errc::refused,
+                            "{}: HardDisk {} is nested under itself: the differencing chain "
+                            "forms a loop",
+                            m_doc.where(e), m.uuid);
             }
+            const VboxMedium* p = out.medium(up);
+            up = p != nullptr ? p->parent : std::string();
         }
         if (out.medium(m.uuid) != nullptr) {
             return bad(e, "medium UUID {} is registered twice", m.uuid);
         }
+        std::string id = m.uuid;
         out.media.push_back(std::move(m));
+        if (kind == MediumKind::hard_disk) {
+            // Differencing children (snapshots), nested under their parent.
+            for (const auto& c : all(e, "HardDisk")) {
+                OVFKIT_TRY(medium(c, kind, out, id, depth + 1));
+            }
+        }
         return {};
     }
 
@@ -299,6 +315,36 @@ private:
                 }
             }
         }
+        if (auto tpm = child(hw, "TrustedPlatformModule")) {
+            out.tpm = tpm.attribute("", "type").value_or("None") != "None";
+        }
+        // Devices OVF does not carry, for the importer to note.
+        auto enabled = [](const xml::Element& e) {
+            return e.attribute("", "enabled").value_or("false") == "true";
+        };
+        if (auto audio = child(hw, "AudioAdapter"); audio && enabled(audio)) {
+            out.dropped.emplace_back("audio");
+        }
+        if (auto usb = child(hw, "USB")) {
+            auto list = child(usb, "Controllers");
+            if (list && child(list, "Controller")) {
+                out.dropped.emplace_back("usb");
+            }
+        }
+        if (auto sf = child(hw, "SharedFolders"); sf && child(sf, "SharedFolder")) {
+            out.dropped.emplace_back("shared-folders");
+        }
+        for (auto [list, what] : {std::pair<std::string_view, std::string_view>{"UART", "serial"},
+                                  {"LPT", "parallel"}}) {
+            if (auto ports = child(hw, list)) {
+                for (const auto& p : all(ports, "Port")) {
+                    if (enabled(p)) {
+                        out.dropped.emplace_back(what);
+                        break;
+                    }
+                }
+            }
+        }
         if (auto net = child(hw, "Network")) {
             std::set<uint64_t> slots;
             for (const auto& a : all(net, "Adapter")) {
@@ -344,6 +390,11 @@ private:
                 if (!n.attribute.empty()) {
                     out.network = c.attribute("", n.attribute).value_or("");
                 }
+            }
+        }
+        if (auto disabled = child(a, "DisabledModes")) {
+            if (auto in = child(disabled, "InternalNetwork")) {
+                out.remembered = in.attribute("", "name").value_or("");
             }
         }
         if (attached > 1) {
@@ -447,14 +498,18 @@ Result<VboxMachine> read_machine(const xml::Document& doc, const xml::Element& m
 }
 
 Result<VboxMachine> read_vbox(std::string_view bytes, std::string name) {
+    return read_vbox(bytes, std::move(name), xml::Limits{});
+}
+
+Result<VboxMachine> read_vbox(std::string_view bytes, std::string name, const xml::Limits& limits) {
     // ISO-8859-1 maps byte for byte to U+0000-U+00FF: transcode, and say so
     // in the declaration, so the loader sees UTF-8 (it takes nothing else).
     std::string transcoded;
     std::string enc = declared(bytes);
     if (enc == "iso-8859-1" || enc == "latin1" || enc == "iso_8859-1") {
-        if (bytes.size() > xml::Limits{}.max_bytes) {
+        if (bytes.size() > limits.max_bytes) {
             return fail(Errc::refused, "{}: {} bytes is more than the {}-byte limit", name,
-                        bytes.size(), xml::Limits{}.max_bytes);
+                        bytes.size(), limits.max_bytes);
         }
         auto at = bytes.find("?>");
         std::string_view decl = bytes.substr(0, at);
@@ -475,7 +530,7 @@ Result<VboxMachine> read_vbox(std::string_view bytes, std::string name) {
         }
         bytes = transcoded;
     }
-    OVFKIT_TRY_ASSIGN(xml::Document doc, xml::Document::parse(bytes, name));
+    OVFKIT_TRY_ASSIGN(xml::Document doc, xml::Document::parse(bytes, name, limits));
     xml::Element root = doc.root();
     if (root.name() != "VirtualBox") {
         return fail(Errc::invalid, "{}: the root element is {}, not VirtualBox", doc.where(root),

@@ -9,7 +9,11 @@
 // transcoded to UTF-8 first. Every number is a checked decimal within
 // VirtualBox's own bounds, every UUID a valid non-zero one, every count
 // bounded; settings that cannot be imported as a plain machine are refused
-// (snapshots, saved state, differencing disks, iSCSI media). Media
+// (saved state, iSCSI media). Snapshots are recorded, not read: the
+// machine's current state is what an importer takes; differencing media
+// (HardDisks nested under their parent in the registry) keep their
+// parent's UUID, and a medium nested under itself is a loop (Errc::refused).
+// Media
 // locations are kept as written, with `inside` saying whether the path is
 // relative and stays below the .vbox's directory: an importer opens only
 // those (or decides for itself what an absolute path means).
@@ -24,11 +28,7 @@
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
-
-namespace ovfkit::xml {
-class Element;
-class Document;
-} // namespace ovfkit::xml
+#include <ovfkit/xml/document.hpp>
 
 namespace ovfkit::platform::virtualbox {
 
@@ -40,6 +40,8 @@ struct VboxMedium {
     std::string location; // as written
     bool inside = false;  // relative, no "..", no '\\' or drive letter
     std::string format;   // VDI, VMDK, VHD, VHDX, RAW (upper case); "" for DVD/floppy images
+    std::string parent;   // a differencing disk's parent medium uuid; "" for a base
+    size_t line = 0;      // where it is registered
 };
 
 struct VboxDevice {
@@ -65,6 +67,7 @@ struct VboxAdapter {
     std::string attachment;         // nat, bridged, intnet, hostonly, natnetwork, generic,
                                     // hostonlynetwork, cloud or "" (not attached)
     std::string network;            // its name (driver for generic), "" when none
+    std::string remembered;         // nat: DisabledModes/InternalNetwork@name, "" when none
 };
 
 struct VboxMachine {
@@ -81,11 +84,17 @@ struct VboxMachine {
     std::vector<VboxMedium> media;
     std::vector<VboxController> controllers;
     std::vector<VboxAdapter> adapters; // enabled ones, by slot
+    bool snapshots = false;            // the machine has snapshots (not read)
+    bool tpm = false;                  // Hardware/TrustedPlatformModule of a type but None
+    std::vector<std::string> dropped;  // devices present that OVF does not carry: "audio",
+                                       // "usb", "shared-folders", "serial", "parallel"
 
     const VboxMedium* medium(std::string_view uuid) const;
 };
 
-// A whole .vbox file; `name` is used in messages.
+// A whole .vbox file; `name` is used in messages. `limits` bound the XML
+// (an importer passes its config bounds: breaking one is Errc::refused).
+Result<VboxMachine> read_vbox(std::string_view bytes, std::string name, const xml::Limits& limits);
 Result<VboxMachine> read_vbox(std::string_view bytes, std::string name);
 
 // A Machine element: a .vbox's, or an OVF's vbox:Machine (children matched

@@ -272,7 +272,8 @@ TEST(VdiHostile, HeaderFields) {
               "parent is found through VirtualBox's media registry; merge it in VirtualBox first");
     put_le32(bytes, 76, 9);
     EXPECT_EQ(open_error(bytes),
-              "disk.vdi: header at offset 76: image type 9 is not normal (1) or fixed (2)");
+              "disk.vdi: header at offset 76: image type 9 is not normal (1), fixed (2) or "
+              "differencing (4)");
     bytes = small_vdi();
     put_le32(bytes, 72, 100);
     EXPECT_EQ(open_error(bytes), "disk.vdi: header at offset 72: header size 100 is outside "

@@ -119,6 +119,28 @@ TEST(VirtualboxReader, Minimal) {
     EXPECT_EQ(m->uuid, "3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e2f");
 }
 
+// Snapshots: the current state is read, differencing disks keep their parent.
+TEST(VirtualboxReader, DifferencingChainAndSnapshots) {
+    const std::string text = machine(
+        "<MediaRegistry><HardDisks><HardDisk uuid=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e21}\" "
+        "location=\"a.vdi\" format=\"VDI\"><HardDisk "
+        "uuid=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e22}\" location=\"Snapshots/b.vdi\" "
+        "format=\"VDI\"><HardDisk uuid=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e23}\" "
+        "location=\"Snapshots/c.vdi\" format=\"VDI\"/></HardDisk></HardDisk></HardDisks>"
+        "</MediaRegistry>" +
+            std::string(k_hw) + "<Snapshot uuid=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e2f}\"/>",
+        " currentSnapshot=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e2f}\"");
+    auto m = read_vbox(text, "m.vbox");
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_TRUE(m->snapshots);
+    ASSERT_EQ(m->media.size(), 3u);
+    EXPECT_EQ(m->media[0].parent, "");
+    EXPECT_EQ(m->media[1].parent, "3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e21");
+    EXPECT_EQ(m->media[2].parent, "3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e22");
+    EXPECT_EQ(m->media[2].location, "Snapshots/c.vdi");
+    EXPECT_TRUE(m->media[2].inside);
+}
+
 TEST(VirtualboxReader, HostileInputs) {
     const std::string reg_open = "<MediaRegistry><HardDisks>";
     const std::string reg_close = "</HardDisks></MediaRegistry>";
@@ -135,7 +157,6 @@ TEST(VirtualboxReader, HostileInputs) {
         {"<VirtualBox><Machine/></VirtualBox>", "settings version"},
         {machine("<Hardware/>"), "Memory"},
         {machine(""), "Hardware"},
-        {machine(k_hw, " currentSnapshot=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e2f}\""), "snapshots"},
         {machine(k_hw, " stateFile=\"m.sav\""), "saved state"},
         {machine("<Hardware><Memory RAMSize=\"99999999999999999999999\"/></Hardware>"), "RAMSize"},
         {machine("<Hardware><Memory RAMSize=\"-1\"/></Hardware>"), "RAMSize"},
@@ -156,9 +177,11 @@ TEST(VirtualboxReader, HostileInputs) {
         {machine(reg_open +
                  "<HardDisk uuid=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e21}\" location=\"a.vdi\" "
                  "format=\"VDI\"><HardDisk uuid=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e22}\" "
-                 "location=\"b.vdi\" format=\"VDI\"/></HardDisk>" +
+                 "location=\"b.vdi\" format=\"VDI\"><HardDisk "
+                 "uuid=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e21}\" location=\"c.vdi\" "
+                 "format=\"VDI\"/></HardDisk></HardDisk>" +
                  reg_close + std::string(k_hw)),
-         "differencing"},
+         "forms a loop", Errc::refused},
         {machine(reg_open +
                  "<HardDisk uuid=\"{3f1c2d0e-8b7a-4c55-9e21-0a6b5d4c3e21}\" location=\"a.vdi\" "
                  "format=\"VDI\"/><HardDisk uuid=\"{3F1C2D0E-8B7A-4C55-9E21-0A6B5D4C3E21}\" "

@@ -17,9 +17,13 @@
 // blocks (every VirtualBox and qemu image), any cbBlockExtra that is a power
 // of two up to 1 MiB, 384- and 400-byte headers, and 512- or 1 MiB-aligned
 // metadata. Map entries 0xFFFFFFFF (free) and 0xFFFFFFFE (discarded) read
-// as zeros. Not supported: undo (3) and differencing (4) images, whose
-// parent VirtualBox finds through its media registry rather than a file
-// name, and the legacy version 0 header.
+// as zeros. A differencing image (4) names its parent only by UUID
+// (uuidLinkage = the parent's uuidCreate), which VirtualBox finds through its
+// media registry: it is read only on top of parents the caller supplies
+// (parents.hpp, from a .vbox's registry), each checked by UUID and
+// through chain.hpp's policy; a free block reads from the parent, a
+// discarded one as zeros. Alone it is refused as before. Not supported:
+// undo (3) images and the legacy version 0 header.
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -27,8 +31,10 @@
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/uuid.hpp>
+#include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/format.hpp>
 #include <ovfkit/disk/formats/vdi/layout.hpp>
+#include <ovfkit/disk/formats/vdi/parents.hpp>
 
 namespace ovfkit::disk::formats {
 
@@ -52,15 +58,22 @@ public:
     const DiskInfo& info() const override { return m_info; }
     Result<std::vector<Extent>> extents(uint64_t offset, uint64_t length) override;
 
-    static Result<std::unique_ptr<VdiReader>> open(std::unique_ptr<io::File> file,
-                                                   const OpenPolicy& policy);
+    // `parents`: supplied by the caller (parents.hpp), the immediate one
+    // first. `as_parent`: the child's reference when this is a supplied
+    // parent; its UUID is checked against the chain before its own parent
+    // opens.
+    static Result<std::unique_ptr<VdiReader>> open(OpenContext& ctx,
+                                                   std::vector<std::unique_ptr<io::File>>& parents,
+                                                   const ParentRef* as_parent = nullptr);
 
 protected:
     Result<void> read_range(uint64_t offset, std::span<std::byte> out) override;
 
 private:
-    Result<void> open_header(const OpenPolicy& policy);
+    Result<void> open_header(const OpenPolicy& policy, bool parent_supplied);
     Result<void> open_map();
+    Result<void> open_parent(const OpenContext& ctx,
+                             std::vector<std::unique_ptr<io::File>>& parents);
 
     std::unique_ptr<io::File> m_file;
     DiskInfo m_info;
@@ -68,20 +81,78 @@ private:
     uint64_t m_file_size = 0;
     uint64_t m_extra = 0;
     std::vector<uint32_t> m_map;
-    bool m_salvage = false; // OpenPolicy::salvage: blocks may run past the end
+    bool m_salvage = false;              // OpenPolicy::salvage: blocks may run past the end
+    std::unique_ptr<VdiReader> m_parent; // differencing images only
 };
 
-Result<std::unique_ptr<VdiReader>> VdiReader::open(std::unique_ptr<io::File> file,
-                                                   const OpenPolicy& policy) {
+// "8-4-4-4-12" of a UUID stored in the GUID byte order.
+std::string vdi_uuid(const unsigned char (&u)[16]) {
+    Uuid g{};
+    std::memcpy(g.data(), u, 16);
+    return uuid_text(as_guid_bytes(g)); // the swap is its own inverse
+}
+
+std::string identity_of(const Header& h) {
+    return "uuid " + vdi_uuid(h.uuid_create);
+}
+
+Result<std::unique_ptr<VdiReader>> VdiReader::open(OpenContext& ctx,
+                                                   std::vector<std::unique_ptr<io::File>>& parents,
+                                                   const ParentRef* as_parent) {
     auto r = std::unique_ptr<VdiReader>(new VdiReader());
-    r->m_file = std::move(file);
-    r->m_salvage = policy.salvage;
-    OVFKIT_TRY(r->open_header(policy));
+    r->m_file = std::move(ctx.file);
+    // A supplied parent is never salvaged (DiskReader::missing).
+    r->m_salvage = ctx.policy.salvage && as_parent == nullptr;
+    OVFKIT_TRY(r->open_header(ctx.policy, !parents.empty() || as_parent != nullptr));
+    if (as_parent != nullptr) {
+        OVFKIT_TRY(check_parent_identity(ctx, *as_parent, identity_of(r->m_header)));
+    }
     OVFKIT_TRY(r->open_map());
+    if (r->m_header.image_type == k_type_diff) {
+        OVFKIT_TRY(r->open_parent(ctx, parents));
+    } else if (!parents.empty()) {
+        return fail(Errc::refused,
+                    "{}: not a differencing image, but {} parent image(s) were supplied for it",
+                    r->m_file->name(), parents.size());
+    }
     return r;
 }
 
-Result<void> VdiReader::open_header(const OpenPolicy& policy) {
+Result<void> VdiReader::open_parent(const OpenContext& ctx,
+                                    std::vector<std::unique_ptr<io::File>>& parents) {
+    const std::string& name = m_file->name();
+    const std::string linkage = vdi_uuid(m_header.uuid_linkage);
+    std::string parent_name =
+        parents.empty() || !parents.front() ? std::string() : parents.front()->name();
+    ParentRef ref{m_file.get(), "differencing disk: parent", parent_name, 424,
+                  identity_of(m_header)};
+    OVFKIT_TRY_ASSIGN(OpenContext pctx, open_supplied_parent(ctx, parents, ref));
+    OVFKIT_TRY_ASSIGN(auto parent, VdiReader::open(pctx, parents, &ref));
+    if (std::memcmp(parent->m_header.uuid_create, m_header.uuid_linkage, 16) != 0) {
+        return fail(Errc::refused,
+                    "{}: differencing disk: parent '{}' has UUID {} (offset 392), the child "
+                    "names {} at offset 424",
+                    name, parent_name, vdi_uuid(parent->m_header.uuid_create), linkage);
+    }
+    if (std::memcmp(parent->m_header.uuid_modify, m_header.uuid_parent_modify, 16) != 0) {
+        add_finding("DISK-VDI-PARENT-MODIFIED",
+                    fmt::format("{}: differencing disk: parent '{}' has modification UUID {}, the "
+                                "child recorded {} at offset 440; the parent may have changed "
+                                "since",
+                                name, parent_name, vdi_uuid(parent->m_header.uuid_modify),
+                                vdi_uuid(m_header.uuid_parent_modify)),
+                    name);
+    }
+    m_info.parent = parent_name;
+    for (auto& f : parent->m_info.files) {
+        m_info.files.push_back(f);
+    }
+    add_findings(*parent);
+    m_parent = std::move(parent);
+    return {};
+}
+
+Result<void> VdiReader::open_header(const OpenPolicy& policy, bool parent_supplied) {
     const std::string& name = m_file->name();
     OVFKIT_TRY_ASSIGN(m_file_size, m_file->size());
     Start start{};
@@ -110,16 +181,17 @@ Result<void> VdiReader::open_header(const OpenPolicy& policy) {
                     name, hsize, k_header_v1_size, k_max_header_size, map_at);
     }
     uint32_t type = h.image_type;
-    if (type == k_type_diff || type == k_type_undo) {
+    if ((type == k_type_diff && !parent_supplied) || type == k_type_undo) {
         return fail(Errc::invalid,
                     "{}: header at offset 76: image type {} ({}) is not supported: its parent is "
                     "found through VirtualBox's media registry; merge it in VirtualBox first",
                     name, type, type == k_type_diff ? "differencing" : "undo");
     }
-    if (type != k_type_normal && type != k_type_fixed) {
+    if (type != k_type_normal && type != k_type_fixed && type != k_type_diff) {
         return fail(Errc::invalid,
-                    "{}: header at offset 76: image type {} is not normal (1) or fixed (2)", name,
-                    type);
+                    "{}: header at offset 76: image type {} is not normal (1), fixed (2) or "
+                    "differencing (4)",
+                    name, type);
     }
     if (h.block_size != k_block_size) {
         return fail(Errc::invalid, "{}: header at offset 376: block size {} is not 1 MiB (1048576)",
@@ -191,6 +263,11 @@ Result<void> VdiReader::open_header(const OpenPolicy& policy) {
                                 name),
                     name);
     }
+    static const unsigned char k_zero[16] = {};
+    if (type == k_type_diff && std::memcmp(h.uuid_linkage, k_zero, 16) == 0) {
+        return fail(Errc::invalid,
+                    "{}: header at offset 424: a differencing image with a nil parent UUID", name);
+    }
     m_info.format = type == k_type_fixed ? "vdi-fixed" : "vdi";
     m_info.virtual_size = size;
     m_info.cluster_size = k_block_size;
@@ -261,7 +338,19 @@ Result<std::vector<Extent>> VdiReader::extents(uint64_t offset, uint64_t length)
         ExtentKind kind = e == k_block_free   ? ExtentKind::unallocated
                           : e == k_block_zero ? ExtentKind::zero
                                               : ExtentKind::data;
-        append_extent(map, {pos, next - pos, kind});
+        uint64_t psize = m_parent ? m_parent->virtual_size() : 0;
+        if (kind == ExtentKind::unallocated && pos < psize) {
+            uint64_t pend = std::min(next, psize);
+            OVFKIT_TRY_ASSIGN(auto sub, m_parent->extents(pos, pend - pos));
+            for (const Extent& x : sub) {
+                append_extent(map, x);
+            }
+            if (pend < next) {
+                append_extent(map, {pend, next - pend, ExtentKind::unallocated});
+            }
+        } else {
+            append_extent(map, {pos, next - pos, kind});
+        }
         pos = next;
     }
     return map;
@@ -275,7 +364,14 @@ Result<void> VdiReader::read_range(uint64_t offset, std::span<std::byte> out) {
         uint64_t next = std::min((block + 1) * k_block_size, end);
         auto dst = out.subspan(pos - offset, next - pos);
         uint32_t e = m_map[block];
-        if (e == k_block_free || e == k_block_zero) {
+        uint64_t psize = m_parent ? m_parent->virtual_size() : 0;
+        if (e == k_block_free && pos < psize) {
+            // Never written in this image: the parent's bytes (zeros past
+            // its end, when the child was made larger).
+            uint64_t from_parent = std::min(next, psize) - pos;
+            OVFKIT_TRY(m_parent->read_at(pos, dst.first(from_parent)));
+            std::memset(dst.data() + from_parent, 0, dst.size() - from_parent);
+        } else if (e == k_block_free || e == k_block_zero) {
             std::memset(dst.data(), 0, dst.size());
         } else {
             uint64_t at = m_header.data_offset + e * stride + m_extra + pos % k_block_size;
@@ -288,7 +384,8 @@ Result<void> VdiReader::read_range(uint64_t offset, std::span<std::byte> out) {
 }
 
 Result<std::unique_ptr<DiskReader>> open_vdi(OpenContext& ctx) {
-    OVFKIT_TRY_ASSIGN(auto r, VdiReader::open(std::move(ctx.file), ctx.policy));
+    std::vector<std::unique_ptr<io::File>> none;
+    OVFKIT_TRY_ASSIGN(auto r, VdiReader::open(ctx, none));
     return std::unique_ptr<DiskReader>(std::move(r));
 }
 
@@ -463,6 +560,26 @@ int probe_vdi_fixed(const ProbeInput& in) {
 }
 
 } // namespace
+
+Result<std::unique_ptr<DiskReader>>
+vdi::open_on_parents(OpenContext& ctx, std::vector<std::unique_ptr<io::File>> parents) {
+    OVFKIT_TRY_ASSIGN(auto r, VdiReader::open(ctx, parents));
+    return std::unique_ptr<DiskReader>(std::move(r));
+}
+
+Result<Image> vdi::open_on_parents(io::Directory directory, std::string_view name,
+                                   std::vector<std::unique_ptr<io::File>> parents,
+                                   const OpenPolicy& policy) {
+    OVFKIT_TRY_ASSIGN(auto file, directory.open_read(name));
+    Image image;
+    image.directory = std::make_unique<io::Directory>(std::move(directory));
+    OpenContext ctx{std::move(file), image.directory.get(), policy, 0};
+    OVFKIT_TRY_ASSIGN(image.reader, open_on_parents(ctx, std::move(parents)));
+    image.driver = find("vdi");
+    const auto& found = image.reader->findings();
+    image.findings.assign(found.begin(), found.end());
+    return image;
+}
 
 // OVF disk format URIs: VirtualBox's VDI.
 constexpr std::string_view k_vdi_uris[] = {
