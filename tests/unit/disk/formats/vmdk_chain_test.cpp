@@ -45,14 +45,20 @@ Result<OpenedImage> open_chain(const std::string& path, bool allow_parent = true
 }
 
 // Replaces the first `key=` value of a VMDK's descriptor (stand-alone or
-// embedded) with one of the same length.
-void patch_descriptor(const std::string& path, const std::string& key, const std::string& value) {
+// embedded) with one of the same length; `fit`: the last characters of
+// `value`, as many as the old value has (qemu writes CIDs as %x, 1 to 8
+// digits).
+void patch_descriptor(const std::string& path, const std::string& key, std::string value,
+                      bool fit = false) {
     auto b = file_bytes(path);
     std::string text(reinterpret_cast<const char*>(b.data()), std::min<size_t>(b.size(), 1 << 16));
     auto at = text.find("\n" + key + "=");
     ASSERT_NE(at, std::string::npos) << key;
     at += key.size() + 2;
     auto end = text.find('\n', at);
+    if (fit && end - at < value.size()) {
+        value = value.substr(value.size() - (end - at));
+    }
     ASSERT_EQ(end - at, value.size()) << text.substr(at, end - at);
     std::memcpy(b.data() + at, value.data(), value.size());
     write_file(path, b);
@@ -172,15 +178,13 @@ TEST_F(VmdkChain, ParentsAreFollowedOnlyWhenAllowed) {
 TEST_F(VmdkChain, ACidMismatchIsRefused) {
     make_chain("monolithicSparse", "monolithicSparse");
     // The parent was written to after the snapshot: VMware gives it a new CID.
-    patch_descriptor(p("base.vmdk"), "CID", "0badc1d0");
+    patch_descriptor(p("base.vmdk"), "CID", "0badc1d0", true);
     auto img = open_chain(p("child.vmdk"));
     ASSERT_FALSE(img);
     EXPECT_EQ(img.error().code, Errc::refused);
     EXPECT_TRUE(img.error().message.starts_with(p("child.vmdk") + ": embedded descriptor at "
                                                                   "offset 512: delta link: "
-                                                                  "parent 'base.vmdk' has CID "
-                                                                  "0badc1d0, the delta's "
-                                                                  "parentCID is "))
+                                                                  "parent 'base.vmdk' has CID "))
         << img.error().message;
     EXPECT_TRUE(img.error().message.ends_with(": the parent changed after the snapshot was taken"))
         << img.error().message;
