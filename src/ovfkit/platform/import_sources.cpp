@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include <ovfkit/platform/hyperv/import.hpp>
 #include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/import.hpp>
 #include <ovfkit/platform/vmware/import.hpp>
@@ -12,9 +13,10 @@ namespace ovfkit::platform {
 namespace {
 
 const std::array k_sources{
-    &vmware::vmx_import_source,   // platform/vmware
-    &libvirt::xml_import_source,  // platform/libvirt
-    &libvirt::live_import_source, // platform/libvirt
+    &vmware::vmx_import_source,    // platform/vmware
+    &libvirt::xml_import_source,   // platform/libvirt
+    &libvirt::live_import_source,  // platform/libvirt
+    &hyperv::hyperv_import_source, // platform/hyperv
 };
 
 } // namespace
