@@ -4,8 +4,9 @@
 // PlanVms; the engine then
 //   1. opens every disk through disk::open_image beneath the VM's directory
 //      (VMDK extents and, where the disk engine follows them, parents
-//      resolved there and read flattened; VMDK delta links are refused
-//      by the VMDK reader today) and takes its capacity from the image;
+//      resolved there and read flattened; a VMDK delta link only when its
+//      parent's CID is the delta's parentCID) and takes its capacity from
+//      the image;
 //   2. builds the envelope — the inverse of ops/export_plan.cpp's neutral
 //      plan, so that planning the envelope again gives the importer's VMs:
 //      VirtualSystem (a collection when there are several), Annotation,

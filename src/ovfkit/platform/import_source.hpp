@@ -61,8 +61,8 @@ struct ImportDisk {
     // Relative to ImportedAppliance::directory (or absolute when allowed).
     // Opened with disk::open_image beneath that directory: a VMDK descriptor
     // with extents, a snapshot (-000001.vmdk) and its parents are resolved
-    // there and read flattened (VMDK delta links are not followed yet:
-    // a VMware snapshot is refused by the disk engine).
+    // there and read flattened (a VMDK delta only when its parent's CID is
+    // the delta's parentCID).
     std::string path;
     // A disk driver name when the config states the format ("vmdk",
     // "qcow2", "raw"); "" detects it from the content.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include <ovfkit/platform/hyperv/import.hpp>
 #include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/import.hpp>
 #include <ovfkit/platform/virtualbox/import.hpp>
@@ -19,6 +20,7 @@ const std::array k_sources{
     &libvirt::live_import_source,    // platform/libvirt
     &xenserver::xva_import_source,   // platform/xenserver
     &virtualbox::vbox_import_source, // platform/virtualbox
+    &hyperv::hyperv_import_source,   // platform/hyperv
 };
 
 } // namespace

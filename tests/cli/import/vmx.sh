@@ -5,8 +5,10 @@
 #     envelope validates against the DMTF schema, with the CPUs, memory,
 #     disk buses and NICs virt-v2v's VMX reader reports for the same file;
 #   - a VMDK descriptor with a flat extent is read whole (qemu-img compares
-#     the OVA's disk with the data); a snapshot (-000001.vmdk) is refused
-#     with exit 4 until the VMDK reader follows delta links;
+#     the OVA's disk with the data); a snapshot (-000001.vmdk, a delta
+#     made by qemu-img and written into by qemu-io) is imported flattened:
+#     the OVA's disk compares identical to `qemu-img convert` of the
+#     snapshot; one whose parent's CID changed is refused with exit 4;
 #   - hostile configs are refused with exit 4 and nothing written: a disk at
 #     /etc/shadow, '..', a symlink out of the directory, a VMDK whose extent
 #     leaves the directory, a 10 MB line, 100 000 keys, a NUL byte;
@@ -80,16 +82,32 @@ PY
 done
 ((imported >= 7)) || fail "only $imported corpus .vmx files imported"
 
-# A snapshot chain: the VMDK reader does not follow delta links yet, so it
-# is refused with a clear message instead of read as the delta alone.
+# A snapshot chain: read through the delta into its parent, flattened as
+# qemu-img flattens it.
 c=$T/chain; mkdir "$c"
 python3 -c 'import sys; f=open(sys.argv[1],"wb"); f.truncate(8<<20); f.seek(1<<20); f.write(b"base"*4096)' "$c/base.raw"
 qemu-img convert -q -f raw -O vmdk "$c/base.raw" "$c/vm.vmdk"
 qemu-img create -q -f vmdk -b vm.vmdk -F vmdk "$c/vm-000001.vmdk"
+qemu-io -f vmdk -c 'write -P 0x5a 1049600 1024' -c 'write -P 0xa5 6291456 65536' "$c/vm-000001.vmdk" >/dev/null
+qemu-img convert -q -f vmdk -O raw "$c/vm-000001.vmdk" "$c/flat.raw"
 printf 'displayName = "chain"\nmemsize = "256"\nscsi0.present = "TRUE"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "vm-000001.vmdk"\n' >"$c/vm.vmx"
-expect_rc 4 "$OVFKIT" convert -q "$c/vm.vmx" "$T/chain.ova"
-grep -q 'parentFileNameHint "vm.vmdk"' "$T/err" || fail "chain: $(cat "$T/err")"
-[[ ! -e $T/chain.ova ]] || fail "chain: refused but wrote the OVA"
+expect_rc 0 "$OVFKIT" convert -q "$c/vm.vmx" "$T/chain.ova"
+expect_rc 0 "$OVFKIT" validate --schema "$T/chain.ova"
+mkdir "$T/chain-x" && tar xf "$T/chain.ova" -C "$T/chain-x"
+expect_rc 0 qemu-img compare -q "$T/chain-x/$(cd "$T/chain-x" && ls *.vmdk)" "$c/flat.raw"
+# The parent changed after the snapshot (a new CID): refused, as VMware does.
+mkdir "$c/cid" && cp "$c/vm.vmdk" "$c/vm-000001.vmdk" "$c/vm.vmx" "$c/cid/"
+python3 - "$c/cid/vm.vmdk" <<'PY'
+import re, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+# qemu writes the CID as %x: 1 to 8 digits; one of them changed.
+m = re.search(rb"\nCID=([0-9a-f]{1,8})\n", b)
+b[m.start(1)] = ord("1") if b[m.start(1)] != ord("1") else ord("2")
+open(sys.argv[1], "wb").write(b)
+PY
+expect_rc 4 "$OVFKIT" convert -q "$c/cid/vm.vmx" "$T/cid.ova"
+grep -q "delta link: parent 'vm.vmdk' has CID .*: the parent changed after the snapshot was taken" "$T/err" || fail "cid: $(cat "$T/err")"
+[[ ! -e $T/cid.ova ]] || fail "cid: refused but wrote the OVA"
 # A descriptor with a flat extent is read whole: the OVA's disk is its data.
 qemu-img convert -q -f raw -O vmdk -o subformat=monolithicFlat "$c/base.raw" "$c/flat.vmdk"
 sed 's/vm-000001.vmdk/flat.vmdk/' "$c/vm.vmx" >"$c/flat.vmx"

@@ -11,7 +11,7 @@
 namespace ovfkit::test {
 
 struct ChainKit {
-    std::string format;    // driver name: "qcow2", "vhd", "vhdx"
+    std::string format;    // driver name: "qcow2", "vhd", "vhdx", "vmdk"
     std::string extension; // ".qcow2"
     bool has_identity = false;
     // Writes an image without a parent; `id` seeds its format identity.
@@ -26,5 +26,6 @@ struct ChainKit {
 const ChainKit& qcow2_chain_kit();
 const ChainKit& vhd_chain_kit();
 const ChainKit& vhdx_chain_kit();
+const ChainKit& vmdk_chain_kit();
 
 } // namespace ovfkit::test

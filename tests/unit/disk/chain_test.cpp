@@ -36,6 +36,9 @@ protected:
         if (kit().format == "vhd") {
             return path(child) + ": differencing disk: parent '" + name(parent) + "': ";
         }
+        if (kit().format == "vmdk") {
+            return path(child) + ": delta link: parent '" + name(parent) + "': ";
+        }
         return path(child) + ": parent '" + name(parent) + "': ";
     }
 
@@ -115,6 +118,11 @@ TEST_P(Chain, AParentNameWithAPathSeparatorIsNotFollowed) {
         // looked for beside the child.
         EXPECT_EQ(e.message,
                   refusal("a", "base") + "not found in the image's directory " + m_dir.path());
+    } else if (kit().format == "vmdk") {
+        EXPECT_EQ(e.message, refusal("a", "sub/base") +
+                                 "not a plain file name beside the image: file name "
+                                 "'sub/base.vmdk' has a path separator (only names inside the "
+                                 "package are allowed)");
     } else {
         EXPECT_EQ(e.message, path("a") + ": metadata: parent locator: relative_path "
                                          "'sub/base.vhdx' does not name a file in the image's "
@@ -123,7 +131,8 @@ TEST_P(Chain, AParentNameWithAPathSeparatorIsNotFollowed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, Chain,
-                         ::testing::Values(&qcow2_chain_kit(), &vhd_chain_kit(), &vhdx_chain_kit()),
+                         ::testing::Values(&qcow2_chain_kit(), &vhd_chain_kit(), &vhdx_chain_kit(),
+                                           &vmdk_chain_kit()),
                          [](const auto& p) { return p.param->format; });
 
 } // namespace

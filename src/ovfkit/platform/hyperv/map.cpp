@@ -205,8 +205,8 @@ std::pair<std::string, std::string> controller_change(const PlanController* c, B
     }
     std::string model = ascii_lower(c->model);
     std::string_view where = to == Bus::ide ? "IDE" : "synthetic SCSI";
-    if (c->bus == Bus::ide && to == Bus::ide) {
-        return {};
+    if ((c->bus == Bus::ide && to == Bus::ide) || (model == k_scsi_model && to == Bus::scsi)) {
+        return {}; // as it was (a Hyper-V VM imported: platform/hyperv/import.cpp)
     }
     if (c->bus == Bus::ide) {
         return {"ctrl-ide-gen2", fmt::format("generation 2 has no IDE controller; {}", where)};

@@ -1025,23 +1025,23 @@ TEST_F(VmdkHostileDescriptor, SparseExtentThatIsADescriptor) {
                           d(), m_dir.file("other.vmdk")));
 }
 
+// Delta links are followed only when parents are allowed (vmdk_chain_test.cpp).
 TEST_F(VmdkHostileDescriptor, ParentLinks) {
     Errc code{};
     EXPECT_EQ(open_descriptor("createType=\"monolithicSparse\"\n"
-                              "parentFileNameHint=\"base.vmdk\"\nRW 2048 SPARSE \"x.vmdk\"\n",
+                              "parentFileNameHint=\"base.vmdk\"\nRW 2048 ZERO\n",
                               &code),
-              fmt::format("{}: parentFileNameHint \"base.vmdk\": delta links are not supported; "
-                          "flatten the chain with the tool that made it",
+              fmt::format("{}: delta link: parent 'base.vmdk': not opened: parent and backing "
+                          "chains are refused unless parents are allowed (--allow-parent)",
                           d()));
     EXPECT_EQ(code, Errc::refused);
     test::write_text(d(), "version=1\nCID=11111111\nparentCID=12345678\n"
-                          "createType=\"twoGbMaxExtentSparse\"\nRW 2048 SPARSE \"x.vmdk\"\n");
+                          "createType=\"twoGbMaxExtentSparse\"\nRW 2048 ZERO\n");
     auto o = open_path(d());
     ASSERT_FALSE(o);
-    EXPECT_EQ(o.error().message,
-              fmt::format("{}: parentCID 12345678 marks a delta link; delta links are not "
-                          "supported",
-                          d()));
+    EXPECT_EQ(o.error().message, fmt::format("{}: parentCID 12345678 marks a delta link but no "
+                                             "parentFileNameHint names the parent",
+                                             d()));
 }
 
 TEST_F(VmdkHostileDescriptor, DeviceTypes) {

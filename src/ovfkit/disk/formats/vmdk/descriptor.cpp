@@ -10,7 +10,9 @@
 //     line;
 //   - device createTypes and extent types (fullDevice, vmfsRaw, VMFSRDM, ...)
 //     are refused: they name host devices (SECURITY.md R1);
-//   - delta-link extent types (VMFSSPARSE, SESPARSE) are not supported.
+//   - ESXi's delta-link types (createType vmfsSparse / seSparse, extent types
+//     VMFSSPARSE / SESPARSE) are not supported; hosted sparse delta links
+//     are (reader.cpp follows parentFileNameHint).
 // Writing follows VMware's template so that qemu's substring matching
 // (`createType="`) and ESXi's importer both accept the result.
 #include <algorithm>
@@ -170,7 +172,9 @@ Result<DescriptorExtent> parse_extent(std::string_view line, std::string_view wh
                     "{}: line {}: extent type {} maps a host device; device extents are refused",
                     where, line_no, type);
     } else if (iequals(type, "VMFSSPARSE") || iequals(type, "SESPARSE")) {
-        return fail(Errc::invalid, "{}: line {}: extent type {} (ESXi delta link) is not supported",
+        return fail(Errc::invalid,
+                    "{}: line {}: extent type {} (an ESXi snapshot delta) is not supported; "
+                    "consolidate the snapshots on ESXi first",
                     where, line_no, type);
     } else {
         return fail(Errc::invalid, "{}: line {}: unknown extent type '{}'", where, line_no,
@@ -360,7 +364,13 @@ Result<Descriptor> parse_descriptor(std::string_view text, std::string_view wher
                     "{}: createType \"{}\" maps a host device; device disks are refused", where,
                     d.create_type);
     }
-    if (type == k_create_types.end() || !type->supported) {
+    if (type != k_create_types.end() && !type->supported) {
+        return fail(Errc::invalid,
+                    "{}: createType \"{}\" (an ESXi snapshot delta) is not supported; consolidate "
+                    "the snapshots on ESXi first",
+                    where, d.create_type);
+    }
+    if (type == k_create_types.end()) {
         return fail(Errc::invalid, "{}: createType \"{}\" is not supported", where,
                     d.create_type.substr(0, 64));
     }

@@ -19,13 +19,22 @@
 // ("nbd:", "json:"), symlinks, the descriptor itself and device extents are
 // refused with the descriptor line that named them (SECURITY.md R1, R3). The
 // extent name inside an embedded descriptor is never opened: the extent is the
-// containing file, whatever it is called now. Delta links (parentFileNameHint)
-// are refused: ovfkit reads self-contained disks only. Reads of a NOACCESS
-// extent fail; RDONLY extents read normally.
+// containing file, whatever it is called now. Reads of a NOACCESS extent fail;
+// RDONLY extents read normally.
+//
+// Delta links (snapshots, "x-000001.vmdk": parentFileNameHint and a parentCID
+// other than ffffffff) are followed only through the chain policy
+// (disk/chain.hpp): parents allowed, the hint one plain name in the image's
+// directory, depth bounded, no loop, and the parent's CID equal to the
+// child's parentCID (VMware refuses a chain whose CIDs disagree: the parent
+// changed after the snapshot). An unallocated grain of a hosted sparse delta
+// reads from the parent; a zeroed grain (GTE 1) reads as zeros. ESXi's delta
+// extents (VMFSSPARSE, SESPARSE) are not read (descriptor.cpp).
 #include <algorithm>
 #include <cstring>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/format.hpp>
 #include <ovfkit/disk/formats/vmdk/descriptor.hpp>
 #include <ovfkit/disk/formats/vmdk/layout.hpp>
@@ -91,6 +100,12 @@ public:
             uint64_t n = std::min(end - offset, p.length - in);
             if (p.type == ExtentType::zero) {
                 append_extent(out, {offset, n, ExtentKind::zero});
+            } else if (p.sparse != nullptr && m_parent) {
+                std::vector<Extent> own;
+                p.sparse->map(in, n, p.start, own);
+                for (const Extent& e : own) {
+                    OVFKIT_TRY(map_through_parent(e, out));
+                }
             } else if (p.sparse != nullptr) {
                 p.sparse->map(in, n, p.start, out);
             } else {
@@ -114,6 +129,8 @@ protected:
             }
             if (p.type == ExtentType::zero) {
                 std::memset(part.data(), 0, n);
+            } else if (p.sparse != nullptr && m_parent) {
+                OVFKIT_TRY(read_through_parent(p, in, part));
             } else if (p.sparse != nullptr) {
                 OVFKIT_TRY(p.sparse->read(in, part));
             } else if (p.file_limit != ~uint64_t{0}) {
@@ -128,6 +145,7 @@ protected:
     }
 
 public:
+    void add_parent_findings(const DiskReader& parent) { add_findings(parent); }
     void add_missing_range(uint64_t offset, uint64_t length, std::string what) {
         add_missing(offset, length, std::move(what));
     }
@@ -140,6 +158,8 @@ public:
 
     DiskInfo m_info;
     std::string m_name;
+    std::optional<uint32_t> m_cid; // the descriptor's CID; none without a descriptor
+    std::unique_ptr<DiskReader> m_parent;
     std::unique_ptr<io::File> m_main;
     std::vector<std::unique_ptr<io::File>> m_files;
     std::vector<std::unique_ptr<SparseExtent>> m_sparse;
@@ -150,6 +170,43 @@ private:
         auto it = std::upper_bound(m_pieces.begin(), m_pieces.end(), offset,
                                    [](uint64_t o, const Piece& p) { return o < p.start; });
         return *(it - 1);
+    }
+
+    // An unallocated extent of a delta reads from the parent, as far as the
+    // parent reaches; the rest (and every other kind) is the delta's own.
+    Result<void> map_through_parent(const Extent& e, std::vector<Extent>& out) {
+        uint64_t psize = m_parent->virtual_size();
+        if (e.kind != ExtentKind::unallocated || e.offset >= psize) {
+            append_extent(out, e);
+            return {};
+        }
+        uint64_t n = std::min(e.length, psize - e.offset);
+        OVFKIT_TRY_ASSIGN(auto sub, m_parent->extents(e.offset, n));
+        for (const Extent& x : sub) {
+            append_extent(out, x);
+        }
+        append_extent(out, {e.offset + n, e.length - n, ExtentKind::unallocated});
+        return {};
+    }
+
+    Result<void> read_through_parent(const Piece& p, uint64_t in, std::span<std::byte> part) {
+        std::vector<Extent> own;
+        p.sparse->map(in, part.size(), 0, own);
+        for (const Extent& e : own) {
+            auto dst = part.subspan(e.offset - in, e.length);
+            if (e.kind != ExtentKind::unallocated) {
+                OVFKIT_TRY(p.sparse->read(e.offset, dst));
+                continue;
+            }
+            uint64_t guest = p.start + e.offset;
+            uint64_t psize = m_parent->virtual_size();
+            uint64_t from_parent = guest < psize ? std::min(e.length, psize - guest) : 0;
+            if (from_parent > 0) {
+                OVFKIT_TRY(m_parent->read_at(guest, dst.first(from_parent)));
+            }
+            std::memset(dst.data() + from_parent, 0, dst.size() - from_parent);
+        }
+        return {};
     }
 
     // Holes in a flat extent file (it is usually sparse on the host) are
@@ -186,18 +243,44 @@ bool sparse_create_type(std::string_view t) {
     return t.size() >= 6 && iequals(t.substr(t.size() - 6), "Sparse");
 }
 
-Result<void> refuse_parent(const Descriptor& d, std::string_view where) {
-    if (d.parent_hint) {
-        return fail(Errc::refused,
-                    "{}: parentFileNameHint \"{}\": delta links are not supported; flatten the "
-                    "chain with the tool that made it",
-                    where, *d.parent_hint);
+bool names_parent(const Descriptor& d) {
+    return d.parent_hint ||
+           (d.parent_cid && *d.parent_cid != k_no_parent_cid && sparse_create_type(d.create_type));
+}
+
+Result<std::unique_ptr<DiskReader>> open_vmdk(OpenContext& ctx, Shape want);
+
+// Opens the parent a delta link names and checks that it is the one the
+// delta was taken from (its CID is the delta's parentCID).
+Result<void> open_parent(VmdkReader& r, const Descriptor& d, const OpenContext& ctx,
+                         const io::File& self, std::string_view where) {
+    if (!d.parent_hint) {
+        return fail(Errc::invalid,
+                    "{}: parentCID {:08x} marks a delta link but no parentFileNameHint names the "
+                    "parent",
+                    where, *d.parent_cid);
     }
-    if (d.parent_cid && *d.parent_cid != k_no_parent_cid && sparse_create_type(d.create_type)) {
+    r.m_info.parent = *d.parent_hint;
+    ParentRef ref{&self, "delta link: parent", *d.parent_hint, 0,
+                  r.m_cid ? fmt::format("CID {:08x}", *r.m_cid) : std::string()};
+    OVFKIT_TRY_ASSIGN(OpenContext pctx, disk::open_parent(ctx, ref));
+    // A parent is never salvaged (DiskReader::missing()).
+    pctx.policy.salvage = false;
+    OVFKIT_TRY_ASSIGN(auto parent, open_vmdk(pctx, Shape::none));
+    auto& pr = static_cast<VmdkReader&>(*parent);
+    const uint32_t want = d.parent_cid.value_or(k_no_parent_cid);
+    if (!pr.m_cid || *pr.m_cid != want) {
         return fail(Errc::refused,
-                    "{}: parentCID {:08x} marks a delta link; delta links are not supported", where,
-                    *d.parent_cid);
+                    "{}: delta link: parent '{}' has CID {}, the delta's parentCID is {:08x}: the "
+                    "parent changed after the snapshot was taken",
+                    where, ref.name, pr.m_cid ? fmt::format("{:08x}", *pr.m_cid) : "(none)", want);
     }
+    OVFKIT_TRY(check_parent_identity(pctx, ref, fmt::format("CID {:08x}", *pr.m_cid)));
+    for (const auto& f : pr.info().files) {
+        r.m_info.files.push_back(f);
+    }
+    r.add_parent_findings(pr);
+    r.m_parent = std::move(parent);
     return {};
 }
 
@@ -304,6 +387,14 @@ Result<void> open_extents(VmdkReader& r, const Descriptor& d, OpenContext& ctx,
     return {};
 }
 
+Result<void> check_size(const VmdkReader& r, const OpenContext& ctx) {
+    if (r.m_info.virtual_size > ctx.policy.max_virtual_size) {
+        return fail(Errc::refused, "{}: virtual size {} bytes is larger than the limit of {} bytes",
+                    r.m_name, r.m_info.virtual_size, ctx.policy.max_virtual_size);
+    }
+    return {};
+}
+
 Result<std::unique_ptr<DiskReader>> open_vmdk(OpenContext& ctx, Shape want) {
     if (!ctx.file) {
         return fail(Errc::usage, "vmdk: no file to open");
@@ -347,9 +438,13 @@ Result<std::unique_ptr<DiskReader>> open_vmdk(OpenContext& ctx, Shape want) {
         text.resize(std::min(text.size(), text.find('\0')));
         r->m_main = std::move(ctx.file);
         OVFKIT_TRY_ASSIGN(Descriptor d, parse_descriptor(text, r->m_name));
-        OVFKIT_TRY(refuse_parent(d, r->m_name));
+        r->m_cid = d.cid;
         OVFKIT_TRY(open_extents(*r, d, ctx, r->m_name));
         r->m_info.format = "vmdk-flat";
+        OVFKIT_TRY(check_size(*r, ctx));
+        if (names_parent(d)) {
+            OVFKIT_TRY(open_parent(*r, d, ctx, *r->m_main, r->m_name));
+        }
     } else {
         std::string name = ctx.file->name();
         OVFKIT_TRY_ASSIGN(auto sparse, SparseExtent::open(std::move(ctx.file), ctx.policy.salvage));
@@ -360,7 +455,7 @@ Result<std::unique_ptr<DiskReader>> open_vmdk(OpenContext& ctx, Shape want) {
         bool have_descriptor = !s.embedded_descriptor().empty();
         if (have_descriptor) {
             OVFKIT_TRY_ASSIGN(d, parse_descriptor(s.embedded_descriptor(), where));
-            OVFKIT_TRY(refuse_parent(d, where));
+            r->m_cid = d.cid;
         }
         if (s.header().capacity == 0) {
             // qemu reads a capacity-0 sparse file as a plain descriptor, extents
@@ -399,10 +494,10 @@ Result<std::unique_ptr<DiskReader>> open_vmdk(OpenContext& ctx, Shape want) {
             r->m_info.format = s.compressed() ? "vmdk-stream" : "vmdk";
             r->m_sparse.push_back(std::move(sparse));
         }
-    }
-    if (r->m_info.virtual_size > ctx.policy.max_virtual_size) {
-        return fail(Errc::refused, "{}: virtual size {} bytes is larger than the limit of {} bytes",
-                    r->m_name, r->m_info.virtual_size, ctx.policy.max_virtual_size);
+        OVFKIT_TRY(check_size(*r, ctx));
+        if (names_parent(d)) {
+            OVFKIT_TRY(open_parent(*r, d, ctx, s.file(), where));
+        }
     }
     return std::unique_ptr<DiskReader>(std::move(r));
 }
