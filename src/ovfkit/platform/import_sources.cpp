@@ -5,6 +5,7 @@
 
 #include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/import.hpp>
+#include <ovfkit/platform/proxmox/import.hpp>
 #include <ovfkit/platform/vmware/import.hpp>
 
 namespace ovfkit::platform {
@@ -15,6 +16,8 @@ const std::array k_sources{
     &vmware::vmx_import_source,   // platform/vmware
     &libvirt::xml_import_source,  // platform/libvirt
     &libvirt::live_import_source, // platform/libvirt
+    &proxmox::qm_import_source,   // platform/proxmox
+    &proxmox::vma_import_source,  // platform/proxmox
 };
 
 } // namespace
