@@ -1,5 +1,6 @@
 // The qemu-server config reader; see qm_config.hpp.
 #include <algorithm>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -78,6 +79,7 @@ Result<QmConfig> parse_qm_config(std::string_view text, std::string_view name) {
     size_t line = 0;
     bool in_section = false;
     bool description_done = false;
+    std::unordered_map<std::string, size_t> index; // key -> entries position
     while (start < text.size()) {
         ++line;
         size_t nl = text.find('\n', start);
@@ -92,7 +94,9 @@ Result<QmConfig> parse_qm_config(std::string_view text, std::string_view name) {
             return fail(Errc::refused, "{}:{}: NUL byte at column {}; a qm config is text", name,
                         line, nul + 1);
         }
-        if (cfg.entries.size() + cfg.unparsed.size() + cfg.dump_map.size() >= k_import_max_keys) {
+        if (cfg.entries.size() + cfg.duplicates.size() + cfg.unparsed.size() +
+                cfg.dump_map.size() >=
+            k_import_max_keys) {
             return fail(Errc::refused, "{}:{}: more than {} entries; ovfkit reads at most {}", name,
                         line, k_import_max_keys, k_import_max_keys);
         }
@@ -154,19 +158,14 @@ Result<QmConfig> parse_qm_config(std::string_view text, std::string_view name) {
             continue;
         }
         std::string value(strip(s.substr(colon + 1)));
-        bool seen = false;
-        for (auto& e : cfg.entries) {
-            if (e.key == key) {
-                // qemu-server keeps the last value.
-                cfg.duplicates.emplace_back(std::string(key), line);
-                e.value = value;
-                e.line = line;
-                seen = true;
-                break;
-            }
-        }
-        if (!seen) {
+        auto [it, fresh] = index.try_emplace(std::string(key), cfg.entries.size());
+        if (fresh) {
             cfg.entries.push_back({std::string(key), std::move(value), line});
+        } else {
+            // qemu-server keeps the last value.
+            cfg.duplicates.emplace_back(std::string(key), line);
+            cfg.entries[it->second].value = std::move(value);
+            cfg.entries[it->second].line = line;
         }
     }
     if (auto d = cfg.get("description")) {

@@ -262,6 +262,22 @@ TEST(QmConfig, HostileTextIsRefused) {
     EXPECT_NE(r.error().message.find("c.conf:1: NUL"), std::string::npos);
 }
 
+TEST(QmConfig, ARepeatedKeyIsReadAtItsLastLine) {
+    auto cfg = parse_qm_config("memory: 256\ncores: 2\nmemory: 1024\n", "c.conf");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    EXPECT_EQ(cfg->get("memory").value_or(""), "1024");
+    EXPECT_EQ(cfg->find("memory")->line, 3u);
+    ASSERT_EQ(cfg->duplicates.size(), 1u);
+    // Repeats count against the bound like new keys.
+    std::string many;
+    for (int i = 0; i < 100000; ++i) {
+        many += "memory: 256\n";
+    }
+    auto r = parse_qm_config(many, "c.conf");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::refused);
+}
+
 TEST(QmConfig, HibernatedAndBadNumbers) {
     auto a = import_text("memory: 512\nvmstate: local:100/vm-100-state.raw\n");
     ASSERT_FALSE(a);
