@@ -17,3 +17,6 @@ find_package(CURL REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc)
 # The OVF environment ISO (deploy/environment_iso.cpp).
 pkg_check_modules(ISOFS REQUIRED IMPORTED_TARGET libisofs-1)
+# Proxmox vzdump archives (.vma.zst), decompressed as a stream
+# (platform/proxmox/vma_stream.cpp).
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)

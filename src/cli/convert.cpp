@@ -151,6 +151,10 @@ void add_package_options(CLI::App& sub, ConvertOptions& o) {
     sub.add_flag("--allow-absolute-paths", o.op.import.allow_absolute_paths,
                  "Importing a VM: read disks its config names by an absolute path or out of its "
                  "directory (refused by default)");
+    sub.add_option("--volume", o.op.import.volumes,
+                   "Importing a Proxmox qm config: the file holding a volume it names, "
+                   "STORAGE:NAME=PATH (PATH relative to the config's directory); repeatable")
+        ->allow_extra_args(false);
     add_remote_options(sub, o.op.remote);
     add_common_options(sub, o.common);
 }
@@ -163,8 +167,8 @@ void add_convert_command(CLI::App& app, Action& action) {
                    "or with --to what a hypervisor imports and runs");
     auto opts = std::make_shared<ConvertOptions>();
     sub->add_option("SOURCE", opts->op.source,
-                    "An .ova, a directory, or an .ovf with its files; or a VM to import: a .vmx "
-                    "(docs/import.md)")
+                    "An .ova, a directory, or an .ovf with its files; or a VM to import: a .vmx, "
+                    "a Proxmox qm config or .vma (docs/import.md)")
         ->required();
     sub->add_option("TARGET", opts->op.target,
                     "X.ova (an OVA), - (an OVA on stdout), a directory, or X.ovf (a directory "

@@ -52,6 +52,9 @@ struct ImportOptions {
     // Carry fixed and generated MAC addresses into the envelope (--keep-macs);
     // else each is a `nic-mac` info note and the target generates one.
     bool keep_macs = false;
+    // Proxmox: the file holding each storage volume a qm config names,
+    // "STORAGE:NAME=PATH" as given (--volume, repeatable).
+    std::vector<std::string> volumes;
 };
 
 // Where one disk's bytes are. Today a file (`path`); an archive importer

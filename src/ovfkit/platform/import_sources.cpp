@@ -6,6 +6,7 @@
 #include <ovfkit/platform/hyperv/import.hpp>
 #include <ovfkit/platform/import_source.hpp>
 #include <ovfkit/platform/libvirt/import.hpp>
+#include <ovfkit/platform/proxmox/import.hpp>
 #include <ovfkit/platform/virtualbox/import.hpp>
 #include <ovfkit/platform/vmware/import.hpp>
 #include <ovfkit/platform/xenserver/import.hpp>
@@ -21,6 +22,8 @@ const std::array k_sources{
     &xenserver::xva_import_source,   // platform/xenserver
     &virtualbox::vbox_import_source, // platform/virtualbox
     &hyperv::hyperv_import_source,   // platform/hyperv
+    &proxmox::qm_import_source,      // platform/proxmox
+    &proxmox::vma_import_source,     // platform/proxmox
 };
 
 } // namespace
