@@ -54,7 +54,7 @@ struct ImportOptions {
     bool keep_macs = false;
     // Proxmox: the file holding each storage volume a qm config names,
     // "STORAGE:NAME=PATH" as given (--volume, repeatable).
-    std::vector<std::string> volumes;
+    std::vector<std::string> volumes = {};
 };
 
 // Where one disk's bytes are. Today a file (`path`); an archive importer

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/base/text.hpp>
+#include <ovfkit/platform/mac.hpp>
 #include <ovfkit/platform/proxmox/check.hpp>
 #include <ovfkit/platform/proxmox/map.hpp>
 
@@ -127,7 +128,7 @@ tl::expected<void, Error> check_mapped(const PlanVm& vm) {
             return refuse(
                 vm, fmt::format("bridge '{}' is not a Proxmox bridge name", shown(nic.network)));
         }
-        if (nic.mac && !is_mac(*nic.mac)) {
+        if (nic.mac && !is_unicast_mac(*nic.mac)) {
             return refuse(vm, fmt::format("MAC '{}' is not a unicast MAC", shown(*nic.mac)));
         }
     }

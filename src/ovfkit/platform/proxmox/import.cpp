@@ -13,6 +13,7 @@
 
 #include <ovfkit/base/text.hpp>
 #include <ovfkit/io/file.hpp>
+#include <ovfkit/platform/mac.hpp>
 #include <ovfkit/platform/proxmox/import.hpp>
 #include <ovfkit/platform/proxmox/map.hpp>
 
@@ -69,18 +70,6 @@ int bus_rank(Bus bus) {
         break;
     }
     return 4;
-}
-
-bool is_pve_mac(std::string_view s) {
-    if (s.size() != 17) {
-        return false;
-    }
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (i % 3 == 2 ? s[i] != ':' : hex_digit(s[i]) < 0) {
-            return false;
-        }
-    }
-    return true;
 }
 
 // NIC models qm knows (Network.pm), in the plan's vocabulary.
@@ -623,7 +612,7 @@ private:
             nic.ovf_network = nic.network;
             if (!mac.empty()) {
                 std::string m = ascii_lower(mac);
-                if (!is_pve_mac(m)) {
+                if (!is_mac_address(m)) {
                     notes.add(
                         "nic-mac", NoteAction::dropped, vm, e->key,
                         fmt::format("\"{}\" is not a MAC address; not carried", shown(mac, 32)));

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/base/text.hpp>
+#include <ovfkit/platform/mac.hpp>
 #include <ovfkit/platform/proxmox/map.hpp>
 
 namespace ovfkit::platform::proxmox {
@@ -431,7 +432,7 @@ void map_nics(PlanVm& vm, Noter& note) {
             std::string mac = *nic.mac;
             std::transform(mac.begin(), mac.end(), mac.begin(),
                            [](char c) { return c >= 'a' && c <= 'f' ? char(c - 32) : c; });
-            if (is_mac(mac)) {
+            if (is_unicast_mac(mac)) {
                 nic.mac = mac;
             } else {
                 note("nic-mac", NoteAction::dropped, item,

@@ -38,7 +38,6 @@ void map_vm(PlanVm& vm, const MapContext& context, std::vector<PlanNote>& out);
 std::string dns_name(std::string_view text); // the `name` format; "" when nothing is left
 bool is_dns_name(std::string_view text);
 bool is_bridge_name(std::string_view text); // pve-bridge-id, at most 15 bytes (IFNAMSIZ)
-bool is_mac(std::string_view text);         // unicast, XX:XX:XX:XX:XX:XX
 bool is_ostype(std::string_view text);
 bool is_scsihw(std::string_view text);
 bool is_nic_model(std::string_view text);

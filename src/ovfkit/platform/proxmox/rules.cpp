@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/base/text.hpp>
+#include <ovfkit/platform/mac.hpp>
 #include <ovfkit/platform/proxmox/map.hpp>
 
 namespace ovfkit::platform::proxmox {
@@ -73,18 +74,6 @@ bool is_bridge_name(std::string_view text) {
     }
     return std::all_of(text.begin(), text.end(),
                        [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-bool is_mac(std::string_view text) {
-    if (text.size() != 17) {
-        return false;
-    }
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (i % 3 == 2 ? text[i] != ':' : hex_digit(text[i]) < 0) {
-            return false;
-        }
-    }
-    return (hex_digit(text[1]) & 1) == 0; // a unicast address
 }
 
 bool is_ostype(std::string_view text) {

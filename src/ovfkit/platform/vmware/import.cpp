@@ -10,6 +10,7 @@
 
 #include <ovfkit/base/text.hpp>
 #include <ovfkit/io/file.hpp>
+#include <ovfkit/platform/mac.hpp>
 #include <ovfkit/platform/vmware/import.hpp>
 #include <ovfkit/platform/vmware/vmx.hpp>
 
@@ -112,18 +113,6 @@ std::optional<Slot> device_slot(std::string_view lower_key) {
         return Slot{bus, *n, *m, std::string(body)};
     }
     return std::nullopt;
-}
-
-bool is_mac(std::string_view s) {
-    if (s.size() != 17) {
-        return false;
-    }
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (i % 3 == 2 ? s[i] != ':' : hex_digit(s[i]) < 0) {
-            return false;
-        }
-    }
-    return true;
 }
 
 std::string directory_of(const std::string& path) {
@@ -536,7 +525,7 @@ private:
             }
             if (mac && !trim(*mac).empty()) {
                 std::string m = ascii_lower(trim(*mac));
-                if (!is_mac(m)) {
+                if (!is_mac_address(m)) {
                     notes.add("nic-mac", NoteAction::dropped, vm, p,
                               fmt::format("\"{}\" is not a MAC address; not carried", *mac));
                 } else if (m_opt.keep_macs) {

@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include <ovfkit/platform/mac.hpp>
 #include <ovfkit/platform/vmware/hardware.hpp>
 #include <ovfkit/platform/vmware/vmx.hpp>
 
@@ -48,20 +49,6 @@ bool plain_file_name(std::string_view name) {
     }
     for (unsigned char ch : name) {
         if (ch == '/' || ch == '\\' || ch < 0x20 || ch == 0x7F) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool valid_mac(std::string_view mac) {
-    if (mac.size() != 17) {
-        return false;
-    }
-    for (size_t i = 0; i < mac.size(); ++i) {
-        char ch = mac[i];
-        bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-        if (i % 3 == 2 ? ch != ':' : !hex) {
             return false;
         }
     }
@@ -221,7 +208,7 @@ Result<std::string> write_vmx(const PlanVm& vm) {
             v.set(key + ".networkName", nic.network);
         }
         if (nic.mac) {
-            if (!valid_mac(*nic.mac)) {
+            if (!is_mac_address(*nic.mac)) {
                 return fail(Errc::invalid, "vmware: VM '{}': NIC {}: '{}' is not a MAC address",
                             vm.path, i + 1, *nic.mac);
             }

@@ -13,6 +13,7 @@
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/package/tar_index.hpp>
 #include <ovfkit/platform/guest_os.hpp>
+#include <ovfkit/platform/mac.hpp>
 #include <ovfkit/platform/xenserver/import.hpp>
 #include <ovfkit/platform/xenserver/xapi.hpp>
 #include <ovfkit/platform/xenserver/xva_archive.hpp>
@@ -104,18 +105,6 @@ struct Object {
 
 bool truthy(std::string_view s) {
     return s == "1" || s == "true";
-}
-
-bool is_mac(std::string_view s) {
-    if (s.size() != 17) {
-        return false;
-    }
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (i % 3 == 2 ? s[i] != ':' : hex_digit(s[i]) < 0) {
-            return false;
-        }
-    }
-    return true;
 }
 
 // A system id from the VM's name: letters, digits, '-', '_', '.'.
@@ -471,7 +460,7 @@ private:
             nic.network = nic.ovf_network;
             std::string mac = ascii_lower(trim(scalar(member(v.e, "MAC"))));
             if (!mac.empty()) {
-                if (!is_mac(mac)) {
+                if (!is_mac_address(mac)) {
                     notes.add("nic-mac", NoteAction::dropped, vm, nic.source_item,
                               fmt::format("\"{}\" is not a MAC address; not carried", mac));
                 } else if (m_opt.keep_macs) {

@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include <ovfkit/platform/mac.hpp>
 #include <ovfkit/platform/xenserver/xapi.hpp>
 
 namespace ovfkit::platform::xenserver {
@@ -67,22 +68,6 @@ std::string network_name(std::string_view name) {
         }
     }
     return out;
-}
-
-bool unicast_mac(std::string_view mac) {
-    if (mac.size() != 17) {
-        return false;
-    }
-    for (size_t i = 0; i < mac.size(); ++i) {
-        char c = mac[i];
-        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-        if (i % 3 == 2 ? c != ':' : !hex) {
-            return false;
-        }
-    }
-    char second = mac[1];
-    int nibble = second <= '9' ? second - '0' : (second | 0x20) - 'a' + 10;
-    return nibble % 2 == 0;
 }
 
 std::string lower(std::string s) {
@@ -277,7 +262,7 @@ void map_vm(PlanVm& vm, const MapContext& context, Flavor flavor, PlanNotes& not
                       "a Xen VIF: netfront with PV drivers, an emulated RTL8139 before");
             n.model = std::string(k_vif_model);
         }
-        if (n.mac && !unicast_mac(*n.mac)) {
+        if (n.mac && !is_unicast_mac(*n.mac)) {
             notes.add("nic-mac", NoteAction::dropped, vm, item,
                       "not a unicast MAC address: xapi makes one");
             n.mac.reset();
