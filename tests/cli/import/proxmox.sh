@@ -10,7 +10,8 @@
 #     '..', an absolute PATH, /dev/sda, a 10 MB line, 100 000 keys;
 #   - the test appliance exported with --to proxmox imports back with the
 #     same plan but the translations the export reported, and its disk
-#     compares identical;
+#     compares identical and boots on the bus the config gives it (one
+#     boot; OVFKIT_SKIP_BOOT=1 skips it);
 #   - that disk in a VMA made by tests/support/make-vma (zstd, 3 frames,
 #     clusters interleaved with a second disk) imports into an OVA whose disk
 #     qemu-img finds identical; a truncated archive is exit 1, a cluster past
@@ -148,6 +149,20 @@ assert len(back["cdroms"]) == len(exp["cdroms"]), (back["cdroms"], exp["cdroms"]
 PY
 mkdir "$T/back-x" "$T/app-x" && tar xf "$T/back.ova" -C "$T/back-x" && tar xf "$T/app.ova" -C "$T/app-x"
 expect_rc 0 qemu-img compare -q "$T/app-x/env-guest-disk1.vmdk" "$T/back-x/$(cd "$T/back-x" && ls *.vmdk)"
+# The imported disk boots on the bus the imported config gives it (one boot).
+if [[ -z ${OVFKIT_SKIP_BOOT:-} ]] && command -v qemu-system-x86_64 >/dev/null; then
+  read -r bus < <(python3 - "$T/back.plan.json" <<'PY'
+import json, sys
+(vm,) = json.load(open(sys.argv[1]))["vms"]
+c = {x["id"]: x for x in vm["controllers"]}
+(boot,) = [d for d in vm["disks"] if d["boot"]]
+print({"lsilogic": "lsi", "pvscsi": "pvscsi", "ahci": "sata", "piix4": "ide", "virtio-scsi": "scsi",
+       "virtio-blk": "virtio"}[c[boot["controller"]]["model"]])
+PY
+)
+  BOOT_CHECK_S=${BOOT_CHECK_S:-300} "$support/boot-with-cd" "$T/back-x/$(cd "$T/back-x" && ls *.vmdk)" vmdk "$token" "$bus" none >/dev/null ||
+    fail "the imported disk does not boot on $bus"
+fi
 
 # A VMA of that disk (and a second, interleaved), zstd in three frames.
 v=$T/vma; mkdir "$v"
