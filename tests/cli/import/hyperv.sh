@@ -7,8 +7,9 @@
 #     collector JSON written from hyperv.json in the shape the collector
 #     writes, imports into an OVA that validates and plans like the export
 #     (generation, CPUs, memory, firmware, drive locations, adapters and
-#     switches), and its disk compares identical to the appliance's; the
-#     exported disk's boot is tests/cli/deploy/hyperv.sh's;
+#     switches), and its disk compares identical to the appliance's and boots
+#     on the bus the collector JSON gives it (one boot; OVFKIT_SKIP_BOOT=1
+#     skips it);
 #   - hostile exports are refused with exit 4 (or 1 for a JSON that does
 #     not read) and nothing written: no collector JSON, '..' and absolute
 #     disk paths, a disk the export does not hold, a 10 MB string, 100 000
@@ -166,4 +167,18 @@ PY
 mkdir "$T/back-x" "$T/app-x" && tar xf "$T/back.ova" -C "$T/back-x" && tar xf "$T/app.ova" -C "$T/app-x"
 disk=$(cd "$T/back-x" && ls | grep -v -e '\.ovf$' -e '\.mf$' -e '\.cert$' -e '\.iso$' | head -1)
 expect_rc 0 "$OVFKIT" disk compare "$T/app-x/env-guest-disk1.vmdk" "$T/back-x/$disk"
+# The imported disk boots on the bus the imported plan gives it (one boot).
+if [[ -z ${OVFKIT_SKIP_BOOT:-} ]] && command -v qemu-system-x86_64 >/dev/null; then
+  read -r bus < <(python3 - "$T/back.plan.json" <<'PY'
+import json, sys
+(vm,) = json.load(open(sys.argv[1]))["vms"]
+c = {x["id"]: x for x in vm["controllers"]}
+(boot,) = [d for d in vm["disks"] if d["boot"]]
+print({"lsilogic": "lsi", "pvscsi": "pvscsi", "ahci": "sata", "piix4": "ide", "virtio-scsi": "scsi",
+       "virtio-blk": "virtio"}[c[boot["controller"]]["model"]])
+PY
+)
+  BOOT_CHECK_S=${BOOT_CHECK_S:-300} "$support/boot-with-cd" "$T/back-x/$disk" vmdk "$token" "$bus" none >/dev/null ||
+    fail "the imported disk does not boot on $bus"
+fi
 echo ok
