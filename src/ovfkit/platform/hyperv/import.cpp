@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <ovfkit/base/text.hpp>
+#include <ovfkit/base/utf16.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/platform/hyperv/import.hpp>
 #include <ovfkit/platform/hyperv/map.hpp>
@@ -30,44 +31,9 @@ std::optional<std::string> utf16le_to_utf8(std::string_view in) {
     if (in.size() % 2 != 0) {
         return std::nullopt;
     }
-    std::string out;
-    out.reserve(in.size());
-    auto unit = [&](size_t i) {
-        return static_cast<uint32_t>(static_cast<unsigned char>(in[i])) |
-               static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-    };
-    for (size_t i = 0; i < in.size(); i += 2) {
-        uint32_t c = unit(i);
-        if (c >= 0xD800 && c <= 0xDBFF) {
-            if (i + 2 >= in.size()) {
-                return std::nullopt;
-            }
-            uint32_t lo = unit(i + 2);
-            if (lo < 0xDC00 || lo > 0xDFFF) {
-                return std::nullopt;
-            }
-            c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-            i += 2;
-        } else if (c >= 0xDC00 && c <= 0xDFFF) {
-            return std::nullopt;
-        }
-        if (c < 0x80) {
-            out += static_cast<char>(c);
-        } else if (c < 0x800) {
-            out += static_cast<char>(0xC0 | (c >> 6));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            out += static_cast<char>(0xE0 | (c >> 12));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (c >> 18));
-            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        }
-    }
-    return out;
+    // A NUL is kept: the JSON parser refuses it with its place.
+    return utf16_to_utf8(std::as_bytes(std::span(in.data(), in.size())), std::endian::little,
+                         Utf16Nul::kept);
 }
 
 // Windows PowerShell 5.1 writes UTF-16LE with a BOM (Out-File), 7.x and

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include <ovfkit/base/checked.hpp>
+#include <ovfkit/base/utf16.hpp>
 #include <ovfkit/base/uuid.hpp>
 #include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/format.hpp>
@@ -101,53 +102,6 @@ uint64_t footer_virtual_size(const Footer& f) {
         return g.bytes();
     }
     return f.current_size;
-}
-
-// Decodes UTF-16 (big- or little-endian) up to the first NUL into UTF-8.
-// Returns nullopt on an unpaired surrogate.
-std::optional<std::string> utf16_to_utf8(std::span<const std::byte> b, bool big_endian) {
-    std::string out;
-    auto unit = [&](size_t i) -> uint32_t {
-        auto hi = static_cast<uint8_t>(b[i * 2 + (big_endian ? 0 : 1)]);
-        auto lo = static_cast<uint8_t>(b[i * 2 + (big_endian ? 1 : 0)]);
-        return uint32_t{hi} << 8 | lo;
-    };
-    size_t n = b.size() / 2;
-    for (size_t i = 0; i < n; ++i) {
-        uint32_t c = unit(i);
-        if (c == 0) {
-            break;
-        }
-        if (c >= 0xD800 && c <= 0xDBFF) {
-            if (i + 1 >= n) {
-                return std::nullopt;
-            }
-            uint32_t c2 = unit(i + 1);
-            if (c2 < 0xDC00 || c2 > 0xDFFF) {
-                return std::nullopt;
-            }
-            c = 0x10000 + ((c - 0xD800) << 10) + (c2 - 0xDC00);
-            ++i;
-        } else if (c >= 0xDC00 && c <= 0xDFFF) {
-            return std::nullopt;
-        }
-        if (c < 0x80) {
-            out += static_cast<char>(c);
-        } else if (c < 0x800) {
-            out += static_cast<char>(0xC0 | (c >> 6));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            out += static_cast<char>(0xE0 | (c >> 12));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (c >> 18));
-            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        }
-    }
-    return out;
 }
 
 // The last component of a Windows path, a POSIX path or a file URL.
@@ -503,8 +457,8 @@ Result<void> VhdReader::open_dynamic(const OpenPolicy& policy) {
 
 Result<std::string> VhdReader::parent_name() {
     const std::string& name = m_file->name();
-    auto stored =
-        utf16_to_utf8(std::as_bytes(std::span(m_header.parent_unicode_name)), /*big_endian=*/true);
+    auto stored = utf16_to_utf8(std::as_bytes(std::span(m_header.parent_unicode_name)),
+                                std::endian::big, Utf16Nul::ends);
     if (!stored) {
         return fail(Errc::invalid,
                     "{}: dynamic header at offset {}: parent_unicode_name is not valid UTF-16",
@@ -536,7 +490,7 @@ Result<std::string> VhdReader::parent_name() {
                 text = std::string(reinterpret_cast<const char*>(data.data()), data.size());
                 text = text->substr(0, text->find('\0'));
             } else {
-                text = utf16_to_utf8(data, /*big_endian=*/false);
+                text = utf16_to_utf8(data, std::endian::little, Utf16Nul::ends);
             }
             if (!text || text->empty()) {
                 return fail(Errc::invalid, "{}: parent locator {} at offset {}: not a path", name,

@@ -39,6 +39,7 @@
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/base/crc32c.hpp>
 #include <ovfkit/base/text.hpp>
+#include <ovfkit/base/utf16.hpp>
 #include <ovfkit/disk/chain.hpp>
 #include <ovfkit/disk/formats/vhdx/internal.hpp>
 
@@ -66,41 +67,7 @@ std::optional<std::string> utf16le_to_utf8(std::span<const std::byte> in) {
     if (in.size() % 2 != 0) {
         return std::nullopt;
     }
-    std::string out;
-    for (size_t i = 0; i < in.size(); i += 2) {
-        uint32_t c = std::to_integer<uint32_t>(in[i]) | std::to_integer<uint32_t>(in[i + 1]) << 8;
-        if (c == 0 || (c >= 0xDC00 && c <= 0xDFFF)) {
-            return std::nullopt;
-        }
-        if (c >= 0xD800 && c <= 0xDBFF) {
-            if (i + 3 >= in.size()) {
-                return std::nullopt;
-            }
-            uint32_t lo =
-                std::to_integer<uint32_t>(in[i + 2]) | std::to_integer<uint32_t>(in[i + 3]) << 8;
-            if (lo < 0xDC00 || lo > 0xDFFF) {
-                return std::nullopt;
-            }
-            c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-            i += 2;
-        }
-        if (c < 0x80) {
-            out += static_cast<char>(c);
-        } else if (c < 0x800) {
-            out += static_cast<char>(0xC0 | c >> 6);
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            out += static_cast<char>(0xE0 | c >> 12);
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | c >> 18);
-            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        }
-    }
-    return out;
+    return utf16_to_utf8(in, std::endian::little, Utf16Nul::refused);
 }
 
 // The file's bytes as the image describes them: the log overlay applied, and
