@@ -14,3 +14,16 @@ expect_rc() {
   set +e; "$@" >"$T/out" 2>"$T/err"; local rc=$?; set -e
   [[ $rc == "$want" ]] || { cat "$T/out" "$T/err" >&2; fail "'$*' exited $rc, expected $want"; }
 }
+
+# boot_bus PLAN.json: the boot-with-cd bus of the boot disk of the one VM in
+# a plan (`convert ... --to ovf --dry-run --json`), from its controller model.
+boot_bus() {
+  python3 - "$1" <<'PY'
+import json, sys
+(vm,) = json.load(open(sys.argv[1]))["vms"]
+c = {x["id"]: x for x in vm["controllers"]}
+(boot,) = [d for d in vm["disks"] if d["boot"]]
+print({"lsilogic": "lsi", "pvscsi": "pvscsi", "ahci": "sata", "piix4": "ide", "virtio-scsi": "scsi",
+       "virtio-blk": "virtio"}[c[boot["controller"]]["model"]])
+PY
+}

@@ -169,15 +169,7 @@ disk=$(cd "$T/back-x" && ls | grep -v -e '\.ovf$' -e '\.mf$' -e '\.cert$' -e '\.
 expect_rc 0 "$OVFKIT" disk compare "$T/app-x/env-guest-disk1.vmdk" "$T/back-x/$disk"
 # The imported disk boots on the bus the imported plan gives it (one boot).
 if [[ -z ${OVFKIT_SKIP_BOOT:-} ]] && command -v qemu-system-x86_64 >/dev/null; then
-  read -r bus < <(python3 - "$T/back.plan.json" <<'PY'
-import json, sys
-(vm,) = json.load(open(sys.argv[1]))["vms"]
-c = {x["id"]: x for x in vm["controllers"]}
-(boot,) = [d for d in vm["disks"] if d["boot"]]
-print({"lsilogic": "lsi", "pvscsi": "pvscsi", "ahci": "sata", "piix4": "ide", "virtio-scsi": "scsi",
-       "virtio-blk": "virtio"}[c[boot["controller"]]["model"]])
-PY
-)
+  bus=$(boot_bus "$T/back.plan.json")
   BOOT_CHECK_S=${BOOT_CHECK_S:-300} "$support/boot-with-cd" "$T/back-x/$disk" vmdk "$token" "$bus" none >/dev/null ||
     fail "the imported disk does not boot on $bus"
 fi

@@ -159,15 +159,7 @@ expect_rc 4 "$OVFKIT" convert -q "$T/kvm/env-guest.xml" "$T/back.ova"
 expect_rc 0 "$OVFKIT" convert -q --allow-absolute-paths "$T/kvm/env-guest.xml" "$T/back.ova"
 expect_rc 0 "$OVFKIT" validate --schema "$T/back.ova"
 expect_rc 0 "$OVFKIT" convert "$T/kvm/env-guest.xml" "$T/plan-out" --to ovf --dry-run --json --allow-absolute-paths
-read -r bus < <(python3 - "$T/out" <<'PY'
-import json, sys
-(vm,) = json.load(open(sys.argv[1]))["vms"]
-c = {x["id"]: x for x in vm["controllers"]}
-(boot,) = [d for d in vm["disks"] if d["boot"]]
-print({"lsilogic": "lsi", "pvscsi": "pvscsi", "ahci": "sata", "piix4": "ide", "virtio-scsi": "scsi",
-       "virtio-blk": "virtio"}[c[boot["controller"]]["model"]])
-PY
-)
+bus=$(boot_bus "$T/out")
 mkdir "$T/back-x" && tar xf "$T/back.ova" -C "$T/back-x"
 disk=$T/back-x/$(cd "$T/back-x" && ls *.vmdk | head -1)
 expect_rc 0 "$OVFKIT" disk compare "$T/app/env-guest-disk1.vmdk" "$disk"
