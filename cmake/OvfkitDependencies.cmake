@@ -20,3 +20,6 @@ pkg_check_modules(ISOFS REQUIRED IMPORTED_TARGET libisofs-1)
 # Proxmox vzdump archives (.vma.zst), decompressed as a stream
 # (platform/proxmox/vma_stream.cpp).
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# XenServer XVA block checksums (XXH64, `.xxhash` members), read and written
+# (platform/xenserver/xva.cpp, xva_archive.cpp).
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)

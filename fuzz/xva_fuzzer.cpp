@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 check(c.guest_offset >= end);
                 check(c.length > 0 && c.guest_offset + c.length <= vdi.virtual_size);
                 check(c.data_at + c.length <= size);
-                check(c.sum == ChunkSum::none || c.sum_at + 16 <= size);
+                check(!c.sum || c.sum_at + block_sum_digits(*c.sum) <= size);
                 end = c.guest_offset + c.length;
             }
             auto reader = xva_disk_reader(file, shared, ref);

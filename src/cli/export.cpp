@@ -2,7 +2,7 @@
 //     [--deployment-option ID] [--prop KEY=VALUE]... [--net OVF=TARGET]...
 //     [--name NAME] [--cpus N] [--memory SIZE] [--memory-min SIZE --memory-max SIZE]
 //     [--accept-eula] [--keep-macs]
-//     [--define URI --pool NAME]
+//     [--define URI --pool NAME] [--xva-checksum sha1|xxhash]
 //
 // Exit codes: 0 written (or planned, with --dry-run); 1 the plan drops
 // something under --strict, or the appliance cannot be planned or carried;
@@ -118,6 +118,9 @@ void add_export_options(CLI::App& sub, ExportCliOptions& o) {
     sub.add_option("--define", o.op.define_uri,
                    "With --to libvirt: also define the domains at this libvirt URI");
     sub.add_option("--pool", o.op.pool, "With --define: the storage pool for the disks");
+    sub.add_option("--xva-checksum", o.op.block_checksum,
+                   "With --to xenserver: the blocks' checksums, sha1 (default: every xapi reads "
+                   "it) or xxhash (faster; XenServer/Citrix Hypervisor 8.1+, XCP-ng 8.1+)");
 }
 
 int run_export(ExportCliOptions& o, const ops::ConvertOptions& package,

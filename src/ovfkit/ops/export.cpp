@@ -5,6 +5,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 
 #include <ovfkit/base/text.hpp>
@@ -255,6 +256,17 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
     if (!options.define_uri.empty() && target->name != "libvirt") {
         return fail(Errc::usage, "--define: only --to libvirt defines domains");
     }
+    if (!options.block_checksum.empty()) {
+        const auto& sums = target->block_checksums;
+        if (sums.empty()) {
+            return fail(Errc::usage, "--xva-checksum: --to {} writes no block checksums",
+                        target->name);
+        }
+        if (std::find(sums.begin(), sums.end(), options.block_checksum) == sums.end()) {
+            return fail(Errc::usage, "--xva-checksum {}: --to {} takes {}", options.block_checksum,
+                        target->name, fmt::join(sums, ", "));
+        }
+    }
 
     ExportReport report;
     report.source = options.source;
@@ -386,6 +398,7 @@ Result<ExportReport> export_appliance(const ExportOptions& options, const JobCon
         request.force = options.force;
         request.threads = options.threads;
         request.mtime = options.package.mtime.value_or(0);
+        request.block_checksum = options.block_checksum;
         if (!options.package.mtime) {
             struct stat st {};
             if (::stat((src.path() + "/" + src.descriptor_name()).c_str(), &st) == 0 ||

@@ -68,6 +68,9 @@ struct ExportOptions {
     // uploading the disks into `pool`.
     std::string define_uri;
     std::string pool = "default";
+    // xenserver: the XVA's per-block checksums (ExportTarget::block_checksums);
+    // "" the target's default.
+    std::string block_checksum;
 };
 
 struct EulaAcceptance {

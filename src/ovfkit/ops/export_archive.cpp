@@ -153,7 +153,8 @@ Result<ArchiveWritten> write_archive(const platform::ExportTarget& target,
         request.mtime,
         request.threads,
         [&control](uint64_t done, uint64_t all) { control.report("writing", done, all); },
-        &control.cancel.flag()};
+        &control.cancel.flag(),
+        request.block_checksum};
     auto written = target.write_archive(job);
     if (!written) {
         if (control.cancel.cancelled()) {

@@ -27,6 +27,7 @@ struct ArchiveRequest {
     bool force = false;
     unsigned threads = 0;
     uint64_t mtime = 0;
+    std::string block_checksum; // ExportOptions::block_checksum
 };
 
 struct ArchiveWritten {

@@ -93,6 +93,8 @@ struct ArchiveJob {
     // Polled between chunks (disk::ConvertOptions::cancel): when set, stop
     // with an Errc::io error. Never null.
     const std::atomic<bool>* cancel = nullptr;
+    // --xva-checksum (xenserver): "sha1" or "xxhash"; "" the target's default.
+    std::string_view block_checksum = {};
 };
 
 struct ExportTarget {
@@ -130,6 +132,9 @@ struct ExportTarget {
     // (--memory-min/--memory-max); for the others the engine clears them
     // with a `memory-dynamic` note.
     bool dynamic_memory = false;
+    // What --xva-checksum may choose for the archive's per-block checksums,
+    // the default first; empty: the target writes none.
+    std::span<const std::string_view> block_checksums = {};
 };
 
 // Every export target, in the order `ovfkit version` lists them.

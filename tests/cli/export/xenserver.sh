@@ -13,12 +13,19 @@ support="$OVFKIT_SOURCE_DIR/tests/support"
 reader="$(dirname "$0")/xva_read.py"
 need python3
 need qemu-img
+# The .xxhash check needs python3-xxhash (scripts/setup), which only the
+# system's own interpreter has when another python3 comes first in PATH.
+xxpy=""
+for p in python3 /usr/bin/python3; do
+  if "$p" -c 'import xxhash' 2>/dev/null; then xxpy=$p; break; fi
+done
+[[ -n $xxpy ]] || fail "no python3 with the xxhash module (Debian python3-xxhash; scripts/setup installs it)"
 
-# read_xva XVA DIR: reassembles every VDI into DIR/<n>.raw (plan order),
-# prints the reader's JSON summary to DIR/summary.json.
+# read_xva XVA DIR [sha1|xxhash]: reassembles every VDI into DIR/<n>.raw
+# (plan order), prints the reader's JSON summary to DIR/summary.json.
 read_xva() {
   mkdir -p "$2"
-  python3 "$reader" "$1" "$2" >"$2/summary.json" 2>"$2/err" ||
+  "$xxpy" "$reader" "$1" "$2" "${3:-sha1}" >"$2/summary.json" 2>"$2/err" ||
     { cat "$2/err" >&2; fail "xva_read.py refused $1"; }
 }
 field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
@@ -42,6 +49,21 @@ cp "$T/tiny.xva" "$T/tiny-first.xva"
 expect_rc 0 "$OVFKIT" convert "$tiny" "$T/tiny.xva" --to xenserver --force
 cmp -s "$T/tiny.xva" "$T/tiny-first.xva" || fail "two exports of the same appliance differ"
 expect_rc 2 "$OVFKIT" convert "$tiny" "$T/x.xva" --to xenserver --disk-format qcow2
+# --xva-checksum xxhash: every block followed by its .xxhash (XXH64, checked
+# by python3-xxhash), none by a .checksum; the same disk.
+mkdir "$T/xx" "$T/sha"
+expect_rc 0 "$OVFKIT" convert "$tiny" "$T/xx/tiny.xva" --to xenserver --xva-checksum xxhash
+read_xva "$T/xx/tiny.xva" "$T/tiny-xx" xxhash
+[[ $(field "$T/tiny-xx/summary.json" 'd["blocks"]') == $(field "$T/tiny/summary.json" 'd["blocks"]') ]] ||
+  fail "the xxhash XVA has other blocks: $(cat "$T/tiny-xx/summary.json")"
+tar -tf "$T/xx/tiny.xva" | grep -q '\.checksum$' && fail "an xxhash XVA holds .checksum members"
+cmp -s "$T/tiny/0.raw" "$T/tiny-xx/0.raw" || fail "the xxhash XVA's disk differs from the SHA-1 one's"
+expect_rc 0 "$OVFKIT" convert "$tiny" "$T/sha/tiny.xva" --to xenserver --xva-checksum sha1
+cmp -s "$T/tiny.xva" "$T/sha/tiny.xva" || fail "--xva-checksum sha1 is not the default"
+expect_rc 2 "$OVFKIT" convert "$tiny" "$T/x.xva" --to xenserver --xva-checksum md5
+grep -q "sha1, xxhash" "$T/err" || fail "--xva-checksum md5: $(cat "$T/err")"
+expect_rc 2 "$OVFKIT" convert "$tiny" "$T/x.ova" --to ova --xva-checksum xxhash
+grep -q "writes no block checksums" "$T/err" || fail "--xva-checksum with --to ova: $(cat "$T/err")"
 
 # 2. A fixed VHD whose size is not a whole MiB (5 MiB + 1536 bytes, kept by
 #    force_size), data at both ends and in the middle.

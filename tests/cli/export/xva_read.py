@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""xva_read.py XVA DIR: reads an XVA as xapi's importer does
+"""xva_read.py XVA DIR [sha1|xxhash]: reads an XVA as xapi's importer does
 (shared formats/kvm-xen-hyperv.md 5, 6.1) and fails on anything it would
 refuse or misplace: ova.xml first; then per VDI, in the string order of
 the ids, data members Ref:N/<8 digits>, each followed by its .checksum
-(the lower-case SHA-1 of the data); indices strictly increasing; every
+(the lower-case SHA-1 of the data) or, when the third argument is xxhash,
+its .xxhash (the upper-case XXH64 of the data, %016LX); indices strictly increasing; every
 block as long as the first except a short last one; the first and the
 last block present; gaps filled with zeros of the first block's length;
 exactly virtual_size bytes per VDI; two zero blocks at the end. Writes
@@ -42,6 +43,13 @@ def value(v):
 
 
 xva, out = sys.argv[1], sys.argv[2]
+kind = sys.argv[3] if len(sys.argv) > 3 else "sha1"
+if kind == "sha1":
+    suffix, digest, label = ".checksum", lambda d: hashlib.sha1(d).hexdigest(), "SHA-1"
+else:
+    import xxhash  # Debian python3-xxhash
+
+    suffix, digest, label = ".xxhash", lambda d: xxhash.xxh64(d).hexdigest().upper(), "XXH64"
 with open(xva, "rb") as f:
     f.seek(-1024, 2)
     if f.read() != b"\0" * 1024:
@@ -65,7 +73,7 @@ for o in by_class.get("VBD", []):
     if s["VM"] not in objects or (s["VDI"] != "OpaqueRef:NULL" and s["VDI"] not in order):
         die("VBD %s refers to nothing" % o["id"])
 
-name_re = re.compile(r"^(Ref:\d+)/(\d{8})(\.checksum)?$")
+name_re = re.compile(r"^(Ref:\d+)/(\d{8})(\.checksum|\.xxhash)?$")
 streams = {}  # VDI id -> state
 seen_dirs = []
 i = 1
@@ -83,12 +91,12 @@ while i < len(members):
         if vdi in seen_dirs:
             die("%s: VDI streamed twice" % vdi)
         seen_dirs.append(vdi)
-    if i + 1 >= len(members) or members[i + 1].name != m.name + ".checksum":
-        die("%s: no checksum member after it" % m.name)
+    if i + 1 >= len(members) or members[i + 1].name != m.name + suffix:
+        die("%s: no %s member after it" % (m.name, suffix))
     data = tar.extractfile(m).read()
     check = tar.extractfile(members[i + 1]).read().decode()
-    if check != hashlib.sha1(data).hexdigest():
-        die("%s: checksum %s is not its SHA-1" % (m.name, check))
+    if check != digest(data):
+        die("%s: checksum %s is not its %s" % (m.name, check, label))
     st = streams.setdefault(vdi, {"prev": -1, "first": None, "offset": 0, "blocks": []})
     if index <= st["prev"]:
         die("%s: index not increasing" % m.name)

@@ -49,6 +49,26 @@ expect_rc 0 "$OVFKIT" convert -q "$T/small.xva" "$T/small.ova"
 expect_rc 0 "$OVFKIT" validate --schema "$T/small.ova"
 mkdir "$T/small-x" && tar xf "$T/small.ova" -C "$T/small-x"
 expect_rc 0 qemu-img compare -q -f raw "$T/d.raw" "$T/small-x/$(cd "$T/small-x" && ls *.vmdk)"
+# The same VM with XXH64 block checksums (.xxhash, what xapi writes since
+# 8.1): the same disk; a chunk altered under its .xxhash is refused.
+mkdir "$T/xx"
+expect_rc 0 "$OVFKIT" convert -q "$T/d.ovf" "$T/xx/small.xva" --to xenserver --xva-checksum xxhash
+tar -tf "$T/xx/small.xva" | grep -q '/00000002\.xxhash$' || fail "no .xxhash member in $(tar -tf "$T/xx/small.xva")"
+expect_rc 0 "$OVFKIT" convert -q "$T/xx/small.xva" "$T/xx/small.ova"
+mkdir "$T/xx/x" && tar xf "$T/xx/small.ova" -C "$T/xx/x"
+expect_rc 0 qemu-img compare -q -f raw "$T/d.raw" "$T/xx/x/$(cd "$T/xx/x" && ls *.vmdk)"
+python3 - "$T/xx/small.xva" "$T/xx/bad.xva" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    m = [m for m in t.getmembers() if m.name.endswith("/00000002")][0]
+    at = m.offset_data + 4096
+d = bytearray(open(sys.argv[1], "rb").read())
+d[at] ^= 0xFF
+open(sys.argv[2], "wb").write(d)
+PY
+expect_rc 4 "$OVFKIT" convert -q "$T/xx/bad.xva" "$T/xx/bad.ova"
+grep -q "chunk Ref:[0-9]*/00000002 .*XXH64" "$T/err" || fail "altered xxhash chunk: $(cat "$T/err")"
+[[ ! -e $T/xx/bad.ova ]] || fail "the altered XVA was written"
 # MACs: only with --keep-macs; the network's name is kept.
 expect_rc 0 plan_json "$T/small.xva"
 python3 -c 'import json,sys; (vm,)=json.load(open(sys.argv[1]))["vms"]; assert vm["cpus"]==2 and vm["memory_bytes"]==512<<20 and [n["network"] for n in vm["nics"]]==["LAN"] and not vm["nics"][0].get("mac"), vm' "$T/out" ||

@@ -21,6 +21,10 @@ void map_ova(PlanVm& vm, const MapContext& context, PlanNotes& notes) {
 // (formats/ovf-ova.md 9), so only VHD is offered.
 constexpr std::array<std::string_view, 2> k_ova_disks{"vhd", "vhd-fixed"};
 
+// SHA-1 first: every xapi reads it; XXH64 needs Citrix Hypervisor 8.1 or
+// XCP-ng 8.1 and later, and is much cheaper to compute (block_sum.hpp).
+constexpr std::array<std::string_view, 2> k_xva_sums{"sha1", "xxhash"};
+
 } // namespace
 
 const ExportTarget xenserver_target{
@@ -35,6 +39,8 @@ const ExportTarget xenserver_target{
     .envelope = nullptr,
     .rebuilds_hardware = true,
     .write_archive = xenserver::write_xva,
+    .dynamic_memory = false,
+    .block_checksums = k_xva_sums,
 };
 
 const ExportTarget xenserver_ova_target{

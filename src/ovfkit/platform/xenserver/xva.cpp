@@ -1,13 +1,14 @@
 // The XVA stream (formats/kvm-xen-hyperv.md 5.1, 6.1, 6.2): a tar of
 // ova.xml, then for each VDI, in the string order of its id, its 1 MiB
-// blocks `Ref:N/<8-digit index>`, each followed by `<index>.checksum`, the
-// lower-case hex SHA-1 of the block. All-zero blocks are left out except
+// blocks `Ref:N/<8-digit index>`, each followed by its checksum member:
+// `<index>.checksum` (SHA-1, the default: every xapi reads it) or
+// `<index>.xxhash` (XXH64, --xva-checksum xxhash; block_sum.hpp). All-zero blocks are left out except
 // the first and the last, which xapi needs to size the gaps and to know
 // where the VDI ends. A disk whose size is not a whole MiB ends with a
 // short block.
 //
-// Each disk streams through the disk engine (disk::copy_disk): the chunks'
-// SHA-1s are computed in encode() on every worker thread, and write()
+// Each disk streams through the disk engine (disk::copy_disk): the blocks'
+// checksums are computed in encode() on every worker thread, and write()
 // appends the members in order through a page-aligned TarAppender, so the
 // archive is written past the page cache.
 #include <memory>
@@ -18,6 +19,7 @@
 #include <ovfkit/disk/convert.hpp>
 #include <ovfkit/io/sink.hpp>
 #include <ovfkit/package/tar_appender.hpp>
+#include <ovfkit/platform/xenserver/block_sum.hpp>
 #include <ovfkit/platform/xenserver/xapi.hpp>
 
 namespace ovfkit::platform::xenserver {
@@ -34,14 +36,15 @@ std::span<const std::byte> bytes_of(std::string_view s) {
 }
 
 struct Digests final : disk::EncodedChunk {
-    std::vector<std::string> sha1; // one per data block of the chunk, in order
+    std::vector<std::string> sums; // one per data block of the chunk, in order
 };
 
 // One VDI's members.
 class BlockWriter final : public disk::DiskWriter {
 public:
-    BlockWriter(package::TarAppender& tar, std::string dir, uint64_t size, uint64_t mtime)
-        : m_tar(tar), m_dir(std::move(dir)), m_size(size), m_mtime(mtime),
+    BlockWriter(package::TarAppender& tar, std::string dir, uint64_t size, uint64_t mtime,
+                BlockSum sum)
+        : m_tar(tar), m_dir(std::move(dir)), m_size(size), m_mtime(mtime), m_sum(sum),
           m_blocks((size + k_block - 1) / k_block) {}
 
     disk::WriterCaps capabilities() const override {
@@ -57,9 +60,8 @@ public:
             for (uint64_t at = run.offset; at < run.offset + run.length; at += k_block) {
                 uint64_t n = std::min(k_block, run.offset + run.length - at);
                 OVFKIT_TRY_ASSIGN(std::string d,
-                                  io::hex_digest(chunk.data.subspan(at - chunk.offset, n),
-                                                 io::DigestAlgorithm::sha1));
-                out->sha1.push_back(std::move(d));
+                                  block_sum(m_sum, chunk.data.subspan(at - chunk.offset, n)));
+                out->sums.push_back(std::move(d));
             }
         }
         chunk.encoded = std::move(out);
@@ -74,15 +76,14 @@ public:
                 uint64_t n = std::min(k_block, run.offset + run.length - at);
                 uint64_t index = at / k_block;
                 if (run.kind == disk::ExtentKind::data) {
-                    std::string sha1;
-                    if (digests != nullptr && next_digest < digests->sha1.size()) {
-                        sha1 = digests->sha1[next_digest++];
+                    std::string sum;
+                    if (digests != nullptr && next_digest < digests->sums.size()) {
+                        sum = digests->sums[next_digest++];
                     } else {
-                        OVFKIT_TRY_ASSIGN(sha1,
-                                          io::hex_digest(chunk.data.subspan(at - chunk.offset, n),
-                                                         io::DigestAlgorithm::sha1));
+                        OVFKIT_TRY_ASSIGN(
+                            sum, block_sum(m_sum, chunk.data.subspan(at - chunk.offset, n)));
                     }
-                    OVFKIT_TRY(block(index, chunk.data.subspan(at - chunk.offset, n), sha1));
+                    OVFKIT_TRY(block(index, chunk.data.subspan(at - chunk.offset, n), sum));
                 } else if (index == 0 || index + 1 == m_blocks) {
                     OVFKIT_TRY(zero_block(index));
                 }
@@ -101,13 +102,13 @@ public:
 private:
     Result<void> zero_block(uint64_t index) {
         size_t n = static_cast<size_t>(std::min(k_block, m_size - index * k_block));
-        OVFKIT_TRY_ASSIGN(std::string sha1, io::hex_digest(zeros(n), io::DigestAlgorithm::sha1));
-        return block(index, zeros(n), sha1);
+        OVFKIT_TRY_ASSIGN(std::string sum, block_sum(m_sum, zeros(n)));
+        return block(index, zeros(n), sum);
     }
 
     // Appends block `index` (and block 0 first when the disk starts with
     // zeros that produced no chunk).
-    Result<void> block(uint64_t index, std::span<const std::byte> data, const std::string& sha1) {
+    Result<void> block(uint64_t index, std::span<const std::byte> data, const std::string& sum) {
         if (index < m_next || index >= m_blocks) {
             return fail(Errc::io, "{}: block {} out of order", m_dir, index);
         }
@@ -120,8 +121,8 @@ private:
         e.mtime = m_mtime;
         e.generated = true;
         OVFKIT_TRY(m_tar.add(e, data));
-        e.name = name + ".checksum";
-        OVFKIT_TRY(m_tar.add(e, bytes_of(sha1)));
+        e.name = name + std::string(block_sum_suffix(m_sum));
+        OVFKIT_TRY(m_tar.add(e, bytes_of(sum)));
         m_next = index + 1;
         return {};
     }
@@ -130,6 +131,7 @@ private:
     std::string m_dir;
     uint64_t m_size;
     uint64_t m_mtime;
+    BlockSum m_sum;
     uint64_t m_blocks;
     uint64_t m_next = 0; // the next block index that may be written
 };
@@ -137,6 +139,15 @@ private:
 } // namespace
 
 Result<void> write_xva(const ArchiveJob& job) {
+    BlockSum sum = BlockSum::sha1;
+    if (!job.block_checksum.empty()) {
+        auto named = block_sum_named(job.block_checksum);
+        if (!named) {
+            return fail(Errc::usage, "--xva-checksum {}: not one of sha1, xxhash",
+                        job.block_checksum);
+        }
+        sum = *named;
+    }
     std::vector<uint64_t> sizes;
     uint64_t total = 0;
     for (const ArchiveDisk& d : job.disks) {
@@ -155,7 +166,7 @@ Result<void> write_xva(const ArchiveJob& job) {
         if (job.cancel != nullptr && job.cancel->load(std::memory_order_relaxed)) {
             return fail(Errc::io, "{}: cancelled", job.out.name());
         }
-        BlockWriter writer(tar, vdi_ref(i), d.virtual_size, job.mtime);
+        BlockWriter writer(tar, vdi_ref(i), d.virtual_size, job.mtime, sum);
         if (d.reader == nullptr) {
             OVFKIT_TRY(writer.finish()); // a blank disk: its first and last blocks
         } else {

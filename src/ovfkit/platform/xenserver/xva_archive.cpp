@@ -291,14 +291,15 @@ Result<XvaIndex> index_xva(io::File& file, const std::string& path,
                             "{}: byte {}: checksum member '{}' does not follow its chunk", path, at,
                             name);
             }
-            const bool sha1 = suffix == ".checksum";
-            if (h->size != (sha1 ? 40U : 16U)) {
+            const BlockSum sum = suffix == block_sum_suffix(BlockSum::sha1) ? BlockSum::sha1
+                                                                            : BlockSum::xxhash;
+            if (h->size != block_sum_digits(sum)) {
                 return fail(Errc::refused,
                             "{}: byte {}: '{}' holds {} bytes, a {} is {} hex digits", path, at,
-                            name, h->size, sha1 ? "SHA-1" : "XXH64", sha1 ? 40 : 16);
+                            name, h->size, block_sum_label(sum), block_sum_digits(sum));
             }
             if (pending && pending->length > 0) {
-                pending->sum = sha1 ? ChunkSum::sha1 : ChunkSum::xxhash;
+                pending->sum = sum;
                 pending->sum_at = h->data_at;
                 v.chunks.push_back(*pending);
             }
@@ -355,78 +356,6 @@ Result<XvaIndex> index_xva(io::File& file, const std::string& path,
         pending = c;
     }
     return index;
-}
-
-// XXH64 (Yann Collet's specification, seed 0).
-uint64_t xxh64(std::span<const std::byte> data) {
-    constexpr uint64_t p1 = 0x9E3779B185EBCA87ULL;
-    constexpr uint64_t p2 = 0xC2B2AE3D27D4EB4FULL;
-    constexpr uint64_t p3 = 0x165667B19E3779F9ULL;
-    constexpr uint64_t p4 = 0x85EBCA77C2B2AE63ULL;
-    constexpr uint64_t p5 = 0x27D4EB2F165667C5ULL;
-    auto rotl = [](uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
-    auto round = [&](uint64_t acc, uint64_t in) {
-        acc += in * p2;
-        acc = rotl(acc, 31);
-        return acc * p1;
-    };
-    auto merge = [&](uint64_t acc, uint64_t v) {
-        acc ^= round(0, v);
-        return acc * p1 + p4;
-    };
-    auto read64 = [&](size_t at) {
-        uint64_t v = 0;
-        for (int i = 7; i >= 0; --i) {
-            v = (v << 8) | std::to_integer<uint64_t>(data[at + static_cast<size_t>(i)]);
-        }
-        return v;
-    };
-    auto read32 = [&](size_t at) {
-        uint64_t v = 0;
-        for (int i = 3; i >= 0; --i) {
-            v = (v << 8) | std::to_integer<uint64_t>(data[at + static_cast<size_t>(i)]);
-        }
-        return v;
-    };
-    const size_t n = data.size();
-    size_t at = 0;
-    uint64_t h = 0;
-    if (n >= 32) {
-        uint64_t v1 = p1 + p2, v2 = p2, v3 = 0, v4 = 0 - p1;
-        for (; at + 32 <= n; at += 32) {
-            v1 = round(v1, read64(at));
-            v2 = round(v2, read64(at + 8));
-            v3 = round(v3, read64(at + 16));
-            v4 = round(v4, read64(at + 24));
-        }
-        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
-        h = merge(h, v1);
-        h = merge(h, v2);
-        h = merge(h, v3);
-        h = merge(h, v4);
-    } else {
-        h = p5;
-    }
-    h += n;
-    for (; at + 8 <= n; at += 8) {
-        h ^= round(0, read64(at));
-        h = rotl(h, 27) * p1 + p4;
-    }
-    if (at + 4 <= n) {
-        h ^= read32(at) * p1;
-        h = rotl(h, 23) * p2 + p3;
-        at += 4;
-    }
-    for (; at < n; ++at) {
-        h ^= std::to_integer<uint64_t>(data[at]) * p5;
-        h = rotl(h, 11) * p1;
-    }
-    h ^= h >> 33;
-    h *= p2;
-    h ^= h >> 29;
-    h *= p3;
-    h ^= h >> 32;
-    return h;
 }
 
 namespace {
@@ -509,25 +438,20 @@ private:
     }
 
     Result<void> verify(const XvaChunk& c, std::span<const std::byte> data) const {
-        if (c.sum == ChunkSum::none) {
+        if (!c.sum) {
             return {};
         }
-        const bool sha1 = c.sum == ChunkSum::sha1;
+        const size_t digits = block_sum_digits(*c.sum);
         std::array<char, 40> stored{};
-        auto text = std::as_writable_bytes(std::span(stored.data(), sha1 ? 40 : 16));
+        auto text = std::as_writable_bytes(std::span(stored.data(), digits));
         OVFKIT_TRY(io::read_exact(*m_file, text, c.sum_at));
-        std::string expect(stored.data(), sha1 ? 40 : 16);
-        std::string actual;
-        if (sha1) {
-            OVFKIT_TRY_ASSIGN(actual, io::hex_digest(data, io::DigestAlgorithm::sha1));
-        } else {
-            actual = fmt::format("{:016X}", xxh64(data));
-        }
+        std::string expect(stored.data(), digits);
+        OVFKIT_TRY_ASSIGN(std::string actual, block_sum(*c.sum, data));
         if (ascii_lower(expect) != ascii_lower(actual)) {
             return fail(Errc::refused,
                         "{}: chunk {}/{:08} (archive byte {}): its {} is {}, the member says {}: "
                         "the chunk is damaged or altered",
-                        m_index->path, m_vdi.ref, c.index, c.data_at, sha1 ? "SHA-1" : "XXH64",
+                        m_index->path, m_vdi.ref, c.index, c.data_at, block_sum_label(*c.sum),
                         actual, expect);
         }
         return {};

@@ -16,12 +16,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/io/file.hpp>
+#include <ovfkit/platform/xenserver/block_sum.hpp>
 
 namespace ovfkit::disk {
 class DiskReader;
@@ -31,8 +33,6 @@ namespace ovfkit::platform::xenserver {
 
 inline constexpr uint64_t k_max_ova_xml = uint64_t{16} << 20;
 
-enum class ChunkSum : uint8_t { none, sha1, xxhash };
-
 // One data member of a VDI: where its bytes go in the guest disk and where
 // they and their checksum are in the archive.
 struct XvaChunk {
@@ -41,7 +41,7 @@ struct XvaChunk {
     uint64_t sum_at = 0;  // archive offset of the checksum member's text
     uint32_t length = 0;
     uint32_t index = 0; // the 8-digit member number
-    ChunkSum sum = ChunkSum::none;
+    std::optional<BlockSum> sum; // none: a chunk read without its checksum
 };
 
 struct XvaVdi {
@@ -81,8 +81,5 @@ Result<XvaIndex> index_xva(io::File& file, const std::string& path,
 std::unique_ptr<disk::DiskReader> xva_disk_reader(std::shared_ptr<io::File> file,
                                                   std::shared_ptr<const XvaIndex> index,
                                                   const std::string& ref);
-
-// XXH64 with seed 0 (what xapi writes in `.xxhash` members, %016LX).
-uint64_t xxh64(std::span<const std::byte> data);
 
 } // namespace ovfkit::platform::xenserver

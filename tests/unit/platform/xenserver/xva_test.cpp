@@ -11,10 +11,12 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
+#include <xxhash.h>
 
 #include <ovfkit/disk/image.hpp>
 #include <ovfkit/io/mem_file.hpp>
 #include <ovfkit/package/tar_appender.hpp>
+#include <ovfkit/platform/xenserver/block_sum.hpp>
 #include <ovfkit/platform/xenserver/target.hpp>
 #include <ovfkit/platform/xenserver/xapi.hpp>
 #include <ovfkit/xml/document.hpp>
@@ -407,7 +409,7 @@ std::string sha1_hex(std::string_view data) {
 // optional is a blank disk of the plan's capacity).
 std::vector<Member> xva_of(const ExportPlan& plan,
                            const std::vector<std::optional<std::vector<std::byte>>>& images,
-                           unsigned threads = 2) {
+                           unsigned threads = 2, std::string_view sum = {}) {
     std::vector<disk::Image> opened;
     std::vector<ArchiveDisk> disks;
     size_t i = 0;
@@ -435,23 +437,31 @@ std::vector<Member> xva_of(const ExportPlan& plan,
     uint64_t last = 0;
     ArchiveJob job{plan,       disks,   out,
                    1700000000, threads, [&](uint64_t done, uint64_t) { last = done; },
-                   &cancel};
+                   &cancel,    sum};
     auto r = write_xva(job);
     EXPECT_TRUE(r) << r.error().message;
     EXPECT_EQ(out.data().size() % 512, 0u);
     return read_tar(out.data());
 }
 
+// XXH64 as xapi writes it (%016LX), from libxxhash directly.
+std::string xxh_hex(std::string_view data) {
+    return fmt::format("{:016X}", XXH64(data.data(), data.size(), 0));
+}
+
 // Reassembles VDI `dir` the way xapi does (formats 6.1: gaps of the first
-// block's length), checking every checksum.
+// block's length), checking every checksum (`.checksum` SHA-1 members, or
+// `.xxhash` XXH64 ones when `xxhash`).
 std::string reassemble(const std::vector<Member>& members, const std::string& dir, uint64_t size,
-                       std::vector<uint64_t>* indices = nullptr) {
+                       std::vector<uint64_t>* indices = nullptr, bool xxhash = false) {
+    const std::string suffix = xxhash ? ".xxhash" : ".checksum";
     std::string out;
     uint64_t block_len = 0;
     int64_t previous = -1;
     for (size_t i = 0; i < members.size(); ++i) {
         const Member& m = members[i];
-        if (m.name.rfind(dir + "/", 0) != 0 || m.name.ends_with(".checksum")) {
+        if (m.name.rfind(dir + "/", 0) != 0 || m.name.ends_with(".checksum") ||
+            m.name.ends_with(".xxhash")) {
             continue;
         }
         uint64_t index = std::stoull(m.name.substr(dir.size() + 1));
@@ -468,8 +478,8 @@ std::string reassemble(const std::vector<Member>& members, const std::string& di
             indices->push_back(index);
         }
         EXPECT_LT(i + 1, members.size());
-        EXPECT_EQ(members[i + 1].name, m.name + ".checksum");
-        EXPECT_EQ(members[i + 1].data, sha1_hex(m.data)) << m.name;
+        EXPECT_EQ(members[i + 1].name, m.name + suffix);
+        EXPECT_EQ(members[i + 1].data, xxhash ? xxh_hex(m.data) : sha1_hex(m.data)) << m.name;
     }
     EXPECT_EQ(out.size(), size) << dir;
     return out;
@@ -526,6 +536,54 @@ TEST(XenServerXva, BlocksChecksumsAndZeroRules) {
         EXPECT_EQ(dirs, (std::vector<std::string>{vdi_ref(0), vdi_ref(1), vdi_ref(2)}));
         EXPECT_TRUE(std::is_sorted(dirs.begin(), dirs.end()));
     }
+}
+
+TEST(XenServerXva, XxhashMembersCarryTheSameBlocks) {
+    // --xva-checksum xxhash: the same members in the same places, each
+    // checksum member an upper-case 16-digit XXH64 named `.xxhash`.
+    const uint64_t size = 3 * k_mib + 4096;
+    std::string d(size, '\0');
+    std::fill_n(d.begin(), 512, 'a');
+    std::fill_n(d.begin() + 2 * k_mib + 3, 70000, 'b');
+    PlanVm vm = debian();
+    vm.disks = {disk("one", "3", 0, size)};
+    vm.disks[0].boot = true;
+    PlanNotes notes;
+    ExportPlan plan = plan_of({vm}, notes);
+    auto sha = xva_of(plan, {bytes(d)}, 2, "sha1");
+    auto xx = xva_of(plan, {bytes(d)}, 2, "xxhash");
+    std::vector<uint64_t> idx_sha, idx_xx;
+    EXPECT_EQ(reassemble(sha, vdi_ref(0), size, &idx_sha), d);
+    EXPECT_EQ(reassemble(xx, vdi_ref(0), size, &idx_xx, /*xxhash=*/true), d);
+    EXPECT_EQ(idx_xx, idx_sha);
+    EXPECT_EQ(idx_xx, (std::vector<uint64_t>{0, 2, 3}));
+    ASSERT_EQ(xx.size(), sha.size());
+    size_t sums = 0;
+    for (const Member& m : xx) {
+        if (m.name.ends_with(".xxhash")) {
+            ++sums;
+            ASSERT_EQ(m.data.size(), 16u);
+            EXPECT_EQ(m.data.find_first_not_of("0123456789ABCDEF"), std::string::npos) << m.data;
+        }
+        EXPECT_FALSE(m.name.ends_with(".checksum")) << m.name;
+    }
+    EXPECT_EQ(sums, 3u);
+    // The known value of the empty input (xxHash's own test vector) pins
+    // seed 0 and the formatting.
+    auto empty = block_sum(BlockSum::xxhash, {});
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(*empty, "EF46DB3751D8E999");
+    EXPECT_EQ(block_sum_named("xxhash"), BlockSum::xxhash);
+    EXPECT_EQ(block_sum_named("sha1"), BlockSum::sha1);
+    EXPECT_FALSE(block_sum_named("SHA1"));
+
+    io::MemFile out("out.xva");
+    std::atomic<bool> cancel{false};
+    std::vector<ArchiveDisk> disks{{0, 0, nullptr, 4096}};
+    ArchiveJob job{plan, disks, out, 0, 1, {}, &cancel, "md5"};
+    auto r = write_xva(job);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::usage);
 }
 
 TEST(XenServerXva, OneBlockDiskAndCancel) {
