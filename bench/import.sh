@@ -6,7 +6,9 @@
 # `ovfkit disk convert -O vmdk-stream` of that disk alone (issue #15: at most
 # 1.1x):
 #   - import-xva: an XVA (written by `--to xenserver` from the raw disk),
-#     against disk convert of the raw disk;
+#     against disk convert of the raw disk; import-xva-xxhash: the same XVA
+#     with XXH64 block checksums (`--xva-checksum xxhash`, what xapi 8.1+
+#     writes) instead of SHA-1;
 #   - import-vmx: a VMware directory, a .vmx and a monolithicSparse VMDK
 #     (qemu-img), against disk convert of that VMDK.
 # Every output ends durable (ovfkit fsyncs before it renames into place).
@@ -57,6 +59,11 @@ if [[ ! -f $xva ]]; then
 XML
   "$ovfkit" convert -q "$pkg/app.ovf" "$xva" --to xenserver
 fi
+xxva="$work/xxhash/app.xva"
+if [[ ! -f $xxva ]]; then
+  mkdir -p "$work/xxhash"
+  "$ovfkit" convert -q "$work/appliance/app.ovf" "$xxva" --to xenserver --xva-checksum xxhash
+fi
 
 # The VMware directory: a .vmx and a monolithicSparse VMDK of the same disk.
 vm="$work/vmware"
@@ -84,14 +91,15 @@ mkdir -p "$out"
 declare -A cmd=(
   [disk-convert-raw]="'$ovfkit' disk convert -q --force -f raw -O vmdk-stream '$src' '$out/disk.vmdk'"
   [import-xva]="'$ovfkit' convert -q --force '$xva' '$out/xva.ova'"
+  [import-xva-xxhash]="'$ovfkit' convert -q --force '$xxva' '$out/xva.ova'"
   [disk-convert-vmdk]="'$ovfkit' disk convert -q --force -O vmdk-stream '$vm/bench.vmdk' '$out/disk.vmdk'"
   [import-vmx]="'$ovfkit' convert -q --force '$vm' '$out/vmx.ova'"
 )
-order=(disk-convert-raw import-xva disk-convert-vmdk import-vmx)
-declare -A base=([import-xva]=disk-convert-raw [import-vmx]=disk-convert-vmdk)
+order=(disk-convert-raw import-xva import-xva-xxhash disk-convert-vmdk import-vmx)
+declare -A base=([import-xva]=disk-convert-raw [import-xva-xxhash]=disk-convert-raw [import-vmx]=disk-convert-vmdk)
 declare -A times mem cpu
 for name in "${order[@]}"; do times[$name]=""; done
-cat "$src" "$xva" "$vm/bench.vmdk" >/dev/null # warm the page cache for everyone
+cat "$src" "$xva" "$xxva" "$vm/bench.vmdk" >/dev/null # warm the page cache for everyone
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= runs; r++)); do
   for name in "${order[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/xva.sh [WORKDIR]
 # Times `ovfkit convert --to xenserver` (an XVA: 1 MiB blocks, each with its
-# SHA-1) of an appliance whose one disk is bench/make-source-disk.py's
+# SHA-1, and again with --xva-checksum xxhash: XXH64) of an appliance whose one disk is bench/make-source-disk.py's
 # 8 GiB-virtual raw image (about 2 GiB of data), side by side in one run
 # with `ovfkit disk convert` of that disk alone to raw: the XVA should cost
 # at most 10 % more (issue #14). Both outputs end durable (ovfkit fsyncs
@@ -52,29 +52,34 @@ mkdir -p "$out"
 declare -A cmd=(
   [disk-convert-raw]="'$ovfkit' disk convert -q --force -f raw -O raw '$src' '$out/disk.raw'"
   [export-xenserver]="'$ovfkit' convert -q --force '$pkg/app.ovf' '$out/app.xva' --to xenserver"
+  [export-xva-xxhash]="'$ovfkit' convert -q --force '$pkg/app.ovf' '$out/app.xva' --to xenserver --xva-checksum xxhash"
 )
-order=(disk-convert-raw export-xenserver)
-declare -A base=([export-xenserver]=disk-convert-raw)
-declare -A times mem
+order=(disk-convert-raw export-xenserver export-xva-xxhash)
+declare -A base=([export-xenserver]=disk-convert-raw [export-xva-xxhash]=disk-convert-raw)
+declare -A times mem cpu
 for name in "${order[@]}"; do times[$name]=""; done
 cat "$src" >/dev/null # warm the page cache for everyone
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= runs; r++)); do
   for name in "${order[@]}"; do
     rm -rf "${out:?}"/*
-    /usr/bin/time -f "%e %M" -o "$work/time" bash -c "${cmd[$name]}"
-    read -r t m <"$work/time"
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time" bash -c "${cmd[$name]}"
+    read -r t m u s <"$work/time"
     times[$name]+="$t "
     mem[$name]=$m
+    cpu[$name]="$u + $s"
   done
 done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '%-22s %10s %10s %12s\n' case "median s" "ratio" "peak RSS"
+printf '%-22s %10s %10s %12s %16s\n' case "median s" "ratio" "peak RSS" "CPU u+s (last)"
 for name in "${order[@]}"; do
   t=$(median "${times[$name]}")
   ratio="-"
   if [[ -n ${base[$name]:-} ]]; then
     ratio=$(awk -v a="$t" -v b="$(median "${times[${base[$name]}]}")" 'BEGIN {printf "%.2fx", a / b}')
   fi
-  printf '%-22s %10s %10s %9s MiB\n' "$name" "$t" "$ratio" "$((mem[$name] / 1024))"
+  printf '%-22s %10s %10s %9s MiB %16s\n' "$name" "$t" "$ratio" "$((mem[$name] / 1024))" "${cpu[$name]}"
 done
-echo "(ratios: export time / disk convert time of its disk alone; $runs runs, $(nproc) cores)"
+echo "(ratios: export time / disk convert time of its disk alone; $runs runs, $(nproc) cores;"
+echo " load average before $load_before, after $load_after)"
