@@ -279,6 +279,9 @@ public:
             return std::optional<uint64_t>{};
         }
         if (e->disk.open) {
+            if (e->disk.capacity_bytes) {
+                return e->disk.capacity_bytes;
+            }
             OVFKIT_TRY_ASSIGN(auto image, e->disk.open());
             return std::optional<uint64_t>{image->reader->virtual_size()};
         }
@@ -457,13 +460,19 @@ Result<package::Source> open_import(const platform::ImportSource& importer, cons
     for (const auto& ivm : app.vms) {
         for (const auto& d : ivm.disks) {
             ImportFiles::Entry entry{d, app.directory};
-            OVFKIT_TRY_ASSIGN(auto image, ImportFiles::open_disk(entry));
             ImportedDiskFacts f;
             f.href = href_for(d, taken);
-            f.capacity = image->reader->virtual_size();
-            f.format = std::string(image->driver->name);
-            for (const Finding& finding : image->findings) {
-                notes.add(finding);
+            if (d.open && d.capacity_bytes && !d.format.empty()) {
+                // Stated by the source: opened only when its bytes are read.
+                f.capacity = *d.capacity_bytes;
+                f.format = d.format;
+            } else {
+                OVFKIT_TRY_ASSIGN(auto image, ImportFiles::open_disk(entry));
+                f.capacity = image->reader->virtual_size();
+                f.format = std::string(image->driver->name);
+                for (const Finding& finding : image->findings) {
+                    notes.add(finding);
+                }
             }
             facts[d.disk_id] = f;
             files->add(f.href, std::move(entry));

@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +74,12 @@ struct ImportDisk {
     // When set, opens the disk instead of `path` (which then only names it
     // in messages and is the File's href stem).
     std::function<Result<std::unique_ptr<disk::Image>>()> open;
+    // With `open`: the disk's guest size when the source states it exactly
+    // (a VMA's device table). The engine then plans, answers `info` and
+    // --dry-run without opening the disk, which for a VMA means writing
+    // every disk to a staging directory. Unset: the engine opens it to
+    // measure it.
+    std::optional<uint64_t> capacity_bytes = {};
 };
 
 // A setting of the source VM that OVF has no element for, carried in a

@@ -168,6 +168,16 @@ python3 -c 'import sys; f=open(sys.argv[1],"wb"); f.truncate(3<<20); f.seek(1<<2
   echo "#qmdump#map:scsi1:drive-scsi1:local-lvm:raw:"; } >"$v/qemu-server.conf"
 python3 "$support/make-vma" "$v/vzdump-qemu-100.vma.zst" --config "qemu-server.conf=$v/qemu-server.conf" \
   --device "drive-scsi0=$v/disk.raw" --device "drive-scsi1=$v/data.raw" --order interleave --zstd --frames 3
+# Sizes come from the archive's header: info, validate and a dry run stage
+# nothing (a TMPDIR that cannot hold a staging directory proves it); only
+# reading the disks does.
+TMPDIR=$T/none expect_rc 0 "$OVFKIT" validate "$v/vzdump-qemu-100.vma.zst"
+TMPDIR=$T/none expect_rc 0 "$OVFKIT" info --json "$v/vzdump-qemu-100.vma.zst"
+grep -q '3145728' "$T/out" || fail "info does not give the second disk's 3 MiB: $(cat "$T/out")"
+TMPDIR=$T/none expect_rc 0 "$OVFKIT" convert "$v/vzdump-qemu-100.vma.zst" "$T/dry" --to libvirt --dry-run
+TMPDIR=$T/none expect_rc 3 "$OVFKIT" convert -q "$v/vzdump-qemu-100.vma.zst" "$T/vma.ova"
+grep -q "staging directory" "$T/err" || fail "convert without a TMPDIR: $(cat "$T/err")"
+[[ ! -e $T/vma.ova ]] || fail "a failed VMA staging wrote the OVA"
 expect_rc 0 "$OVFKIT" convert -q "$v/vzdump-qemu-100.vma.zst" "$T/vma.ova"
 expect_rc 0 "$OVFKIT" validate --schema "$T/vma.ova"
 mkdir "$T/vma-x" && tar xf "$T/vma.ova" -C "$T/vma-x"

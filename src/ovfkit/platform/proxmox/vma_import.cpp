@@ -1,7 +1,8 @@
 // The vzdump archive importer; see import.hpp and vma_stream.hpp. The
 // header (configs, devices) is read when the archive is; the disks are
 // staged on their first open, all in one forward pass, into a staging
-// directory the appliance owns and removes.
+// directory the appliance owns and removes. Their sizes come from the
+// header, so planning, `info` and --dry-run stage nothing.
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -119,6 +120,7 @@ Result<ImportedAppliance> read_vma(const std::string& path, const ImportOptions&
         ImportDisk d;
         d.path = file;
         d.format = "raw";
+        d.capacity_bytes = dev->size; // the staged file's size (stage_vma)
         // Each disk holds the staging: the engine keeps the disks, not the
         // appliance, while the package is read.
         d.open = [s = staging, file]() -> Result<std::unique_ptr<disk::Image>> {
