@@ -1,4 +1,4 @@
-// The one tar parser of ovfkit: builds an index of an OVA's members.
+// The index of an OVA's members, over the one tar walker (tar_reader.hpp).
 //
 // Every command that reads an OVA (info, validate, verify, convert, unpack)
 // goes through this index, so they all agree on where a member starts and
@@ -16,16 +16,9 @@
 #include <ovfkit/base/diagnostics.hpp>
 #include <ovfkit/base/error.hpp>
 #include <ovfkit/io/file.hpp>
+#include <ovfkit/package/tar_reader.hpp>
 
 namespace ovfkit::package {
-
-inline constexpr uint64_t k_tar_block = 512;
-
-struct TarLimits {
-    uint32_t max_members = 10'000;          // entries of any kind (R7)
-    uint32_t max_name_record = 64 * 1024;   // one PAX path or GNU long-name record
-    uint32_t max_member_metadata = 1 << 20; // all PAX/GNU records before one member
-};
 
 // One regular file of the archive.
 struct TarMember {
@@ -40,8 +33,9 @@ public:
     // Reads every header of `file` and indexes its regular files. Fails with
     // Errc::refused for anything R6/R7 forbid (links, devices, unsafe or
     // duplicate names, names that collide after case folding or Unicode NFC
-    // normalisation, bad checksums, sizes beyond the file, too many entries)
-    // and with Errc::invalid when the file is not a ustar archive. Harmless
+    // normalisation, bad checksums, too many entries) and with Errc::invalid
+    // when the file is not a ustar archive or ends early (a header or a
+    // member's data past its end: TarReader::next). Harmless
     // deviations (no end-of-archive blocks, bytes after them) are added to
     // `notes` as warnings when given.
     static Result<TarIndex> build(io::File& file, const TarLimits& limits = {},
@@ -55,9 +49,5 @@ public:
 private:
     std::vector<TarMember> m_members;
 };
-
-// True when `block` (at least 512 bytes) is a ustar/GNU tar header with a
-// correct checksum: how an OVA is recognised, never by its file name.
-bool is_tar_header(std::span<const std::byte> block);
 
 } // namespace ovfkit::package

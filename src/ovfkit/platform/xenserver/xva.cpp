@@ -2,10 +2,9 @@
 // ova.xml, then for each VDI, in the string order of its id, its 1 MiB
 // blocks `Ref:N/<8-digit index>`, each followed by its checksum member:
 // `<index>.checksum` (SHA-1, the default: every xapi reads it) or
-// `<index>.xxhash` (XXH64, --xva-checksum xxhash; block_sum.hpp). All-zero blocks are left out except
-// the first and the last, which xapi needs to size the gaps and to know
-// where the VDI ends. A disk whose size is not a whole MiB ends with a
-// short block.
+// `<index>.xxhash` (XXH64, --xva-checksum xxhash; block_sum.hpp). All-zero blocks are left out
+// except the first and the last, which xapi needs to size the gaps and to know where the VDI ends.
+// A disk whose size is not a whole MiB ends with a short block.
 //
 // Each disk streams through the disk engine (disk::copy_disk): the blocks'
 // checksums are computed in encode() on every worker thread, and write()

@@ -8,7 +8,7 @@
 #include <ovfkit/base/text.hpp>
 #include <ovfkit/disk/reader.hpp>
 #include <ovfkit/io/sink.hpp>
-#include <ovfkit/package/tar_index.hpp>
+#include <ovfkit/package/tar_reader.hpp>
 #include <ovfkit/platform/xenserver/xapi.hpp>
 #include <ovfkit/platform/xenserver/xva_archive.hpp>
 
@@ -16,119 +16,21 @@ namespace ovfkit::platform::xenserver {
 
 namespace {
 
-constexpr uint64_t k_header = 512;
-
-using Block = std::array<std::byte, k_header>;
-
-std::string field(const Block& b, size_t at, size_t len) {
-    const char* p = reinterpret_cast<const char*>(b.data()) + at;
-    size_t n = 0;
-    while (n < len && p[n] != '\0') {
-        ++n;
-    }
-    return std::string(p, n);
-}
-
-// The size field: octal digits, space or NUL padded; base-256 refused (no
-// XVA member is 8 GiB).
-std::optional<uint64_t> octal_size(const Block& b) {
-    std::string s = field(b, 124, 12);
-    size_t i = 0;
-    while (i < s.size() && s[i] == ' ') {
-        ++i;
-    }
-    uint64_t v = 0;
-    size_t digits = 0;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '7'; ++i, ++digits) {
-        if (v > (uint64_t{1} << 60)) {
-            return std::nullopt;
-        }
-        v = v * 8 + static_cast<uint64_t>(s[i] - '0');
-    }
-    for (; i < s.size(); ++i) {
-        if (s[i] != ' ') {
-            return std::nullopt;
-        }
-    }
-    return digits == 0 ? std::nullopt : std::optional<uint64_t>(v);
-}
-
-bool all_zero(const Block& b) {
-    return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0}; });
-}
-
-std::string member_name(const Block& b) {
-    std::string name = field(b, 0, 100);
-    std::string prefix = field(b, 345, 155);
-    bool posix = std::memcmp(b.data() + 257, "ustar\0", 6) == 0;
-    if (posix && !prefix.empty()) {
-        name = prefix + "/" + name;
-    }
-    return name;
-}
-
 bool digits_only(std::string_view s) {
     return !s.empty() &&
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-struct Header {
-    std::string name;
-    char type = '0';
-    uint64_t size = 0;
-    uint64_t data_at = 0;
-    uint64_t next = 0; // the next header's offset
-};
-
-// Reads the header at `offset`; nullopt at the end-of-archive blocks.
-Result<std::optional<Header>> header_at(io::File& file, const std::string& path, uint64_t offset,
-                                        uint64_t file_size) {
-    if (offset + k_header > file_size) {
-        return fail(Errc::invalid,
-                    "{}: the archive ends at byte {} inside a tar header or before its "
-                    "end-of-archive blocks: it is truncated",
-                    path, file_size);
-    }
-    Block b{};
-    OVFKIT_TRY(io::read_exact(file, b, offset));
-    if (all_zero(b)) {
-        return std::optional<Header>{};
-    }
-    if (!package::is_tar_header(b)) {
-        return fail(Errc::invalid, "{}: byte {}: not a tar header (damaged archive)", path, offset);
-    }
-    Header h;
-    h.name = member_name(b);
-    h.type = static_cast<char>(b[156]);
-    auto size = octal_size(b);
-    if (!size) {
-        return fail(Errc::refused, "{}: byte {}: member '{}': the size field is not octal", path,
-                    offset, h.name);
-    }
-    h.size = *size;
-    h.data_at = offset + k_header;
-    if (h.size > file_size - h.data_at) {
-        return fail(Errc::invalid,
-                    "{}: byte {}: member '{}' of {} bytes runs past the end of the archive ({} "
-                    "bytes): it is truncated",
-                    path, offset, h.name, h.size, file_size);
-    }
-    h.next = h.data_at + (h.size + k_header - 1) / k_header * k_header;
-    return std::optional<Header>{std::move(h)};
-}
-
-Result<void> regular(const Header& h, const std::string& path, uint64_t offset) {
-    if (h.type == '0' || h.type == '\0') {
-        return {};
-    }
-    std::string_view what = h.type == '1' || h.type == '2'   ? "a link"
-                            : h.type == '3' || h.type == '4' ? "a device node"
-                            : h.type == '6'                  ? "a FIFO"
-                            : h.type == 'x' || h.type == 'g' ? "a PAX extended header"
-                            : h.type == 'L' || h.type == 'K' ? "a GNU long name"
-                                                             : "not a regular file";
-    return fail(Errc::refused, "{}: byte {}: member '{}' is {}; an XVA holds regular files only",
-                path, offset, h.name, what);
+// Framing is package::TarReader's (the one tar parser, R7); what an XVA
+// may hold beyond that is decided here. An XVA must end with its
+// end-of-archive blocks: a file cut at a member boundary would otherwise
+// read its missing chunks as zeros.
+package::TarLimits xva_limits() {
+    package::TarLimits l;
+    // Two members per MiB of data: the members' count is bounded by the
+    // declared disks' sizes, which the index checks chunk by chunk.
+    l.max_members = UINT32_MAX;
+    return l;
 }
 
 } // namespace
@@ -136,7 +38,6 @@ Result<void> regular(const Header& h, const std::string& path, uint64_t offset) 
 Result<std::string> read_ova_xml(io::File& file) {
     const std::string& path = file.name();
     OVFKIT_TRY_ASSIGN(uint64_t size, file.size());
-    Block b{};
     if (size >= 4) {
         std::array<std::byte, 4> magic{};
         OVFKIT_TRY(io::read_exact(file, magic, 0));
@@ -154,20 +55,21 @@ Result<std::string> read_ova_xml(io::File& file) {
                         path);
         }
     }
-    if (size < k_header) {
+    if (size < package::k_tar_block) {
         return fail(Errc::invalid, "{}: {} bytes: not an XVA (a tar beginning with ova.xml)", path,
                     size);
     }
+    std::array<std::byte, package::k_tar_block> b{};
     OVFKIT_TRY(io::read_exact(file, b, 0));
     if (!package::is_tar_header(b)) {
         return fail(Errc::invalid, "{}: not an XVA: the file does not begin with a tar header",
                     path);
     }
-    OVFKIT_TRY_ASSIGN(auto h, header_at(file, path, 0, size));
-    OVFKIT_TRY(regular(*h, path, 0));
-    if (h->name != "ova.xml") {
+    OVFKIT_TRY_ASSIGN(auto reader, package::TarReader::open(file, xva_limits()));
+    OVFKIT_TRY_ASSIGN(auto h, reader.next());
+    if (!h || h->directory || h->name != "ova.xml") {
         return fail(Errc::invalid, "{}: the first member is '{}', an XVA begins with ova.xml", path,
-                    h->name);
+                    h ? h->name : std::string());
     }
     if (h->size > k_max_ova_xml) {
         return fail(Errc::refused, "{}: ova.xml of {} bytes; at most {} are read", path, h->size,
@@ -175,14 +77,13 @@ Result<std::string> read_ova_xml(io::File& file) {
     }
     std::string text(static_cast<size_t>(h->size), '\0');
     OVFKIT_TRY(io::read_exact(file, std::as_writable_bytes(std::span(text.data(), text.size())),
-                              k_header));
+                              h->data_offset));
     return text;
 }
 
 Result<XvaIndex> index_xva(io::File& file, const std::string& path,
                            const std::map<std::string, uint64_t>& declared,
                            bool checksums_required) {
-    OVFKIT_TRY_ASSIGN(uint64_t file_size, file.size());
     XvaIndex index;
     index.path = path;
     for (const auto& [ref, size] : declared) {
@@ -218,23 +119,26 @@ Result<XvaIndex> index_xva(io::File& file, const std::string& path,
         return {};
     };
 
-    OVFKIT_TRY_ASSIGN(auto first, header_at(file, path, 0, file_size));
-    if (!first) {
+    OVFKIT_TRY_ASSIGN(auto reader, package::TarReader::open(file, xva_limits()));
+    OVFKIT_TRY_ASSIGN(auto first, reader.next());
+    if (!first || first->directory || first->name != "ova.xml") {
         return fail(Errc::invalid, "{}: not an XVA: no ova.xml member", path);
     }
-    uint64_t offset = first.value().next;
     while (true) {
-        OVFKIT_TRY_ASSIGN(auto h, header_at(file, path, offset, file_size));
+        OVFKIT_TRY_ASSIGN(auto h, reader.next());
         if (!h) {
-            OVFKIT_TRY(settle(offset));
-            // The second zero block; a file ending after one is tolerated
-            // like tar does, bytes after them are not read.
+            if (!reader.ended_with_marker()) {
+                return fail(Errc::invalid,
+                            "{}: the archive ends at byte {} without its end-of-archive blocks: "
+                            "it is truncated",
+                            path, reader.offset());
+            }
+            OVFKIT_TRY(settle(reader.offset()));
             break;
         }
-        const uint64_t at = offset;
-        offset = h->next;
+        const uint64_t at = h->header_offset;
         const std::string& name = h->name;
-        if (h->type == '5' && h->size == 0) {
+        if (h->directory) {
             // A directory entry ("Ref:3/"): xapi writes none, tar may.
             std::string dir = name.ends_with('/') ? name.substr(0, name.size() - 1) : name;
             if (!dir.starts_with("Ref:") || !digits_only(std::string_view(dir).substr(4))) {
@@ -243,7 +147,6 @@ Result<XvaIndex> index_xva(io::File& file, const std::string& path,
             }
             continue;
         }
-        OVFKIT_TRY(regular(*h, path, at));
         if (name.starts_with('/')) {
             return fail(Errc::refused, "{}: byte {}: member '{}': an absolute path", path, at,
                         name);
@@ -291,8 +194,8 @@ Result<XvaIndex> index_xva(io::File& file, const std::string& path,
                             "{}: byte {}: checksum member '{}' does not follow its chunk", path, at,
                             name);
             }
-            const BlockSum sum = suffix == block_sum_suffix(BlockSum::sha1) ? BlockSum::sha1
-                                                                            : BlockSum::xxhash;
+            const BlockSum sum =
+                suffix == block_sum_suffix(BlockSum::sha1) ? BlockSum::sha1 : BlockSum::xxhash;
             if (h->size != block_sum_digits(sum)) {
                 return fail(Errc::refused,
                             "{}: byte {}: '{}' holds {} bytes, a {} is {} hex digits", path, at,
@@ -300,7 +203,7 @@ Result<XvaIndex> index_xva(io::File& file, const std::string& path,
             }
             if (pending && pending->length > 0) {
                 pending->sum = sum;
-                pending->sum_at = h->data_at;
+                pending->sum_at = h->data_offset;
                 v.chunks.push_back(*pending);
             }
             pending_vdi = nullptr;
@@ -350,7 +253,7 @@ Result<XvaIndex> index_xva(io::File& file, const std::string& path,
         pending_index = chunk_index;
         XvaChunk c;
         c.guest_offset = place;
-        c.data_at = h->data_at;
+        c.data_at = h->data_offset;
         c.length = static_cast<uint32_t>(h->size);
         c.index = chunk_index;
         pending = c;

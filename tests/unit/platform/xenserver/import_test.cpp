@@ -419,9 +419,9 @@ TEST(XvaImport, HostileArchivesAreRefused) {
     // Other names, links, devices.
     expect_refused(with_xml(k_mib, a + member("notes.txt", "x")), Errc::refused, "not an XVA's");
     expect_refused(with_xml(k_mib, a + member(k_ref + "/00000001", "", '2')), Errc::refused,
-                   "a link");
+                   "link");
     expect_refused(with_xml(k_mib, a + member(k_ref + "/00000001", "", '3')), Errc::refused,
-                   "device node");
+                   "a character device");
     // A checksum without its chunk, a chunk without checksum (export_vsn 2).
     expect_refused(with_xml(k_mib, member(k_ref + "/00000000.checksum", sha1_hex("x"))),
                    Errc::refused, "does not follow its chunk");
