@@ -13,6 +13,7 @@
 #include <libdeflate.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <ovfkit/base/endian.hpp>
 #include <ovfkit/disk/formats/qcow2/layout.hpp>
@@ -124,6 +125,7 @@ struct QemuCase {
     const char* compat;
     uint64_t cluster;
     bool compressed;
+    bool zstd; // compression_type=zstd (qemu 5.1+, v3 only)
 };
 
 class QemuImages : public ::testing::TestWithParam<QemuCase> {};
@@ -138,10 +140,10 @@ TEST_P(QemuImages, ReadBackEqualsSourceWithQemuMap) {
     const uint64_t size = (5u << 20) + 3 * 512;
     auto raw = pattern(size);
     test::write_file(dir.file("src.raw"), raw);
-    std::string cmd =
-        fmt::format("qemu-img convert -f raw -O qcow2 {} -o compat={},cluster_size={} {} {} 2>&1",
-                    qc.compressed ? "-c" : "", qc.compat, qc.cluster, sh_quote(dir.file("src.raw")),
-                    sh_quote(dir.file("img.qcow2")));
+    std::string cmd = fmt::format(
+        "qemu-img convert -f raw -O qcow2 {} -o compat={},cluster_size={}{} {} {} 2>&1",
+        qc.compressed ? "-c" : "", qc.compat, qc.cluster, qc.zstd ? ",compression_type=zstd" : "",
+        sh_quote(dir.file("src.raw")), sh_quote(dir.file("img.qcow2")));
     std::string out;
     ASSERT_EQ(test::run(cmd, &out), 0) << out;
 
@@ -166,16 +168,20 @@ TEST_P(QemuImages, ReadBackEqualsSourceWithQemuMap) {
 
 INSTANTIATE_TEST_SUITE_P(
     Qcow2, QemuImages,
-    ::testing::Values(QemuCase{"0.10", 512, false}, QemuCase{"0.10", 4096, false},
-                      QemuCase{"0.10", 65536, false}, QemuCase{"0.10", 2u << 20, false},
-                      QemuCase{"0.10", 65536, true}, QemuCase{"0.10", 512, true},
-                      QemuCase{"1.1", 512, false}, QemuCase{"1.1", 4096, false},
-                      QemuCase{"1.1", 65536, false}, QemuCase{"1.1", 2u << 20, false},
-                      QemuCase{"1.1", 512, true}, QemuCase{"1.1", 4096, true},
-                      QemuCase{"1.1", 65536, true}, QemuCase{"1.1", 2u << 20, true}),
+    ::testing::Values(QemuCase{"0.10", 512, false, false}, QemuCase{"0.10", 4096, false, false},
+                      QemuCase{"0.10", 65536, false, false},
+                      QemuCase{"0.10", 2u << 20, false, false},
+                      QemuCase{"0.10", 65536, true, false}, QemuCase{"0.10", 512, true, false},
+                      QemuCase{"1.1", 512, false, false}, QemuCase{"1.1", 4096, false, false},
+                      QemuCase{"1.1", 65536, false, false}, QemuCase{"1.1", 2u << 20, false, false},
+                      QemuCase{"1.1", 512, true, false}, QemuCase{"1.1", 4096, true, false},
+                      QemuCase{"1.1", 65536, true, false}, QemuCase{"1.1", 2u << 20, true, false},
+                      QemuCase{"1.1", 512, true, true}, QemuCase{"1.1", 65536, true, true},
+                      QemuCase{"1.1", 2u << 20, true, true}),
     [](const auto& p) {
-        return fmt::format("compat{}_c{}{}", std::string(p.param.compat) == "1.1" ? 3 : 2,
-                           p.param.cluster, p.param.compressed ? "_compressed" : "");
+        return fmt::format("compat{}_c{}{}{}", std::string(p.param.compat) == "1.1" ? 3 : 2,
+                           p.param.cluster, p.param.compressed ? "_compressed" : "",
+                           p.param.zstd ? "_zstd" : "");
     });
 
 TEST(Qcow2, PreallocatedMetadataReadsBack) {
@@ -495,6 +501,16 @@ struct Image {
         out.resize(n);
         compressed_stream(l2_index, out);
     }
+    // The same as one zstd frame; the header then says compression_type 1.
+    void zstd_cluster(uint64_t l2_index, std::span<const std::byte> plain) {
+        be64_at(72, q::k_incompat_compression);
+        b[104] = std::byte{1};
+        std::vector<std::byte> out(ZSTD_compressBound(plain.size()));
+        size_t n = ZSTD_compress(out.data(), out.size(), plain.data(), plain.size(), 3);
+        EXPECT_EQ(ZSTD_isError(n), 0u);
+        out.resize(n);
+        compressed_stream(l2_index, out);
+    }
     void compressed_stream(uint64_t l2_index, std::span<const std::byte> stream) {
         uint64_t off = b.size();
         bytes_at(off, stream);
@@ -706,10 +722,9 @@ TEST(Qcow2Hostile, IncompatibleFeatures) {
     {
         Image img;
         img.be64_at(72, q::k_incompat_compression);
-        img.b[104] = std::byte{1};
+        img.b[104] = std::byte{2};
         expect_error(img, Errc::invalid,
-                     "hostile.qcow2: qcow2 header: compression_type 1 (zstd, offset 104) is not "
-                     "supported; convert with 'qemu-img convert -o compression_type=zlib' first");
+                     "hostile.qcow2: qcow2 header: compression_type 2 (offset 104) is unknown");
     }
     {
         Image img;
@@ -904,6 +919,68 @@ TEST(Qcow2Hostile, CompressedClusters) {
         expect_error(img, Errc::invalid,
                      "hostile.qcow2: L2 entry 2 of L1 entry 0 at offset 0x4010: compressed "
                      "cluster at 0x10000 starts beyond the end of the file (24576 bytes)");
+    }
+}
+
+TEST(Qcow2Hostile, ZstdCompressedClusters) {
+    std::vector<std::byte> plain(k_c);
+    for (size_t i = 0; i < plain.size(); ++i) {
+        plain[i] = static_cast<std::byte>(i % 17);
+    }
+    {
+        // A valid frame reads back; the sector padding after it is ignored.
+        Image img;
+        img.zstd_cluster(1, plain);
+        auto r = open_bytes(img.b);
+        ASSERT_TRUE(r) << r.error().message;
+        std::vector<std::byte> back(k_c);
+        ASSERT_TRUE((*r)->read_at(k_c, back));
+        EXPECT_EQ(back, plain);
+    }
+    {
+        Image img;
+        img.zstd_cluster(1, std::vector<std::byte>(3 * k_c, std::byte{'A'}));
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                     "cluster at 0x6000 inflates to more than the cluster size 4096");
+    }
+    {
+        Image img;
+        img.zstd_cluster(1, std::vector<std::byte>(100, std::byte{'A'}));
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                     "cluster at 0x6000 inflates to 100 bytes instead of 4096");
+    }
+    {
+        // A frame cut short: the first 1024 bytes of one that is longer
+        // (random-looking data does not compress).
+        Image img;
+        img.be64_at(72, q::k_incompat_compression);
+        img.b[104] = std::byte{1};
+        std::vector<std::byte> noise(k_c);
+        uint32_t x = 12345;
+        for (auto& c : noise) {
+            x = x * 1103515245 + 12345;
+            c = static_cast<std::byte>(x >> 24);
+        }
+        std::vector<std::byte> frame(ZSTD_compressBound(noise.size()));
+        size_t n = ZSTD_compress(frame.data(), frame.size(), noise.data(), noise.size(), 3);
+        ASSERT_EQ(ZSTD_isError(n), 0u);
+        ASSERT_GT(n, 1024u);
+        img.compressed_stream(1, std::span(frame).first(1024));
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                     "cluster at 0x6000 (1024 bytes) is not a valid zstd stream");
+    }
+    {
+        Image img;
+        img.be64_at(72, q::k_incompat_compression);
+        img.b[104] = std::byte{1};
+        std::vector<std::byte> junk(40, std::byte{0xff});
+        img.compressed_stream(1, junk);
+        expect_error(img, Errc::invalid,
+                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                     "cluster at 0x6000 (512 bytes) is not a valid zstd stream");
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <ovfkit/disk/formats/qcow2/layout.hpp>
 
 struct libdeflate_decompressor;
+struct ZSTD_DCtx_s;
 
 namespace ovfkit::disk::formats::qcow2 {
 
@@ -47,6 +49,7 @@ struct Header {
     uint64_t backing_file_offset = 0;
     uint32_t backing_file_size = 0;
     bool has_bitmaps_extension = false;
+    uint8_t compression_type = 0; // k_compression_zlib or k_compression_zstd
 };
 
 // A read-only QCOW2 image: the active L1/L2 mapping, compressed clusters and
@@ -122,6 +125,13 @@ private:
     std::vector<std::byte> m_cbuf;
     std::vector<std::byte> m_cin;
     libdeflate_decompressor* m_inflater = nullptr;
+    ZSTD_DCtx_s* m_zstd = nullptr;
+
+    // Decompress m_cin into m_cbuf (a cluster and one byte, so that a
+    // stream longer than a cluster shows): the bytes produced, nullopt when
+    // the stream is not valid.
+    Result<std::optional<size_t>> inflate_deflate();
+    Result<std::optional<size_t>> inflate_zstd();
 };
 
 // Renders untrusted text (names from the image) for one-line messages:

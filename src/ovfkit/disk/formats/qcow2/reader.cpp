@@ -8,25 +8,28 @@
 //   L2 entry: bit 63 COPIED | bit 62 compressed | bits 9-55 host offset | bit 0 zero (v3)
 //   compressed: low (62 - (cluster_bits - 8)) bits are a byte offset, the rest a
 //   count of additional 512-byte sectors; the stream is raw deflate (qemu's
-//   "zlib" compression type) that inflates to exactly one cluster.
+//   "zlib" compression type) or, with compression_type 1, one zstd frame,
+//   and inflates to exactly one cluster. The range is rounded up to whole
+//   sectors, so bytes may follow the stream's end.
 //
 // Refcount tables do not take part in reading; check() rebuilds references
 // from L1/L2 and compares (check.cpp).
 //
 // Supported: v2 and v3, cluster sizes 512 B..2 MiB, compressed clusters
-// (deflate), zero clusters, preallocated metadata, dirty images (the mapping
+// (deflate, or zstd through libzstd), zero clusters, preallocated metadata, dirty images (the mapping
 // is authoritative; refcounts are never trusted nor written), internal
 // snapshots (ignored: only the active state is read), backing files when the
 // policy allows them (single-component name in the image's directory, format
 // stated by the backing-format extension, depth and loops bounded).
 // Refused: corrupt bit, external data files (CVE-2024-32498), encryption,
-// zstd compression (not built in), extended L2 entries (subclusters), unknown
+// extended L2 entries (subclusters), unknown
 // incompatible features. Every refusal names the structure and byte offset.
 #include <algorithm>
 #include <cstring>
 #include <optional>
 
 #include <libdeflate.h>
+#include <zstd.h>
 
 #include <ovfkit/base/checked.hpp>
 #include <ovfkit/disk/chain.hpp>
@@ -286,16 +289,11 @@ Result<Parsed> parse_header(io::File& file, uint64_t file_size, const OpenPolicy
                     "incompatible feature bit 3",
                     name, compression);
     }
-    if (compression == k_compression_zstd) {
-        return fail(Errc::invalid,
-                    "{}: qcow2 header: compression_type 1 (zstd, offset 104) is not supported; "
-                    "convert with 'qemu-img convert -o compression_type=zlib' first",
-                    name);
-    }
-    if (compression != k_compression_zlib) {
+    if (compression != k_compression_zlib && compression != k_compression_zstd) {
         return fail(Errc::invalid, "{}: qcow2 header: compression_type {} (offset 104) is unknown",
                     name, compression);
     }
+    h.compression_type = compression;
     constexpr uint64_t k_known = k_incompat_dirty | k_incompat_compression;
     if (uint64_t unknown = h.incompatible & ~k_known; unknown != 0) {
         auto bit = static_cast<uint32_t>(__builtin_ctzll(unknown));
@@ -514,6 +512,7 @@ Reader::~Reader() {
     if (m_inflater != nullptr) {
         libdeflate_free_decompressor(m_inflater);
     }
+    ZSTD_freeDCtx(m_zstd); // accepts null
 }
 
 Result<void> Reader::load_l1(bool salvage) {
@@ -752,45 +751,94 @@ Result<void> Reader::read_parent(uint64_t offset, std::span<std::byte> out) {
     return {};
 }
 
-Result<void> Reader::read_compressed(const ClusterMap& m, uint64_t cluster) {
-    if (m_cbuf_host == m.host) {
-        return {};
-    }
+Result<std::optional<size_t>> Reader::inflate_deflate() {
     if (m_inflater == nullptr) {
         m_inflater = libdeflate_alloc_decompressor();
         if (m_inflater == nullptr) {
             return fail(Errc::io, "{}: out of memory for the deflate decompressor", m_file->name());
         }
-        m_cbuf.resize(static_cast<size_t>(m_cluster_size));
     }
+    size_t produced = 0;
+    auto r = libdeflate_deflate_decompress(m_inflater, m_cin.data(), m_cin.size(), m_cbuf.data(),
+                                           m_cbuf.size(), &produced);
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+        return std::optional<size_t>{m_cbuf.size()};
+    }
+    if (r != LIBDEFLATE_SUCCESS) {
+        return std::optional<size_t>{};
+    }
+    return std::optional<size_t>{produced};
+}
+
+// One frame, as qemu writes it (qcow2-threads.c): decoded until it ends;
+// the sector padding after it is not read. A frame that is still going
+// when the input runs out is not valid.
+Result<std::optional<size_t>> Reader::inflate_zstd() {
+    if (m_zstd == nullptr) {
+        m_zstd = ZSTD_createDCtx();
+        if (m_zstd == nullptr) {
+            return fail(Errc::io, "{}: out of memory for the zstd decompressor", m_file->name());
+        }
+        // A window of at most 8 MiB: a cluster is at most 2 MiB (qemu's
+        // frames declare their size, so their window is no larger), and a
+        // hostile frame cannot make the decoder allocate more.
+        ZSTD_DCtx_setParameter(m_zstd, ZSTD_d_windowLogMax, 23);
+    }
+    ZSTD_DCtx_reset(m_zstd, ZSTD_reset_session_only);
+    ZSTD_inBuffer in{m_cin.data(), m_cin.size(), 0};
+    ZSTD_outBuffer out{m_cbuf.data(), m_cbuf.size(), 0};
+    while (true) {
+        const size_t before_in = in.pos;
+        const size_t before_out = out.pos;
+        size_t r = ZSTD_decompressStream(m_zstd, &out, &in);
+        if (ZSTD_isError(r) != 0U) {
+            return std::optional<size_t>{};
+        }
+        if (r == 0) {
+            return std::optional<size_t>{out.pos}; // the frame ended
+        }
+        if (out.pos == out.size) {
+            return std::optional<size_t>{out.pos}; // more than a cluster
+        }
+        if (in.pos == in.size || (in.pos == before_in && out.pos == before_out)) {
+            return std::optional<size_t>{}; // ends early
+        }
+    }
+}
+
+Result<void> Reader::read_compressed(const ClusterMap& m, uint64_t cluster) {
+    if (m_cbuf_host == m.host) {
+        return {};
+    }
+    m_cbuf.resize(static_cast<size_t>(m_cluster_size) + 1);
     // m.length <= 2 * cluster size by construction of the descriptor.
     m_cin.resize(static_cast<size_t>(m.length));
     // The range may run past end-of-file for the last stream: zeros, like qemu.
     OVFKIT_TRY(read_host(m.host, m_cin));
     m_cbuf_host = UINT64_MAX;
-    size_t produced = 0;
-    auto r = libdeflate_deflate_decompress(m_inflater, m_cin.data(), m_cin.size(), m_cbuf.data(),
-                                           m_cbuf.size(), &produced);
+    const bool zstd = m_h.compression_type == k_compression_zstd;
+    OVFKIT_TRY_ASSIGN(std::optional<size_t> produced, zstd ? inflate_zstd() : inflate_deflate());
     const uint64_t l1_index = cluster / m_l2_entries;
     const uint64_t l2_index = cluster % m_l2_entries;
     const uint64_t at = (m_l1[l1_index] & k_l1_offset_mask) + l2_index * 8;
-    if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+    if (!produced) {
+        return fail(Errc::invalid,
+                    "{}: L2 entry {} of L1 entry {} at offset {:#x}: compressed cluster at {:#x} "
+                    "({} bytes) is not a valid {} stream",
+                    m_file->name(), l2_index, l1_index, at, m.host, m.length,
+                    zstd ? "zstd" : "deflate");
+    }
+    if (*produced > m_cluster_size) {
         return fail(Errc::invalid,
                     "{}: L2 entry {} of L1 entry {} at offset {:#x}: compressed cluster at {:#x} "
                     "inflates to more than the cluster size {}",
                     m_file->name(), l2_index, l1_index, at, m.host, m_cluster_size);
     }
-    if (r != LIBDEFLATE_SUCCESS) {
-        return fail(Errc::invalid,
-                    "{}: L2 entry {} of L1 entry {} at offset {:#x}: compressed cluster at {:#x} "
-                    "({} bytes) is not a valid deflate stream",
-                    m_file->name(), l2_index, l1_index, at, m.host, m.length);
-    }
-    if (produced != m_cluster_size) {
+    if (*produced != m_cluster_size) {
         return fail(Errc::invalid,
                     "{}: L2 entry {} of L1 entry {} at offset {:#x}: compressed cluster at {:#x} "
                     "inflates to {} bytes instead of {}",
-                    m_file->name(), l2_index, l1_index, at, m.host, produced, m_cluster_size);
+                    m_file->name(), l2_index, l1_index, at, m.host, *produced, m_cluster_size);
     }
     m_cbuf_host = m.host;
     return {};
