@@ -286,7 +286,8 @@ private:
             ivm.vendor.push_back({"HVM_boot_params:" + k, v});
         }
 
-        // Guest OS: xapi names it only in words.
+        // Guest OS: xapi names it only in words; an XVA of ovfkit's also
+        // by the OS table's key (k_os_key).
         const auto other = pairs(member(s, "other_config"));
         GuestOsHints hints;
         std::string said = get(other, "base_template_name");
@@ -302,6 +303,19 @@ private:
             vm.os_hint = fmt::format("{} {}", from, said);
         }
         vm.os = resolve_guest_os(hints);
+        const std::string keyed = get(other, k_os_key);
+        if (const GuestOsRow* row = keyed.empty() ? nullptr : find_guest_os(keyed)) {
+            vm.os.row = row;
+            vm.os.newest = row;
+            vm.os.decided_by = "other_config " + std::string(k_os_key);
+            vm.os.confidence = row->generic ? OsConfidence::medium : OsConfidence::high;
+            vm.os_hint = fmt::format("other_config {} {}", k_os_key, row->key);
+            said = std::string(row->display);
+        } else if (!keyed.empty()) {
+            notes.add("os-hint-ignored", NoteAction::info, vm, "guest OS",
+                      fmt::format("other_config {} \"{}\" is no OS table key; ignored", k_os_key,
+                                  shown(keyed, 64)));
+        }
         if (vm.os.decided_by == "none" || said.empty()) {
             notes.add("os-unmapped", NoteAction::info, vm, "guest OS",
                       said.empty() ? fmt::format("the XVA names no guest OS; imported as {}",
@@ -311,7 +325,7 @@ private:
                                                  said, vm.os.row->display));
         }
         for (const auto& [k, v] : other) {
-            if (k != "mac_seed") { // xapi makes a new one on import
+            if (k != "mac_seed" && k != k_os_key) { // xapi makes a new mac_seed on import
                 ivm.vendor.push_back({"other_config:" + k, v});
             }
         }

@@ -278,6 +278,10 @@ Result<std::string> ova_xml(const ExportPlan& plan, std::span<const uint64_t> di
         }
         const auto platform = platform_keys(vm);
         const auto boot = boot_params(vm);
+        KeyValues other;
+        if (vm.os.row != nullptr) {
+            other.emplace_back(std::string(k_os_key), std::string(vm.os.row->key));
+        }
         const uint64_t mem = vm.memory_bytes;
         Struct s;
         s.str("uuid", uuid_of(seed + "/vm"))
@@ -321,7 +325,7 @@ Result<std::string> ova_xml(const ExportPlan& plan, std::span<const uint64_t> di
             .raw("HVM_shadow_multiplier", "<value><double>1.0</double></value>")
             .map("platform", platform)
             .str("PCI_bus", "")
-            .empty_struct("other_config")
+            .map("other_config", other)
             .inum("domid", -1)
             .str("domarch", "")
             .empty_struct("last_boot_CPU_flags")

@@ -26,6 +26,11 @@ inline constexpr std::string_view k_vif_model = "xen-vif";
 inline constexpr unsigned k_cd_userdevice = 3; // xapi's conventional CD slot
 inline constexpr unsigned k_max_userdevices = 16;
 inline constexpr size_t k_max_vifs = 7; // xapi's limit for HVM guests
+// The VM's other_config key that names its guest OS by ovfkit's OS table
+// key ("debian12-64"): xapi has no OS field (it names the OS only in words,
+// base_template_name or the guest metrics), so without it an XVA exported
+// and imported back would lose the OS. xapi keeps unknown other_config keys.
+inline constexpr std::string_view k_os_key = "ovfkit-guest-os";
 // The network an unconnected NIC joins: the name xapi gives eth0's network.
 inline constexpr std::string_view k_default_network = "Pool-wide network associated with eth0";
 inline constexpr std::string_view k_default_bridge = "xenbr0";

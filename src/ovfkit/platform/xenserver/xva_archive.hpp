@@ -40,7 +40,7 @@ struct XvaChunk {
     uint64_t data_at = 0; // archive offset of the data
     uint64_t sum_at = 0;  // archive offset of the checksum member's text
     uint32_t length = 0;
-    uint32_t index = 0; // the 8-digit member number
+    uint32_t index = 0;          // the 8-digit member number
     std::optional<BlockSum> sum; // none: a chunk read without its checksum
 };
 

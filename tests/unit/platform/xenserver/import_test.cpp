@@ -145,7 +145,32 @@ TEST(XvaImport, ExportedOvaXmlPlansBack) {
             viridian |= v.key == "platform:viridian" && v.value == "false";
         }
         EXPECT_TRUE(viridian);
+        // The OS comes back by the table key the exporter wrote, and the
+        // key is not carried again as a vendor setting.
+        ASSERT_NE(vm.os.row, nullptr);
+        EXPECT_EQ(vm.os.row->key, appliance().os.row->key);
+        EXPECT_EQ(vm.os.decided_by, "other_config ovfkit-guest-os");
+        EXPECT_FALSE(has_note(meta->app.notes, "os-unmapped"));
+        for (const auto& v : ivm.vendor) {
+            EXPECT_NE(v.key, "other_config:ovfkit-guest-os");
+        }
     }
+}
+
+TEST(XvaImport, UnknownOsKeyIsNotedAndIgnored) {
+    ExportPlan plan = mapped(appliance());
+    auto text = ova_xml(plan, sizes_of(plan));
+    ASSERT_TRUE(text) << text.error().message;
+    const std::string key = std::string("<value>") + std::string(appliance().os.row->key) + "<";
+    auto at = text->find(key);
+    ASSERT_NE(at, std::string::npos);
+    std::string bad = *text;
+    bad.replace(at, key.size(), "<value>no-such-os&lt;x&gt;<");
+    auto meta = read_ova_metadata(bad, "t.xva:ova.xml", {});
+    ASSERT_TRUE(meta) << meta.error().message;
+    EXPECT_TRUE(has_note(meta->app.notes, "os-hint-ignored"));
+    EXPECT_TRUE(has_note(meta->app.notes, "os-unmapped"));
+    EXPECT_NE(meta->app.vms[0].vm.os.decided_by, "other_config ovfkit-guest-os");
 }
 
 TEST(XvaImport, UefiSecureBootAndCpuLimitReadBack) {
