@@ -8,6 +8,7 @@
 #include <functional>
 
 #include <ovfkit/package/remote.hpp>
+#include <ovfkit/platform/import_source.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -26,5 +27,9 @@ void add_common_options(CLI::App& sub, CommonOptions& options);
 
 // --no-verify-tls and --timeout, for commands that read a package from a URL.
 void add_remote_options(CLI::App& sub, package::RemoteOptions& options);
+
+// --allow-absolute-paths and --volume, for commands that may read a
+// hypervisor's VM (convert, info, validate): the same import either way.
+void add_import_options(CLI::App& sub, platform::ImportOptions& options);
 
 } // namespace ovfkit::cli

@@ -22,4 +22,14 @@ void add_remote_options(CLI::App& sub, package::RemoteOptions& options) {
         ->check(CLI::Range(1u, 3600u));
 }
 
+void add_import_options(CLI::App& sub, platform::ImportOptions& options) {
+    sub.add_flag("--allow-absolute-paths", options.allow_absolute_paths,
+                 "Importing a VM: read disks its config names by an absolute path or out of its "
+                 "directory (refused by default)");
+    sub.add_option("--volume", options.volumes,
+                   "Importing a Proxmox qm config: the file holding a volume it names, "
+                   "STORAGE:NAME=PATH (PATH relative to the config's directory); repeatable")
+        ->allow_extra_args(false);
+}
+
 } // namespace ovfkit::cli

@@ -148,13 +148,7 @@ void add_package_options(CLI::App& sub, ConvertOptions& o) {
     sub.add_option("--threads", o.op.threads, "Disk conversion threads (default: all cores)")
         ->check(CLI::Range(1u, 256u));
     sub.add_flag("--force", o.op.force, "Replace existing outputs");
-    sub.add_flag("--allow-absolute-paths", o.op.import.allow_absolute_paths,
-                 "Importing a VM: read disks its config names by an absolute path or out of its "
-                 "directory (refused by default)");
-    sub.add_option("--volume", o.op.import.volumes,
-                   "Importing a Proxmox qm config: the file holding a volume it names, "
-                   "STORAGE:NAME=PATH (PATH relative to the config's directory); repeatable")
-        ->allow_extra_args(false);
+    add_import_options(sub, o.op.import);
     add_remote_options(sub, o.op.remote);
     add_common_options(sub, o.common);
 }

@@ -205,9 +205,13 @@ void add_info_command(CLI::App& app, Action& action) {
         app.add_subcommand("info", "Show what an OVF descriptor, package directory or OVA holds");
     auto opts = std::make_shared<InfoOptions>();
     sub->add_option("SOURCE", opts->op.source,
-                    "An .ovf file, a directory holding one, an .ova, - (stdin) or an http(s) URL")
+                    "An .ovf file, a directory holding one, an .ova, - (stdin), an http(s) URL, "
+                    "or a VM's own files (.vmx, domain XML, .vbox, .xva, qm config, .vma ...)")
         ->required();
     add_remote_options(*sub, opts->op.remote);
+    add_import_options(*sub, opts->op.import);
+    sub->add_flag("--keep-macs", opts->op.import.keep_macs,
+                  "Importing a VM: keep its NICs' MAC addresses (as convert does)");
     add_common_options(*sub, opts->common);
     sub->final_callback([opts, &action] { action = [opts] { return run(*opts); }; });
 }

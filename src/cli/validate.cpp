@@ -69,9 +69,11 @@ void add_validate_command(CLI::App& app, Action& action) {
         "validate", "Check an OVF descriptor, package directory or OVA and list every problem");
     auto opts = std::make_shared<ValidateOptions>();
     sub->add_option("SOURCE", opts->op.source,
-                    "An .ovf file, a directory holding one, an .ova, - (stdin) or an http(s) URL")
+                    "An .ovf file, a directory holding one, an .ova, - (stdin), an http(s) URL, "
+                    "or a VM's own files (.vmx, domain XML, .vbox, .xva, qm config, .vma ...)")
         ->required();
     add_remote_options(*sub, opts->op.remote);
+    add_import_options(*sub, opts->op.import);
     sub->add_flag("--schema", opts->op.schema,
                   "Also validate against the bundled DMTF OVF schema (1.x, 2.x)");
     sub->add_flag("--strict", opts->op.strict, "Fail on warnings too");

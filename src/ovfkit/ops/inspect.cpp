@@ -93,7 +93,7 @@ nlohmann::json system_json(const ovf::SystemSummary& vs) {
 Result<InspectReport> inspect_appliance(const InspectOptions& options, const JobControl& control) {
     Diagnostics diag;
     OVFKIT_TRY_ASSIGN(package::Source src,
-                      open_package(options.source, diag, options.remote, &control));
+                      open_package(options.source, diag, options.remote, &control, options.import));
     if (control.cancel.cancelled()) {
         return fail(cancelled_error(options.source));
     }

@@ -12,12 +12,14 @@
 #include <ovfkit/ops/verify.hpp>
 #include <ovfkit/ovf/summary.hpp>
 #include <ovfkit/package/source.hpp>
+#include <ovfkit/platform/import_source.hpp>
 
 namespace ovfkit::ops {
 
 struct InspectOptions {
     std::string source; // an .ovf, a directory holding one, or an .ova; "-" or an http(s) URL
     package::RemoteOptions remote{};
+    platform::ImportOptions import{}; // when `source` is a hypervisor's VM (open_package)
 };
 
 struct InspectReport {

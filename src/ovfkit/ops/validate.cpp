@@ -66,7 +66,7 @@ Result<ValidateReport> validate_package(const ValidateOptions& options, const Jo
     report.strict = options.strict;
     report.schema_requested = options.schema;
     Diagnostics diag;
-    auto src = open_package(options.source, diag, options.remote, &control);
+    auto src = open_package(options.source, diag, options.remote, &control, options.import);
     if (!src) {
         report.refusal = src.error();
         conclude(report, diag);

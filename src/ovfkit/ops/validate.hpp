@@ -12,6 +12,7 @@
 #include <ovfkit/ops/job.hpp>
 #include <ovfkit/ops/verify.hpp>
 #include <ovfkit/package/source.hpp>
+#include <ovfkit/platform/import_source.hpp>
 
 namespace ovfkit::ops {
 
@@ -20,6 +21,7 @@ struct ValidateOptions {
     bool schema = false; // also check against the bundled DMTF schemas
     bool strict = false; // warnings fail too
     package::RemoteOptions remote{};
+    platform::ImportOptions import{}; // when `source` is a hypervisor's VM (open_package)
 };
 
 struct ValidateReport {

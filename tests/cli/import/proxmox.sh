@@ -52,6 +52,15 @@ for conf in "$corpus"/proxmox/*.conf; do
   done < <(volumes "$conf")
   expect_rc 0 "$OVFKIT" convert -q "$d/$name.conf" "$T/c/$name.ova" "${args[@]}"
   expect_rc 0 "$OVFKIT" validate --schema "$T/c/$name.ova"
+  # info and validate take the same --volume mapping as convert.
+  if ((${#args[@]})); then
+    expect_rc 4 "$OVFKIT" info "$d/$name.conf"
+    grep -q -- "add --volume" "$T/err" || fail "$name: info without --volume: $(cat "$T/err")"
+    expect_rc 0 "$OVFKIT" info --json "$d/$name.conf" "${args[@]}"
+    python3 -c 'import json,sys; (vs,)=json.load(open(sys.argv[1]))["virtual_systems"]; assert len(vs["disks"])==int(sys.argv[2]), vs["disks"]' \
+      "$T/out" "$((${#args[@]} / 2))" || fail "$name: info --volume does not list every disk: $(cat "$T/out")"
+    expect_rc 0 "$OVFKIT" validate "$d/$name.conf" "${args[@]}"
+  fi
   expect_rc 0 plan_json "$d/$name.conf" "${args[@]}" --keep-macs
   python3 - "$d/$name.conf" "$T/out" <<'PY' || fail "$name: the plan is not the config: $(cat "$T/out")"
 import json, re, sys
@@ -105,6 +114,9 @@ hostile keys 'more than 20000 entries'
 # Allowed, an absolute PATH is read.
 expect_rc 0 "$OVFKIT" convert -q "$T/h/unmapped/100.conf" "$T/h/abs.ova" --allow-absolute-paths \
   --volume "local-lvm:vm-100-disk-0=$T/h/outside.qcow2"
+expect_rc 0 "$OVFKIT" info "$T/h/unmapped/100.conf" --allow-absolute-paths \
+  --volume "local-lvm:vm-100-disk-0=$T/h/outside.qcow2"
+expect_rc 4 "$OVFKIT" info "$T/h/unmapped/100.conf" --volume "local-lvm:vm-100-disk-0=$T/h/outside.qcow2"
 
 # Round trip: the test appliance -> --to proxmox -> imported back.
 token="import-$$-$RANDOM"
