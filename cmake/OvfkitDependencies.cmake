@@ -20,6 +20,9 @@ pkg_check_modules(ISOFS REQUIRED IMPORTED_TARGET libisofs-1)
 # Proxmox vzdump archives (.vma.zst), decompressed as a stream
 # (platform/proxmox/vma_stream.cpp).
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# vzdump archives compressed with lzop (.vma.lzo): LZO1X blocks
+# (platform/proxmox/vma_input.cpp).
+pkg_check_modules(LZO REQUIRED IMPORTED_TARGET lzo2)
 # XenServer XVA block checksums (XXH64, `.xxhash` members), read and written
 # (platform/xenserver/xva.cpp, xva_archive.cpp).
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)

@@ -195,6 +195,40 @@ expect_rc 0 "$OVFKIT" validate --schema "$T/vma.ova"
 mkdir "$T/vma-x" && tar xf "$T/vma.ova" -C "$T/vma-x"
 expect_rc 0 qemu-img compare -q "$v/disk.raw" "$T/vma-x/$(cd "$T/vma-x" && ls *scsi0*.vmdk)"
 expect_rc 0 qemu-img compare -q "$v/data.raw" "$T/vma-x/$(cd "$T/vma-x" && ls *scsi1*.vmdk)"
+# The same archive as vzdump's other compressors write it: gzip (pigz, and
+# gzip in two members) and lzo (lzop, with and without data checksums);
+# each cut short is refused, never read as complete.
+python3 "$support/make-vma" "$v/plain.vma" --config "qemu-server.conf=$v/qemu-server.conf" \
+  --device "drive-scsi0=$v/disk.raw" --device "drive-scsi1=$v/data.raw" --order interleave
+need pigz
+need lzop
+pigz -c "$v/plain.vma" >"$v/a.vma.gz"
+{ head -c 1000000 "$v/plain.vma" | gzip -1; tail -c +1000001 "$v/plain.vma" | gzip -1; } >"$v/b.vma.gz"
+lzop -c "$v/plain.vma" >"$v/c.vma.lzo"
+lzop -c --crc32 -9 "$v/plain.vma" >"$v/d.vma.lzo"
+for a in a.vma.gz b.vma.gz c.vma.lzo d.vma.lzo; do
+  expect_rc 0 "$OVFKIT" convert -q "$v/$a" "$T/$a.ova"
+  rm -rf "$T/x" && mkdir "$T/x" && tar xf "$T/$a.ova" -C "$T/x"
+  expect_rc 0 qemu-img compare -q "$v/disk.raw" "$T/x/$(cd "$T/x" && ls *scsi0*.vmdk)"
+  expect_rc 0 qemu-img compare -q "$v/data.raw" "$T/x/$(cd "$T/x" && ls *scsi1*.vmdk)"
+  size=$(stat -c %s "$v/$a")
+  head -c $((size - 1000)) "$v/$a" >"$v/cut-$a"
+  expect_rc 1 "$OVFKIT" convert -q "$v/cut-$a" "$T/cut-$a.ova"
+  grep -q "truncated\|ends inside" "$T/err" || fail "$a cut short: $(cat "$T/err")"
+  [[ ! -e $T/cut-$a.ova ]] || fail "$a cut short: wrote the OVA"
+done
+# A damaged lzo block is caught by its checksum; a damaged gzip member by its CRC.
+python3 - "$v/c.vma.lzo" "$v/bad.vma.lzo" "$v/a.vma.gz" "$v/bad.vma.gz" <<'PY'
+import sys
+for src, dst in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
+    d = bytearray(open(src, "rb").read())
+    d[len(d) // 2] ^= 0x55
+    open(dst, "wb").write(d)
+PY
+for a in bad.vma.lzo bad.vma.gz; do
+  expect_rc 1 "$OVFKIT" convert -q "$v/$a" "$T/$a.ova"
+  [[ ! -e $T/$a.ova ]] || fail "$a: wrote the OVA"
+done
 # Damaged and lying archives.
 python3 "$support/make-vma" "$v/cut.vma" --config "qemu-server.conf=$v/qemu-server.conf" \
   --device "drive-scsi0=$v/disk.raw" --device "drive-scsi1=$v/data.raw" --fault truncate

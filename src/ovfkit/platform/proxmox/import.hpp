@@ -2,7 +2,7 @@
 //   - "qm": a qemu-server config (/etc/pve/qemu-server/ID.conf form), its
 //     volumes mapped to files by --volume STORAGE:NAME=PATH (ImportOptions::
 //     volumes), PATH relative to the config's directory (R2);
-//   - "vma": a vzdump archive (.vma, .vma.zst), its qemu-server.conf read
+//   - "vma": a vzdump archive (.vma, .zst, .gz, .lzo), its qemu-server.conf read
 //     the same way and each disk staged from the archive (vma_stream.hpp).
 #pragma once
 

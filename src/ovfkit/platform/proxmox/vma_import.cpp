@@ -152,7 +152,7 @@ Result<ImportedAppliance> read_vma(const std::string& path, const ImportOptions&
 const ImportSource vma_import_source{
     .name = "vma",
     .platform = "proxmox",
-    .description = "a Proxmox VE vzdump archive (.vma, .vma.zst)",
+    .description = "a Proxmox VE vzdump archive (.vma, .vma.zst, .vma.gz, .vma.lzo)",
     .claims = claims_vma,
     .read = read_vma,
 };

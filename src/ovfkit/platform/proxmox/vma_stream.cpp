@@ -9,100 +9,12 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include <ovfkit/platform/proxmox/vma_stream.hpp>
 
 namespace ovfkit::platform::proxmox {
 
 namespace {
-
-constexpr size_t k_chunk = size_t{1} << 17;
-
-class PlainInput final : public VmaInput {
-public:
-    explicit PlainInput(std::unique_ptr<io::File> file) : m_file(std::move(file)) {
-        m_name = m_file->name();
-    }
-    Result<size_t> read(std::span<std::byte> out) override {
-        size_t done = 0;
-        while (done < out.size()) {
-            OVFKIT_TRY_ASSIGN(size_t n, m_file->pread(out.subspan(done), m_offset));
-            if (n == 0) {
-                break;
-            }
-            done += n;
-            m_offset += n;
-        }
-        return done;
-    }
-
-private:
-    std::unique_ptr<io::File> m_file;
-    uint64_t m_offset = 0;
-};
-
-class ZstdInput final : public VmaInput {
-public:
-    explicit ZstdInput(std::unique_ptr<io::File> file)
-        : m_file(std::move(file)), m_stream(ZSTD_createDStream()), m_buf(k_chunk) {
-        m_name = m_file->name();
-    }
-    ~ZstdInput() override { ZSTD_freeDStream(m_stream); }
-    ZstdInput(const ZstdInput&) = delete;
-    ZstdInput& operator=(const ZstdInput&) = delete;
-
-    Result<size_t> read(std::span<std::byte> out) override {
-        if (m_stream == nullptr) {
-            return fail(Errc::io, "{}: no memory for a zstd stream", m_name);
-        }
-        ZSTD_outBuffer o{out.data(), out.size(), 0};
-        while (o.pos < o.size) {
-            if (m_in.pos == m_in.size && !m_eof) {
-                OVFKIT_TRY_ASSIGN(size_t n, m_file->pread(m_buf, m_offset));
-                m_offset += n;
-                m_in = ZSTD_inBuffer{m_buf.data(), n, 0};
-                m_eof = n == 0;
-            }
-            if (m_in.pos == m_in.size && m_eof) {
-                // The last frame must be complete: a cut stream is not an
-                // archive that ends at an extent boundary.
-                if (m_pending != 0) {
-                    return fail(Errc::invalid,
-                                "{}: byte {}: the zstd stream ends inside a frame (the archive "
-                                "is truncated)",
-                                m_name, m_offset);
-                }
-                break;
-            }
-            size_t r = ZSTD_decompressStream(m_stream, &o, &m_in);
-            if (ZSTD_isError(r)) {
-                return fail(Errc::invalid, "{}: near byte {}: zstd: {}", m_name, m_offset,
-                            ZSTD_getErrorName(r));
-            }
-            m_pending = r;
-        }
-        return o.pos;
-    }
-
-private:
-    std::unique_ptr<io::File> m_file;
-    ZSTD_DStream* m_stream;
-    std::vector<std::byte> m_buf;
-    ZSTD_inBuffer m_in{nullptr, 0, 0};
-    uint64_t m_offset = 0;
-    bool m_eof = false;
-    size_t m_pending = 0;
-};
-
-bool zstd_magic(std::span<const std::byte> head) {
-    return head.size() >= 4 && head[0] == std::byte{0x28} && head[1] == std::byte{0xB5} &&
-           head[2] == std::byte{0x2F} && head[3] == std::byte{0xFD};
-}
-
-bool vma_magic(std::span<const std::byte> head) {
-    return head.size() >= 4 && std::memcmp(head.data(), "VMA\0", 4) == 0;
-}
 
 // A device being staged: its file, and one bit per cluster seen.
 struct Staged {
@@ -123,48 +35,6 @@ struct Fds {
 };
 
 } // namespace
-
-Result<std::unique_ptr<VmaInput>> VmaInput::open(const std::string& path) {
-    OVFKIT_TRY_ASSIGN(auto file, io::open_read(path));
-    std::array<std::byte, 4> head{};
-    OVFKIT_TRY_ASSIGN(size_t n, file->pread(head, 0));
-    if (n == 4 && zstd_magic(head)) {
-        return std::unique_ptr<VmaInput>(std::make_unique<ZstdInput>(std::move(file)));
-    }
-    if (n == 4 && vma_magic(head)) {
-        return std::unique_ptr<VmaInput>(std::make_unique<PlainInput>(std::move(file)));
-    }
-    return fail(Errc::invalid,
-                "{}: offset 0: neither a VMA archive nor zstd-compressed (gzip and "
-                "lzo archives: decompress them first)",
-                path);
-}
-
-bool looks_like_vma(std::span<const std::byte> head) {
-    if (vma_magic(head)) {
-        return true;
-    }
-    if (!zstd_magic(head)) {
-        return false;
-    }
-    ZSTD_DStream* s = ZSTD_createDStream();
-    if (s == nullptr) {
-        return false;
-    }
-    std::array<std::byte, 4> out{};
-    ZSTD_outBuffer o{out.data(), out.size(), 0};
-    ZSTD_inBuffer in{head.data(), head.size(), 0};
-    while (o.pos < o.size && in.pos < in.size) {
-        size_t r = ZSTD_decompressStream(s, &o, &in);
-        if (ZSTD_isError(r) || r == 0) {
-            break;
-        }
-    }
-    ZSTD_freeDStream(s);
-    // A first block larger than the head gives nothing yet: the archive is
-    // then told by reading it (read_vma_header checks the magic).
-    return o.pos == 0 || (o.pos == 4 && vma_magic(out));
-}
 
 Result<VmaHeader> read_vma_header(VmaInput& in) {
     std::vector<std::byte> h(k_vma_fixed_header);

@@ -1,5 +1,5 @@
-// Reading a vzdump archive (.vma, or .vma.zst decompressed as a stream
-// with libzstd) front to back, as it must be: compressed archives have no
+// Reading a vzdump archive (.vma, or .vma.zst, .vma.gz, .vma.lzo decompressed
+// as a stream, vma_input.cpp) front to back, as it must be: compressed archives have no
 // random access, and clusters arrive out of order and interleaved across
 // devices (formats/proxmox-vma-hyperv-vmcx.md §1.1).
 //
@@ -24,11 +24,15 @@
 
 namespace ovfkit::platform::proxmox {
 
-// The archive's bytes in order: the file itself, or its zstd frames
-// decompressed (detected by content: 28 B5 2F FD).
+// The archive's bytes in order: the file itself, or it decompressed
+// (vma_input.cpp; detected by content: zstd 28 B5 2F FD, gzip 1F 8B, the
+// lzop magic). A stream cut inside a frame, member or block is
+// Errc::invalid.
 class VmaInput {
 public:
     static Result<std::unique_ptr<VmaInput>> open(const std::string& path);
+    // The same over an open file (its name names it in messages).
+    static Result<std::unique_ptr<VmaInput>> open(std::unique_ptr<io::File> file);
     virtual ~VmaInput() = default;
     // Fills `out` unless the archive ends first; returns the bytes read.
     virtual Result<size_t> read(std::span<std::byte> out) = 0;
@@ -39,8 +43,8 @@ protected:
 };
 
 // Whether `head` (a file's first bytes) starts an archive: VMA\0, or a zstd
-// frame whose first bytes decompress to VMA\0 (or to nothing yet: its first
-// block is longer than the head).
+// frame or gzip member whose first bytes decompress to VMA\0 (or to nothing
+// yet: its first block is longer than the head), or an lzop file.
 bool looks_like_vma(std::span<const std::byte> head);
 
 // Reads and checks the header (VmaInput left at the first extent).
