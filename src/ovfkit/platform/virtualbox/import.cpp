@@ -13,6 +13,7 @@
 #include <ovfkit/disk/image.hpp>
 #include <ovfkit/io/file.hpp>
 #include <ovfkit/platform/virtualbox/import.hpp>
+#include <ovfkit/platform/virtualbox/vbox.hpp>
 
 namespace ovfkit::platform::virtualbox {
 
@@ -172,6 +173,18 @@ private:
             vm.os_hint = fmt::format("OSType {}", m_m.os_type);
         }
         vm.os = resolve_guest_os(hints);
+        if (const GuestOsRow* row = m_m.os_key.empty() ? nullptr : find_guest_os(m_m.os_key)) {
+            // A .vbox ovfkit wrote names the exact row (k_os_extra_data).
+            vm.os.row = row;
+            vm.os.newest = row;
+            vm.os.decided_by = "ExtraData " + std::string(k_os_extra_data);
+            vm.os.confidence = row->generic ? OsConfidence::medium : OsConfidence::high;
+            return;
+        }
+        if (!m_m.os_key.empty()) {
+            notes.add("os-hint-ignored", NoteAction::info, vm, std::string(k_os_extra_data),
+                      fmt::format("\"{}\" is no OS table key; ignored", shown(m_m.os_key, 64)));
+        }
         if (vm.os.decided_by == "none") {
             notes.add(
                 "os-unmapped", NoteAction::info, vm, "OSType",

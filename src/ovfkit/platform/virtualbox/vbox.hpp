@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <ovfkit/base/error.hpp>
@@ -11,6 +12,13 @@
 #include <ovfkit/platform/export_target.hpp>
 
 namespace ovfkit::platform::virtualbox {
+
+// The ExtraDataItem of a .vbox that names the guest OS by ovfkit's OS table
+// key ("linux5-64"): VirtualBox's OSType has fewer rows than the table
+// (every Linux 2.6 to 6.x is Linux26_64), so without it a .vbox exported and
+// imported back would come back as another row. VirtualBox keeps unknown
+// extra data items as they are.
+inline constexpr std::string_view k_os_extra_data = "ovfkit/GuestOS";
 
 // The identities a .vbox mints (fresh on every export: VirtualBox refuses to
 // register a machine or a medium whose UUID it already knows). The disks'

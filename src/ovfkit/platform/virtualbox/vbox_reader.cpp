@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <ovfkit/base/text.hpp>
+#include <ovfkit/platform/virtualbox/vbox.hpp>
 #include <ovfkit/platform/virtualbox/vbox_reader.hpp>
 #include <ovfkit/xml/document.hpp>
 
@@ -92,6 +93,14 @@ public:
             out.description = d.text();
         } else if (auto a = m.attribute("", "Description")) {
             out.description = *a;
+        }
+        if (auto extra = child(m, "ExtraData")) {
+            for (const auto& item : extra.children()) {
+                if (item.name() == "ExtraDataItem" &&
+                    item.attribute("", "name").value_or("") == k_os_extra_data) {
+                    out.os_key = item.attribute("", "value").value_or("");
+                }
+            }
         }
         if (auto reg = child(m, "MediaRegistry")) {
             OVFKIT_TRY(media(reg, out));

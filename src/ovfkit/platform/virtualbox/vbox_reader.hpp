@@ -76,6 +76,7 @@ struct VboxMachine {
     std::string uuid;             // lower case, no braces
     std::string name;
     std::string os_type;
+    std::string os_key; // ExtraDataItem k_os_extra_data (a .vbox ovfkit wrote); "" when none
     std::string description;
     uint64_t cpus = 1;
     uint64_t memory_mib = 0;

@@ -125,6 +125,12 @@ private:
         }
         if (!m_ova) {
             OVFKIT_TRY(media(machine));
+            if (m_vm.os.row != nullptr) {
+                // After the media registry, before Hardware, where VirtualBox writes it.
+                xmlNode* item = child(child(machine, "ExtraData"), "ExtraDataItem");
+                attr(item, "name", std::string(k_os_extra_data));
+                attr(item, "value", std::string(m_vm.os.row->key));
+            }
         }
         xmlNode* hw = child(machine, "Hardware");
         OVFKIT_TRY(hardware(hw));

@@ -214,6 +214,41 @@ TEST(VboxImport, MapsHardwareAndNotesDrops) {
 
 // Locations out of the directory: '..', absolute (unless allowed), host
 // devices (always), Windows paths; each names the .vbox line of the medium.
+TEST(VboxImport, TheOsKeyOfAnOvfkitVboxWins) {
+    // OSType Debian_64 alone gives the oldest Debian row; the ExtraData key
+    // ovfkit writes names the exact row. An unknown key is noted, ignored.
+    TempDir dir;
+    auto with_key = [](const std::string& key) {
+        std::string text = vbox("", k_mem, "");
+        auto at = text.find("<Hardware>");
+        return text.insert(at, "<ExtraData><ExtraDataItem name=\"GUI/LastCloseAction\" "
+                               "value=\"PowerOff\"/><ExtraDataItem name=\"ovfkit/GuestOS\" "
+                               "value=\"" +
+                                   key + "\"/></ExtraData>\n");
+    };
+    write_text(dir.file("a.vbox"), vbox("", k_mem, ""));
+    auto plain = import_file(dir.file("a.vbox"));
+    ASSERT_TRUE(plain) << plain.error().message;
+    ASSERT_NE(plain->vms[0].vm.os.row, nullptr);
+    EXPECT_NE(plain->vms[0].vm.os.row->key, "debian12-64");
+
+    write_text(dir.file("b.vbox"), with_key("debian12-64"));
+    auto keyed = import_file(dir.file("b.vbox"));
+    ASSERT_TRUE(keyed) << keyed.error().message;
+    EXPECT_EQ(keyed->vms[0].vm.os.row->key, "debian12-64");
+    EXPECT_EQ(keyed->vms[0].vm.os.decided_by, "ExtraData ovfkit/GuestOS");
+
+    write_text(dir.file("c.vbox"), with_key("no-such-row"));
+    auto bad = import_file(dir.file("c.vbox"));
+    ASSERT_TRUE(bad) << bad.error().message;
+    EXPECT_EQ(bad->vms[0].vm.os.row->key, plain->vms[0].vm.os.row->key);
+    bool noted = false;
+    for (const auto& n : bad->notes.all()) {
+        noted |= n.code == "os-hint-ignored";
+    }
+    EXPECT_TRUE(noted);
+}
+
 TEST(VboxImport, HostileLocationsAreRefused) {
     struct Case {
         std::string location;
