@@ -706,18 +706,30 @@ std::optional<uint32_t> Document::declaration_line(std::string_view uri) const {
 // ---- Element -------------------------------------------------------------------------
 
 std::string_view Element::name() const {
+    if (m_node == nullptr) {
+        return std::string_view{};
+    }
     return view(m_node->name);
 }
 
 std::string_view Element::ns() const {
+    if (m_node == nullptr) {
+        return std::string_view{};
+    }
     return m_node->ns != nullptr ? view(m_node->ns->href) : std::string_view{};
 }
 
 std::string_view Element::prefix() const {
+    if (m_node == nullptr) {
+        return std::string_view{};
+    }
     return m_node->ns != nullptr ? view(m_node->ns->prefix) : std::string_view{};
 }
 
 uint32_t Element::line() const {
+    if (m_node == nullptr) {
+        return 0;
+    }
     if (m_node->line < 65535) {
         return m_node->line;
     }
@@ -749,6 +761,9 @@ std::string attr_value(const xmlAttr* a) {
 
 std::optional<std::string> Element::attribute(std::string_view ns_uri,
                                               std::string_view local) const {
+    if (m_node == nullptr) {
+        return std::nullopt;
+    }
     for (const xmlAttr* a = m_node->properties; a != nullptr; a = a->next) {
         auto a_ns = a->ns != nullptr ? view(a->ns->href) : std::string_view{};
         if (view(a->name) == local && a_ns == ns_uri) {
@@ -759,6 +774,9 @@ std::optional<std::string> Element::attribute(std::string_view ns_uri,
 }
 
 std::vector<Attribute> Element::attributes() const {
+    if (m_node == nullptr) {
+        return {};
+    }
     std::vector<Attribute> out;
     for (const xmlAttr* a = m_node->properties; a != nullptr; a = a->next) {
         Attribute at;
@@ -774,6 +792,9 @@ std::vector<Attribute> Element::attributes() const {
 }
 
 std::vector<std::pair<std::string, std::string>> Element::namespace_declarations() const {
+    if (m_node == nullptr) {
+        return {};
+    }
     std::vector<std::pair<std::string, std::string>> out;
     for (const xmlNs* ns = m_node->nsDef; ns != nullptr; ns = ns->next) {
         out.emplace_back(std::string(view(ns->prefix)), std::string(view(ns->href)));
@@ -782,6 +803,9 @@ std::vector<std::pair<std::string, std::string>> Element::namespace_declarations
 }
 
 std::string Element::text() const {
+    if (m_node == nullptr) {
+        return {};
+    }
     std::string out;
     for (const xmlNode* c = m_node->children; c != nullptr; c = c->next) {
         if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
@@ -793,6 +817,9 @@ std::string Element::text() const {
 }
 
 bool Element::has_element_children() const {
+    if (m_node == nullptr) {
+        return false;
+    }
     for (const xmlNode* c = m_node->children; c != nullptr; c = c->next) {
         if (c->type == XML_ELEMENT_NODE) {
             return true;
@@ -802,6 +829,9 @@ bool Element::has_element_children() const {
 }
 
 std::vector<Element> Element::children() const {
+    if (m_node == nullptr) {
+        return {};
+    }
     std::vector<Element> out;
     for (const xmlNode* c = m_node->children; c != nullptr; c = c->next) {
         if (c->type == XML_ELEMENT_NODE) {
@@ -812,6 +842,9 @@ std::vector<Element> Element::children() const {
 }
 
 std::vector<Element> Element::children(std::string_view ns_uri, std::string_view local) const {
+    if (m_node == nullptr) {
+        return {};
+    }
     std::vector<Element> out;
     for (const xmlNode* c = m_node->children; c != nullptr; c = c->next) {
         if (c->type == XML_ELEMENT_NODE) {
@@ -825,6 +858,9 @@ std::vector<Element> Element::children(std::string_view ns_uri, std::string_view
 }
 
 Element Element::first_child(std::string_view ns_uri, std::string_view local) const {
+    if (m_node == nullptr) {
+        return {};
+    }
     for (const xmlNode* c = m_node->children; c != nullptr; c = c->next) {
         if (c->type == XML_ELEMENT_NODE) {
             Element e(c, m_doc);
@@ -837,6 +873,9 @@ Element Element::first_child(std::string_view ns_uri, std::string_view local) co
 }
 
 Element Element::parent() const {
+    if (m_node == nullptr) {
+        return {};
+    }
     if (m_node->parent == nullptr || m_node->parent->type != XML_ELEMENT_NODE) {
         return {};
     }
@@ -844,6 +883,9 @@ Element Element::parent() const {
 }
 
 std::optional<std::string> Element::lookup_namespace(std::string_view prefix) const {
+    if (m_node == nullptr) {
+        return std::nullopt;
+    }
     std::string p(prefix);
     xmlNsPtr ns = xmlSearchNs(m_node->doc, const_cast<xmlNodePtr>(m_node),
                               p.empty() ? nullptr : xc(p.c_str()));

@@ -97,7 +97,9 @@ struct SerializeOptions {
 };
 
 // A non-owning view of one element of a Document. Valid while the Document
-// lives (moving the Document is fine). A default-constructed Element is null.
+// lives (moving the Document is fine). A default-constructed Element is null:
+// every accessor of a null Element answers empty (no name, no children, no
+// attributes), so a walk over a missing part of untrusted XML cannot crash.
 class Element {
 public:
     Element() = default;

@@ -352,5 +352,19 @@ TEST(XmlFragment, AppendDropsRedundantDeclarations) {
     EXPECT_EQ(bad.error().code, Errc::refused);
 }
 
+TEST(XmlElement, ANullElementAnswersEmpty) {
+    Element none;
+    EXPECT_FALSE(none);
+    EXPECT_TRUE(none.children().empty());
+    EXPECT_TRUE(none.children("", "x").empty());
+    EXPECT_FALSE(none.first_child("", "x"));
+    EXPECT_EQ(none.text(), "");
+    EXPECT_EQ(none.name(), "");
+    EXPECT_FALSE(none.attribute("", "a"));
+    EXPECT_TRUE(none.attributes().empty());
+    EXPECT_FALSE(none.parent());
+    EXPECT_FALSE(none.has_element_children());
+}
+
 } // namespace
 } // namespace ovfkit::xml

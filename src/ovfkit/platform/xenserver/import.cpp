@@ -33,6 +33,9 @@ using xml::Element;
 // XML-RPC over the parsed document (formats 5.2): a <value> holds text (a
 // string, an int64, a ref or an enum), or one typed element.
 Element typed(Element value) {
+    if (!value) {
+        return {};
+    }
     for (Element c : value.children()) {
         return c;
     }

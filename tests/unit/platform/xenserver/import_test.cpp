@@ -157,6 +157,29 @@ TEST(XvaImport, ExportedOvaXmlPlansBack) {
     }
 }
 
+TEST(XvaImport, AVmWithoutItsListsReadsWithoutThem) {
+    // A VM record missing its VBDs and VIFs members (hostile or damaged):
+    // read as a VM with no disks and no NICs, never a crash.
+    ExportPlan plan = mapped(appliance());
+    auto text = ova_xml(plan, sizes_of(plan));
+    ASSERT_TRUE(text) << text.error().message;
+    std::string bad = *text;
+    for (std::string name : {"VBDs", "VIFs"}) {
+        const std::string key = "<member><name>" + name + "</name>";
+        auto at = bad.find(key);
+        ASSERT_NE(at, std::string::npos);
+        bad.replace(at, key.size(), "<member><name>gone" + name + "</name>");
+    }
+    auto meta = read_ova_metadata(bad, "t.xva:ova.xml", {});
+    if (meta) {
+        ASSERT_EQ(meta->app.vms.size(), 1u);
+        EXPECT_TRUE(meta->app.vms[0].vm.disks.empty());
+        EXPECT_TRUE(meta->app.vms[0].vm.nics.empty());
+    } else {
+        EXPECT_EQ(meta.error().message.find('\n'), std::string::npos);
+    }
+}
+
 TEST(XvaImport, UnknownOsKeyIsNotedAndIgnored) {
     ExportPlan plan = mapped(appliance());
     auto text = ova_xml(plan, sizes_of(plan));
