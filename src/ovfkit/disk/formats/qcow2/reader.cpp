@@ -16,14 +16,13 @@
 // from L1/L2 and compares (check.cpp).
 //
 // Supported: v2 and v3, cluster sizes 512 B..2 MiB, compressed clusters
-// (deflate, or zstd through libzstd), zero clusters, preallocated metadata, dirty images (the mapping
-// is authoritative; refcounts are never trusted nor written), internal
-// snapshots (ignored: only the active state is read), backing files when the
-// policy allows them (single-component name in the image's directory, format
-// stated by the backing-format extension, depth and loops bounded).
-// Refused: corrupt bit, external data files (CVE-2024-32498), encryption,
-// extended L2 entries (subclusters), unknown
-// incompatible features. Every refusal names the structure and byte offset.
+// (deflate, or zstd through libzstd), zero clusters, preallocated metadata, dirty images (the
+// mapping is authoritative; refcounts are never trusted nor written), internal snapshots (ignored:
+// only the active state is read), backing files when the policy allows them (single-component name
+// in the image's directory, format stated by the backing-format extension, depth and loops
+// bounded). Refused: corrupt bit, external data files (CVE-2024-32498), encryption, extended L2
+// entries (subclusters), unknown incompatible features. Every refusal names the structure and byte
+// offset.
 #include <algorithm>
 #include <cstring>
 #include <optional>
