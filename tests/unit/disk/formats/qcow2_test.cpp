@@ -877,33 +877,46 @@ TEST(Qcow2Hostile, MappingEntries) {
 }
 
 TEST(Qcow2Hostile, CompressedClusters) {
-    {
-        // A valid stream reads back, shares nothing and checks clean.
-        Image img;
-        std::vector<std::byte> plain(k_c);
-        for (size_t i = 0; i < plain.size(); ++i) {
-            plain[i] = static_cast<std::byte>(i % 13);
+    // The same rules for both compression types: deflate (type 0) and one
+    // zstd frame (type 1).
+    for (bool zstd : {false, true}) {
+        SCOPED_TRACE(zstd ? "zstd" : "deflate");
+        auto compressed = [zstd](Image& img, std::span<const std::byte> plain) {
+            if (zstd) {
+                img.zstd_cluster(1, plain);
+            } else {
+                img.compressed_cluster(1, plain);
+            }
+        };
+        {
+            // A valid stream reads back, shares nothing and checks clean;
+            // the sector padding after it is not read.
+            Image img;
+            std::vector<std::byte> plain(k_c);
+            for (size_t i = 0; i < plain.size(); ++i) {
+                plain[i] = static_cast<std::byte>(i % 13);
+            }
+            compressed(img, plain);
+            auto r = open_bytes(img.b);
+            ASSERT_TRUE(r) << r.error().message;
+            std::vector<std::byte> back(k_c);
+            ASSERT_TRUE((*r)->read_at(k_c, back));
+            EXPECT_EQ(back, plain);
         }
-        img.compressed_cluster(1, plain);
-        auto r = open_bytes(img.b);
-        ASSERT_TRUE(r);
-        std::vector<std::byte> back(k_c);
-        ASSERT_TRUE((*r)->read_at(k_c, back));
-        EXPECT_EQ(back, plain);
-    }
-    {
-        Image img;
-        img.compressed_cluster(1, std::vector<std::byte>(4 * k_c, std::byte{'A'}));
-        expect_error(img, Errc::invalid,
-                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
-                     "cluster at 0x6000 inflates to more than the cluster size 4096");
-    }
-    {
-        Image img;
-        img.compressed_cluster(1, std::vector<std::byte>(100, std::byte{'A'}));
-        expect_error(img, Errc::invalid,
-                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
-                     "cluster at 0x6000 inflates to 100 bytes instead of 4096");
+        {
+            Image img;
+            compressed(img, std::vector<std::byte>(4 * k_c, std::byte{'A'}));
+            expect_error(img, Errc::invalid,
+                         "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                         "cluster at 0x6000 inflates to more than the cluster size 4096");
+        }
+        {
+            Image img;
+            compressed(img, std::vector<std::byte>(100, std::byte{'A'}));
+            expect_error(img, Errc::invalid,
+                         "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
+                         "cluster at 0x6000 inflates to 100 bytes instead of 4096");
+        }
     }
     {
         Image img;
@@ -923,34 +936,7 @@ TEST(Qcow2Hostile, CompressedClusters) {
 }
 
 TEST(Qcow2Hostile, ZstdCompressedClusters) {
-    std::vector<std::byte> plain(k_c);
-    for (size_t i = 0; i < plain.size(); ++i) {
-        plain[i] = static_cast<std::byte>(i % 17);
-    }
-    {
-        // A valid frame reads back; the sector padding after it is ignored.
-        Image img;
-        img.zstd_cluster(1, plain);
-        auto r = open_bytes(img.b);
-        ASSERT_TRUE(r) << r.error().message;
-        std::vector<std::byte> back(k_c);
-        ASSERT_TRUE((*r)->read_at(k_c, back));
-        EXPECT_EQ(back, plain);
-    }
-    {
-        Image img;
-        img.zstd_cluster(1, std::vector<std::byte>(3 * k_c, std::byte{'A'}));
-        expect_error(img, Errc::invalid,
-                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
-                     "cluster at 0x6000 inflates to more than the cluster size 4096");
-    }
-    {
-        Image img;
-        img.zstd_cluster(1, std::vector<std::byte>(100, std::byte{'A'}));
-        expect_error(img, Errc::invalid,
-                     "hostile.qcow2: L2 entry 1 of L1 entry 0 at offset 0x4008: compressed "
-                     "cluster at 0x6000 inflates to 100 bytes instead of 4096");
-    }
+    // What only zstd has (the rules both types share: CompressedClusters).
     {
         // A frame cut short: the first 1024 bytes of one that is longer
         // (random-looking data does not compress).
