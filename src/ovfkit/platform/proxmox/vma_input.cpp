@@ -6,6 +6,7 @@
 // one that happens to end at an extent boundary.
 #include <array>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -317,6 +318,25 @@ private:
         return {};
     }
 
+    // Checks `data` against the block's stored Adler-32 and CRC-32, each
+    // only when the header asked for it.
+    Result<void> check_sums(std::span<const std::byte> data, std::optional<uint32_t> adler,
+                            std::optional<uint32_t> crc, uint64_t at, std::string_view what) const {
+        auto p = reinterpret_cast<const Bytef*>(data.data());
+        auto n = static_cast<uInt>(data.size());
+        if (adler && *adler != static_cast<uint32_t>(adler32(adler32(0, nullptr, 0), p, n))) {
+            return fail(Errc::invalid,
+                        "{}: byte {}: the lzop block's {} does not match its Adler-32 (damaged)",
+                        m_name, at, what);
+        }
+        if (crc && *crc != static_cast<uint32_t>(crc32(crc32(0, nullptr, 0), p, n))) {
+            return fail(Errc::invalid,
+                        "{}: byte {}: the lzop block's {} does not match its CRC-32 (damaged)",
+                        m_name, at, what);
+        }
+        return {};
+    }
+
     Result<void> next_block() {
         const uint64_t at = m_offset;
         OVFKIT_TRY_ASSIGN(uint32_t dst_len, be(4, "a block header"));
@@ -350,21 +370,7 @@ private:
         }
         m_src.resize(src_len);
         OVFKIT_TRY(bytes(m_src, "a block"));
-        auto sums = [](std::span<const std::byte> d) {
-            auto p = reinterpret_cast<const Bytef*>(d.data());
-            auto n = static_cast<uInt>(d.size());
-            return std::pair{static_cast<uint32_t>(adler32(adler32(0, nullptr, 0), p, n)),
-                             static_cast<uint32_t>(crc32(crc32(0, nullptr, 0), p, n))};
-        };
-        if (c_adler || c_crc) {
-            auto [a, c] = sums(m_src);
-            if ((c_adler && *c_adler != a) || (c_crc && *c_crc != c)) {
-                return fail(Errc::invalid,
-                            "{}: byte {}: the lzop block's compressed data does "
-                            "not match its checksum (damaged)",
-                            m_name, at);
-            }
-        }
+        OVFKIT_TRY(check_sums(m_src, c_adler, c_crc, at, "compressed data"));
         if (src_len == dst_len) {
             m_block.swap(m_src);
         } else {
@@ -380,15 +386,7 @@ private:
                             m_name, at, dst_len, r);
             }
         }
-        if (d_adler || d_crc) {
-            auto [a, c] = sums(m_block);
-            if ((d_adler && *d_adler != a) || (d_crc && *d_crc != c)) {
-                return fail(Errc::invalid,
-                            "{}: byte {}: the lzop block's data does not match "
-                            "its checksum (damaged)",
-                            m_name, at);
-            }
-        }
+        OVFKIT_TRY(check_sums(m_block, d_adler, d_crc, at, "data"));
         m_pos = 0;
         return {};
     }

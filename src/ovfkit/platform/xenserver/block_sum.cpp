@@ -17,10 +17,6 @@ std::optional<BlockSum> block_sum_named(std::string_view name) {
     return std::nullopt;
 }
 
-std::string_view block_sum_name(BlockSum sum) {
-    return sum == BlockSum::sha1 ? "sha1" : "xxhash";
-}
-
 std::string_view block_sum_suffix(BlockSum sum) {
     return sum == BlockSum::sha1 ? ".checksum" : ".xxhash";
 }

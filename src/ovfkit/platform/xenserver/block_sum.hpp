@@ -21,7 +21,6 @@ enum class BlockSum : uint8_t { sha1, xxhash };
 
 // "sha1" or "xxhash" (what --xva-checksum takes); nullopt for anything else.
 std::optional<BlockSum> block_sum_named(std::string_view name);
-std::string_view block_sum_name(BlockSum sum);   // "sha1", "xxhash"
 std::string_view block_sum_suffix(BlockSum sum); // ".checksum", ".xxhash"
 std::string_view block_sum_label(BlockSum sum);  // "SHA-1", "XXH64", for messages
 size_t block_sum_digits(BlockSum sum);           // 40, 16
